@@ -1,0 +1,91 @@
+"""Helpers for tests: per-session key names and the storage invariant checker."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import redis
+
+from typedredis import Model
+from typedredis.codec import index_member
+
+PREFIX = "t" + os.urandom(4).hex() + "."
+"""Every test model's key starts with this, so a shared test server is cleaned by prefix only."""
+
+
+def key(name: str) -> str:
+    """The key name for a test model called ``name``."""
+    return PREFIX + name
+
+
+def clean(client: redis.Redis, *, shared: bool) -> None:
+    """Remove what earlier tests left: FLUSHALL on a private server, our prefix on a shared one."""
+    if not shared:
+        client.flushall()
+        return
+    batch = list(client.scan_iter(match=b"{" + glob_escape(PREFIX.encode()) + b"*", count=1000))
+    for i in range(0, len(batch), 500):
+        client.unlink(*batch[i : i + 500])
+
+
+def model_keys(client: redis.Redis, model: type[Model]) -> set[bytes]:
+    """Every key of ``model`` on the server (a test-only SCAN)."""
+    return set(client.scan_iter(match=glob_escape(model.spec().keys.base) + b"*", count=1000))
+
+
+def glob_escape(raw: bytes) -> bytes:
+    """Escape Redis glob metacharacters so that ``raw`` matches only itself."""
+    out = bytearray()
+    for byte in raw:
+        if byte in b"*?[]\\":
+            out += b"\\"
+        out.append(byte)
+    return bytes(out)
+
+
+def check_invariants(client: redis.Redis, model: type[Model], expected: dict[int, Model] | None = None) -> None:
+    """Assert that the stored state of ``model`` is exactly what its objects imply.
+
+    - every index set holds exactly the pks whose stored value has that index member;
+    - the all-pks set equals the set of stored objects (and ``expected``, when given);
+    - the registry names exactly the existing index sets;
+    - no key exists that the layout does not explain.
+    """
+    spec = model.spec()
+    ks = spec.keys
+    gen = int(client.hget(ks.meta, "gen") or 0)
+    pks = {int(pk) for pk in client.smembers(ks.all(gen))}
+    if expected is not None:
+        assert pks == set(expected), f"stored pks {sorted(pks)} != expected {sorted(expected)}"
+    wanted_index: dict[bytes, set[int]] = {}
+    for pk in pks:
+        raw = client.hgetall(ks.object(gen, pk))
+        assert raw, f"pk {pk} is in the all-set but has no hash"
+        names = {name.decode() for name in raw}
+        assert names <= set(spec.stored) | {"#" + f.name for f in spec.indexed}, names
+        obj = model.get(pk)
+        if expected is not None:
+            assert obj == expected[pk], f"stored {obj!r} != expected {expected[pk]!r}"
+        for field in spec.indexed:
+            stored = raw[field.name.encode()]
+            member = raw.get(b"#" + field.name.encode(), stored)
+            assert member == index_member(getattr(obj, field.name)), (pk, field.name)
+            wanted_index.setdefault(ks.index(gen, field.name, member), set()).add(pk)
+    for index_key, members in wanted_index.items():
+        actual = {int(pk) for pk in client.smembers(index_key)}
+        assert actual == members, f"index {index_key!r}: {sorted(actual)} != {sorted(members)}"
+    registry = set(client.smembers(ks.registry(gen)))
+    assert registry == set(wanted_index), f"registry {registry} != index sets {set(wanted_index)}"
+    explained: set[bytes] = {ks.meta, ks.all(gen), ks.registry(gen)} | set(wanted_index)
+    explained |= {ks.object(gen, pk) for pk in pks}
+    unexplained = model_keys(client, model) - explained
+    assert not unexplained, f"unexplained keys: {sorted(unexplained)[:10]}"
+    assert not client.exists(ks.staging), "a staging generation was left behind"
+    assert not client.exists(ks.retired), "a retired generation was left behind"
+
+
+def python_filter(objects: dict[int, Any], field: str, value: Any) -> set[int]:
+    """The pks whose ``field`` matches ``value`` by typedredis' index equality."""
+    member = index_member(value)
+    return {pk for pk, obj in objects.items() if index_member(getattr(obj, field)) == member}

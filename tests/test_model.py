@@ -1,0 +1,179 @@
+"""Model definition, save, get, delete and bulk save against a real private Redis."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+from pydantic import ValidationError
+
+import typedredis
+from typedredis import Indexed, Model, NotFound, SchemaError
+
+from .support import check_invariants, key
+
+
+class User(Model, key=key("user")):
+    name: Indexed[str]
+    age: Indexed[int]
+    city: Indexed[str | None] = None
+    bio: str = ""
+
+
+def test_save_assigns_increasing_pks_and_get_round_trips(client: redis.Redis) -> None:
+    ann = User(name="ann", age=30).save()
+    bob = User(name="bob", age=3, city="Oslo").save()
+    assert (ann.pk, bob.pk) == (1, 2)
+    assert User.get(2) == bob
+    check_invariants(client, User, {1: ann, 2: bob})
+
+
+def test_get_missing_raises_not_found(client: redis.Redis) -> None:
+    with pytest.raises(NotFound, match="User with pk=7"):
+        User.get(7)
+
+
+def test_get_many_is_ordered_with_none_for_missing(client: redis.Redis) -> None:
+    users = [User(name=n, age=i) for i, n in enumerate("abc")]
+    User.save_all(users)
+    assert User.get_many([3, 99, 1]) == [users[2], None, users[0]]
+    assert User.get_many([]) == []
+
+
+def test_update_moves_index_entries_using_stored_values(client: redis.Redis) -> None:
+    ann = User(name="ann", age=30, city="Oslo").save()
+    stale = User.get(ann.pk)  # a second in-memory copy, now outdated
+    ann.city = "Rome"
+    ann.save()
+    stale.age = 31  # saves with city=Oslo again: index must follow the stored value, not guess
+    stale.save()
+    check_invariants(client, User, {ann.pk: stale})  # type: ignore[dict-item]
+    assert User.query(User.f.city == "Rome").count() == 0
+    assert User.query(User.f.city == "Oslo").pks() == [ann.pk]
+
+
+def test_delete_removes_object_and_index_entries(client: redis.Redis) -> None:
+    ann = User(name="ann", age=30).save()
+    bob = User(name="bob", age=30).save()
+    assert ann.delete() is True
+    assert ann.delete() is False
+    assert User(name="new", age=1).delete() is False
+    check_invariants(client, User, {bob.pk: bob})  # type: ignore[dict-item]
+    assert User.delete_many([bob.pk, 12345]) == 1  # type: ignore[list-item]
+    check_invariants(client, User, {})
+
+
+def test_explicit_pk_is_kept_and_never_reallocated(client: redis.Redis) -> None:
+    User(pk=10, name="ten", age=10).save()
+    new = User(name="next", age=1).save()
+    assert new.pk == 11
+    User.save_all([User(pk=20, name="x", age=1), User(name="y", age=2)])
+    assert User.query(User.f.name == "y").first().pk == 21  # type: ignore[union-attr]
+
+
+def test_invalid_values_fail_validation_before_any_write(client: redis.Redis) -> None:
+    with pytest.raises(ValidationError):
+        User(name="ann", age="old")  # type: ignore[arg-type]
+    ann = User(name="ann", age=1)
+    with pytest.raises(ValidationError):
+        ann.age = "x"  # type: ignore[assignment]
+    with pytest.raises(ValidationError):
+        User.query(User.f.age == "x")
+    assert client.dbsize() == 0
+
+
+def test_save_all_refuses_foreign_objects_and_writes_nothing(client: redis.Redis) -> None:
+    class Other(Model, key=key("other")):
+        x: int
+
+    with pytest.raises(TypeError):
+        User.save_all([User(name="a", age=1), Other(x=1)])  # type: ignore[list-item]
+    assert client.dbsize() == 0
+
+
+def test_unsupported_value_type_raises_schema_error_before_writing(client: redis.Redis) -> None:
+    class Odd(Model, key=key("odd")):
+        thing: object
+
+    with pytest.raises(SchemaError, match="cannot store a value of type"):
+        Odd(thing=object()).save()
+    assert client.dbsize() == 0
+
+
+def test_key_name_defaults_to_snake_case_and_must_be_unique() -> None:
+    class HTTPRequestLog(Model):
+        path: str
+
+    assert HTTPRequestLog.spec().keys.meta == b"{http_request_log}:meta"
+    with pytest.raises(SchemaError, match="would share the key"):
+
+        class Clash(Model, key="http_request_log"):
+            path: str
+
+
+def test_reserved_and_invalid_definitions_raise_schema_error() -> None:
+    with pytest.raises(SchemaError, match="reserved"), pytest.warns(UserWarning):
+
+        class Bad(Model, key=key("bad")):
+            save: int  # type: ignore[assignment]
+
+    with pytest.raises(SchemaError, match="braces"):
+
+        class Braces(Model, key="a{b}"):
+            x: int
+
+    with pytest.raises(SchemaError, match="no fields"):
+        class Empty(Model, key=key("empty")):
+            pass
+
+        Empty.spec()
+
+
+def test_no_connection_is_a_clear_error() -> None:
+    from typedredis import session
+
+    saved = session._default, dict(session._bound)
+    session._default = None
+    session._bound.clear()
+    try:
+        with pytest.raises(typedredis.ConfigurationError, match="typedredis.connect"):
+            User.get(1)
+    finally:
+        session._default, bound = saved
+        session._bound.update(bound)
+
+
+def test_per_model_connection(client: redis.Redis, redis_url: str) -> None:
+    class Logged(Model, key=key("logged")):
+        msg: Indexed[str]
+
+    other = redis.Redis.from_url(redis_url, db=1)
+    other.flushdb()
+    typedredis.connect(other, Logged)
+    try:
+        Logged(msg="hi").save()
+        assert other.exists(Logged.spec().keys.meta)
+        assert not client.exists(Logged.spec().keys.meta)
+    finally:
+        from typedredis import session
+
+        session._bound.pop(Logged)
+        other.flushdb()
+
+
+def test_decode_responses_client_is_handled(client: redis.Redis, redis_url: str) -> None:
+    typedredis.connect(redis.Redis.from_url(redis_url, decode_responses=True))
+    ann = User(name="ann", age=1, city="\u00e9").save()
+    assert User.get(ann.pk) == ann  # type: ignore[arg-type]
+    assert User.query(User.f.city == "\u00e9").all() == [ann]
+
+
+def test_corrupt_stored_data_names_key_and_field(client: redis.Redis) -> None:
+    ann = User(name="ann", age=1).save()
+    object_key = User.spec().keys.object(0, ann.pk)  # type: ignore[arg-type]
+    client.hset(object_key, "bio", b"\xc1")  # 0xc1 is never valid msgpack
+    with pytest.raises(typedredis.DecodeError, match=r"\{.*user\}:0:o:1: field 'bio'") as info:
+        User.get(ann.pk)  # type: ignore[arg-type]
+    assert info.value.field == "bio"
+    client.hset(object_key, mapping={"bio": b"\xa0", "age": b"\xa3old"})  # a msgpack string where an int belongs
+    with pytest.raises(typedredis.DecodeError, match="does not validate as User"):
+        User.query(User.f.name == "ann").all()

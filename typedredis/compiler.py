@@ -1,0 +1,230 @@
+"""The query compiler: an expression tree becomes a *set program*, plain data the query script runs.
+
+A program is a list of set operations (``inter``, ``union``, ``diff``) whose operands are index
+sets (named by their generation-relative suffix), the set of all objects, or the results of
+earlier operations (registers). For ``(User.f.name == "ann") & (User.f.age != 3)``::
+
+    Program(ops=(SetOp("diff", (Key(b"i:name:\\xa3ann"), Key(b"i:age:\\x03"))),), result=Register(1))
+
+that is ``tmp:1 = SDIFFSTORE <gen>:i:name:"ann" <gen>:i:age:3``, and the result is ``tmp:1``.
+
+Negations are pushed into differences, nested ``&``/``|`` are flattened, and constants are
+folded (an empty ``in_`` is the empty set, which makes a whole query free: it never reaches Redis).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal, TypeAlias
+
+from .codec import decode
+from .expr import And, Eq, Expr, In, Not, Or
+from .keys import index_suffix
+from .plan import Arg, ScriptCall
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    """An index set, by generation-relative suffix (``i:<field>:<member>``)."""
+
+    suffix: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class AllObjects:
+    """The set of every object of the model."""
+
+
+@dataclass(frozen=True, slots=True)
+class Register:
+    """The result of operation number ``n`` (1-based) of the program."""
+
+    n: int
+
+
+Operand: TypeAlias = Key | AllObjects | Register
+ALL = AllObjects()
+
+
+@dataclass(frozen=True, slots=True)
+class SetOp:
+    """``inter``/``union`` of the operands, or ``diff``: the first operand minus the others."""
+
+    op: Literal["inter", "union", "diff"]
+    operands: tuple[Operand, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    """Set operations run in order; ``result`` names the final set (None: provably empty)."""
+
+    ops: tuple[SetOp, ...]
+    result: Operand | None
+
+
+# -- formulas: the normalised tree --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Inter:
+    parts: tuple[_Formula, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Union:
+    parts: tuple[_Formula, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Diff:
+    base: _Formula
+    minus: tuple[_Formula, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Empty:
+    pass
+
+
+_EMPTY = _Empty()
+_Formula: TypeAlias = Key | AllObjects | _Empty | _Inter | _Union | _Diff
+
+
+def _unique(parts: list[_Formula]) -> tuple[_Formula, ...]:
+    return tuple(dict.fromkeys(parts))
+
+
+def _conjoin(parts: list[_Formula]) -> _Formula:
+    positive: list[_Formula] = []
+    negative: list[_Formula] = []
+    for part in parts:
+        if isinstance(part, _Empty):
+            return _EMPTY
+        if isinstance(part, AllObjects):
+            continue
+        if isinstance(part, _Inter):
+            positive.extend(part.parts)
+        elif isinstance(part, _Diff):
+            if not isinstance(part.base, AllObjects):
+                positive.append(part.base)
+            negative.extend(part.minus)
+        else:
+            positive.append(part)
+    pos, neg = _unique(positive), _unique(negative)
+    if set(pos) & set(neg):
+        return _EMPTY
+    base: _Formula = ALL if not pos else pos[0] if len(pos) == 1 else _Inter(pos)
+    return _Diff(base, neg) if neg else base
+
+
+def _disjoin(parts: list[_Formula]) -> _Formula:
+    kept: list[_Formula] = []
+    for part in parts:
+        if isinstance(part, AllObjects):
+            return ALL
+        if isinstance(part, _Empty):
+            continue
+        kept.extend(part.parts if isinstance(part, _Union) else (part,))
+    unique = _unique(kept)
+    if not unique:
+        return _EMPTY
+    return unique[0] if len(unique) == 1 else _Union(unique)
+
+
+def _negate(formula: _Formula) -> _Formula:
+    if isinstance(formula, _Empty):
+        return ALL
+    if isinstance(formula, AllObjects):
+        return _EMPTY
+    if isinstance(formula, _Diff) and isinstance(formula.base, AllObjects):
+        return _disjoin(list(formula.minus))
+    return _Diff(ALL, (formula,))
+
+
+def normalise(expr: Expr[Any]) -> _Formula:
+    """Turn an expression tree into a flattened, constant-folded set formula."""
+    if isinstance(expr, Eq):
+        return Key(index_suffix(expr.field, expr.member))
+    if isinstance(expr, In):
+        return _disjoin([Key(index_suffix(expr.field, m)) for m in expr.members])
+    if isinstance(expr, Not):
+        return _negate(normalise(expr.part))
+    if isinstance(expr, And):
+        return _conjoin([normalise(p) for p in expr.parts])
+    if isinstance(expr, Or):
+        return _disjoin([normalise(p) for p in expr.parts])
+    raise TypeError(f"not a query expression: {expr!r}")
+
+
+def compile_program(expr: Expr[Any] | None) -> Program:
+    """Compile an expression (None: every object) into a `Program`."""
+    formula = ALL if expr is None else normalise(expr)
+    if isinstance(formula, _Empty):
+        return Program((), None)
+    ops: list[SetOp] = []
+
+    def emit(f: _Formula) -> Operand:
+        if isinstance(f, (Key, AllObjects)):
+            return f
+        if isinstance(f, _Inter):
+            op = SetOp("inter", tuple(emit(p) for p in f.parts))
+        elif isinstance(f, _Union):
+            op = SetOp("union", tuple(emit(p) for p in f.parts))
+        elif isinstance(f, _Diff):
+            op = SetOp("diff", (emit(f.base), *(emit(p) for p in f.minus)))
+        else:  # pragma: no cover - _Empty is folded away above
+            raise AssertionError(f)
+        ops.append(op)
+        return Register(len(ops))
+
+    result = emit(formula)
+    return Program(tuple(ops), result)
+
+
+# -- encoding for query.lua ----------------------------------------------------------------
+
+Action: TypeAlias = Literal["count", "exists", "pks", "fetch", "first", "delete"]
+_OPCODES = {"inter": b"I", "union": b"U", "diff": b"D"}
+
+
+def _operand(ref: Operand) -> bytes:
+    if isinstance(ref, Key):
+        return b"k" + ref.suffix
+    if isinstance(ref, Register):
+        return b"r" + str(ref.n).encode()
+    return b"a"
+
+
+def query_call(meta_key: bytes, program: Program, action: Action, fields: tuple[str, ...]) -> ScriptCall:
+    """The call of ``query.lua`` that runs ``program`` and then ``action`` on its result.
+
+    ``fields`` are the hash fields to fetch (``fetch``/``first``) or the indexed fields whose
+    index entries must be removed (``delete``).
+    """
+    assert program.result is not None, "an empty program needs no call"
+    args: list[Arg] = [action, len(fields), *fields, len(program.ops)]
+    for op in program.ops:
+        args += [_OPCODES[op.op], len(op.operands), *map(_operand, op.operands)]
+    args.append(_operand(program.result))
+    return ScriptCall("query", (meta_key,), tuple(args), writes=action == "delete")
+
+
+def explain(program: Program) -> str:
+    """A readable listing of the Redis set operations a program performs."""
+    names = {"inter": "SINTERSTORE", "union": "SUNIONSTORE", "diff": "SDIFFSTORE"}
+    if program.result is None:
+        return "(empty result: nothing is sent to Redis)"
+
+    def show(ref: Operand) -> str:
+        if isinstance(ref, Key):
+            field, _, member = ref.suffix[2:].partition(b":")
+            return f"<gen>:i:{field.decode()}:{decode(member)!r}"
+        if isinstance(ref, Register):
+            return f"tmp:{ref.n}"
+        return "<gen>:all"
+
+    lines = [
+        f"tmp:{i} = {names[op.op]} {' '.join(map(show, op.operands))}" for i, op in enumerate(program.ops, 1)
+    ]
+    lines.append(f"result: {show(program.result)}")
+    return "\n".join(lines)

@@ -1,0 +1,57 @@
+"""The exception hierarchy: every error typedredis raises derives from `TypedRedisError`.
+
+Invalid field values are the one exception: they raise pydantic's own
+`ValidationError`, before anything is sent to Redis.
+"""
+
+from __future__ import annotations
+
+
+class TypedRedisError(Exception):
+    """Base class of every error raised by typedredis itself."""
+
+
+class NotFound(TypedRedisError, LookupError):
+    """No object is stored under the requested primary key."""
+
+
+class QueryError(TypedRedisError, TypeError):
+    """A query or expression cannot be built: unindexed field, mixed models, `bool()` of an expression."""
+
+
+class SchemaError(TypedRedisError, TypeError):
+    """A model definition (or a value's type) cannot be stored by typedredis."""
+
+
+class DecodeError(TypedRedisError, ValueError):
+    """Bytes stored in Redis do not decode into the model; the message names the key and the field."""
+
+    def __init__(self, message: str, *, key: bytes | str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+        self.field = field
+
+
+class ConfigurationError(TypedRedisError):
+    """No connection was configured, or a connection is configured in a way typedredis cannot use."""
+
+
+class OutcomeUnknown(TypedRedisError):
+    """A write was sent but its reply never arrived: it may or may not have been applied.
+
+    typedredis never re-sends a write on its own (a re-sent save or delete could apply twice);
+    the original connection error is chained as ``__cause__``.
+    """
+
+
+class ResetAborted(TypedRedisError):
+    """A `reset` could not switch in its new dataset; the old dataset is still in place."""
+
+
+class UniqueViolation(TypedRedisError, ValueError):
+    """Two objects would share a value that must be unique (for now: a primary key in `reset`)."""
+
+    def __init__(self, message: str, *, field: str, value: object) -> None:
+        super().__init__(message)
+        self.field = field
+        self.value = value

@@ -1,0 +1,213 @@
+"""The expression tree: ``User.f.name == "ann"`` builds an immutable `Expr`, never a bool.
+
+`Field` objects (reached through the `Fields` namespace ``Model.f``) build leaves (`Eq`,
+`In`); ``&``, ``|`` and ``~`` combine them into `And`, `Or` and `Not`. Expressions hold
+validated values and their index members, so a bad value fails here, before any I/O.
+`Expr` is contravariant in its model: a predicate on a base model may filter a subclass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from .errors import QueryError
+
+if TYPE_CHECKING:
+    from .fields import FieldSpec, ModelSpec
+    from .model import Model
+
+M = TypeVar("M", bound="Model")
+M_contra = TypeVar("M_contra", bound="Model", contravariant=True)
+T = TypeVar("T")
+
+
+class Expr(Generic[M_contra]):
+    """A predicate over objects of one model; combine with ``&``, ``|`` and ``~``."""
+
+    __slots__ = ()
+
+    @property
+    def model(self) -> type[Model]:
+        """The model class the expression filters."""
+        raise NotImplementedError
+
+    def __and__(self, other: Expr[M_contra]) -> Expr[M_contra]:
+        return And(_common_model(self, other), (self, other))
+
+    def __or__(self, other: Expr[M_contra]) -> Expr[M_contra]:
+        return Or(_common_model(self, other), (self, other))
+
+    def __invert__(self) -> Expr[M_contra]:
+        return Not(self.model, self)
+
+    def __bool__(self) -> bool:
+        raise QueryError(
+            f"the truth value of a query expression ({self!r}) is undefined; "
+            "pass it to Model.query(...) instead of testing it with if/and/or"
+        )
+
+
+def _common_model(a: Expr[Any], b: Expr[Any]) -> type[Model]:
+    if not isinstance(b, Expr):
+        raise QueryError(f"cannot combine a query expression with {type(b).__qualname__}")
+    if issubclass(a.model, b.model):
+        return a.model
+    if issubclass(b.model, a.model):
+        return b.model
+    raise QueryError(f"cannot combine expressions of {a.model.__qualname__} and {b.model.__qualname__}")
+
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Eq(Expr[Any]):
+    """``field == value``: the objects in the index set of ``member``."""
+
+    owner: type[Model]
+    field: str
+    value: Any
+    member: bytes
+
+    @property
+    def model(self) -> type[Model]:
+        """The model class the expression filters."""
+        return self.owner
+
+    def __repr__(self) -> str:
+        return f"{self.owner.__qualname__}.f.{self.field} == {self.value!r}"
+
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class In(Expr[Any]):
+    """``field.in_(values)``: the union of the index sets of ``members``."""
+
+    owner: type[Model]
+    field: str
+    values: tuple[Any, ...]
+    members: tuple[bytes, ...]
+
+    @property
+    def model(self) -> type[Model]:
+        """The model class the expression filters."""
+        return self.owner
+
+    def __repr__(self) -> str:
+        return f"{self.owner.__qualname__}.f.{self.field}.in_({list(self.values)!r})"
+
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class And(Expr[Any]):
+    """All of ``parts`` hold."""
+
+    owner: type[Model]
+    parts: tuple[Expr[Any], ...]
+
+    @property
+    def model(self) -> type[Model]:
+        """The model class the expression filters."""
+        return self.owner
+
+    def __repr__(self) -> str:
+        return "(" + " & ".join(map(repr, self.parts)) + ")"
+
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Or(Expr[Any]):
+    """At least one of ``parts`` holds."""
+
+    owner: type[Model]
+    parts: tuple[Expr[Any], ...]
+
+    @property
+    def model(self) -> type[Model]:
+        """The model class the expression filters."""
+        return self.owner
+
+    def __repr__(self) -> str:
+        return "(" + " | ".join(map(repr, self.parts)) + ")"
+
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Not(Expr[Any]):
+    """``part`` does not hold."""
+
+    owner: type[Model]
+    part: Expr[Any]
+
+    @property
+    def model(self) -> type[Model]:
+        """The model class the expression filters."""
+        return self.owner
+
+    def __repr__(self) -> str:
+        return f"~({self.part!r})"
+
+
+class Field(Generic[M, T]):
+    """A model field inside a query: compare it to build expressions (``User.f.age == 3``)."""
+
+    __slots__ = ("owner", "spec")
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(self, owner: type[M], spec: FieldSpec) -> None:
+        self.owner = owner
+        self.spec = spec
+
+    @property
+    def name(self) -> str:
+        """The field's name."""
+        return self.spec.name
+
+    def __eq__(self, other: T) -> Expr[M]:  # type: ignore[override]
+        return Eq(self.owner, self.spec.name, other, self.spec.member(other))
+
+    def __ne__(self, other: T) -> Expr[M]:  # type: ignore[override]
+        return Not(self.owner, self == other)
+
+    def in_(self, values: Iterable[T]) -> Expr[M]:
+        """The field's value is one of ``values`` (an empty iterable matches nothing)."""
+        if isinstance(values, (str, bytes)):
+            raise QueryError(
+                f"{self!r}.in_() takes a collection of values, not a single {type(values).__name__}"
+            )
+        kept = tuple(values)
+        members = tuple(dict.fromkeys(self.spec.member(v) for v in kept))
+        return In(self.owner, self.spec.name, kept, members)
+
+    def __repr__(self) -> str:
+        return f"{self.owner.__qualname__}.f.{self.spec.name}"
+
+
+class Fields(Generic[M]):
+    """The field namespace of a model, ``Model.f``: ``User.f.name`` is a `Field`."""
+
+    __slots__ = ("_fields", "_model", "_spec")
+
+    _model: type[M]
+    _spec: ModelSpec
+    _fields: dict[str, Field[M, Any]]
+
+    def __init__(self, model: type[M], spec: ModelSpec) -> None:
+        object.__setattr__(self, "_model", model)
+        object.__setattr__(self, "_spec", spec)
+        object.__setattr__(self, "_fields", {})
+
+    def __getattr__(self, name: str) -> Field[M, Any]:
+        try:
+            return self._fields[name]
+        except KeyError:
+            pass
+        if name.startswith("__"):
+            raise AttributeError(name)
+        spec = self._spec.by_name.get(name)
+        if spec is None:
+            raise AttributeError(f"{self._model.__qualname__} has no field {name!r}")
+        field: Field[M, Any] = Field(self._model, spec)
+        self._fields[name] = field
+        return field
+
+    def __dir__(self) -> list[str]:
+        return list(self._spec.stored)
+
+    def __repr__(self) -> str:
+        return f"<fields of {self._model.__qualname__}: {', '.join(self._spec.stored)}>"

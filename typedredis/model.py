@@ -1,0 +1,153 @@
+"""`Model`: a pydantic model stored as one Redis hash per object, with indexed fields."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+from pydantic import Field as PydanticField
+from typing_extensions import Unpack
+
+from . import operations
+from .errors import SchemaError
+from .expr import Expr, Fields
+from .fields import ModelSpec, snake_case
+from .plan import Operation
+from .query import Query
+from .session import executor_for
+
+M = TypeVar("M", bound="Model")
+
+MAX_PK = 2**53 - 1
+"""Primary keys stay exact in Lua's doubles up to here."""
+
+
+class _FieldsDescriptor:
+    """``Model.f``: the model's `Fields` namespace (class access only)."""
+
+    def __get__(self, obj: object, owner: type[M]) -> Fields[M]:
+        return owner.spec().namespace(owner)
+
+
+class _ObjectsDescriptor(Generic[M]):
+    """``Model.objects``: a `Query` of every object, for the Django-style API."""
+
+    def __get__(self, obj: object, owner: type[M]) -> Query[M]:
+        return Query(owner)
+
+
+_registry: dict[str, type[Model]] = {}
+
+
+class Model(BaseModel):
+    """Base class of stored models. Annotate a field ``Indexed[T]`` to make it queryable.
+
+    Class keyword ``key`` sets the key name (default: the class name in snake case); every
+    Redis key of the model starts with ``{key}`` so a model lives in one cluster slot.
+    """
+
+    model_config = ConfigDict(validate_assignment=True)
+
+    pk: Annotated[int | None, PydanticField(ge=1, le=MAX_PK)] = None
+    """The primary key: assigned by the first `save` (or set it yourself)."""
+
+    f: ClassVar[_FieldsDescriptor] = _FieldsDescriptor()
+    objects: ClassVar[_ObjectsDescriptor[Any]] = _ObjectsDescriptor()
+
+    __typedredis_key__: ClassVar[str]
+    __typedredis_spec__: ClassVar[ModelSpec | None] = None
+
+    def __init_subclass__(cls, *, key: str | None = None, **kwargs: Unpack[ConfigDict]) -> None:
+        super().__init_subclass__(**kwargs)
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        key = kwargs.get("key") or snake_case(cls.__name__)
+        reserved = _RESERVED.intersection(cls.model_fields)
+        if reserved:
+            raise SchemaError(
+                f"{cls.__qualname__}: field name(s) {sorted(reserved)} are reserved by typedredis.Model"
+            )
+        other = _registry.get(key)
+        if other is not None and (other.__module__, other.__qualname__) != (cls.__module__, cls.__qualname__):
+            raise SchemaError(
+                f"{cls.__module__}.{cls.__qualname__} and {other.__module__}.{other.__qualname__} "
+                f"would share the key {key!r}; give one of them another with `class ...(Model, key=...)`"
+            )
+        cls.__typedredis_key__ = key
+        cls.__typedredis_spec__ = None
+        ModelSpec.check_key(cls, key)
+        _registry[key] = cls
+
+    @classmethod
+    def spec(cls) -> ModelSpec:
+        """What typedredis derived from the class: key layout and field specs (built once)."""
+        spec = cls.__dict__.get("__typedredis_spec__")
+        if spec is None:
+            if cls is Model:
+                raise SchemaError("typedredis.Model itself is abstract: subclass it")
+            if not cls.__pydantic_complete__:
+                cls.model_rebuild(raise_errors=True)
+            spec = ModelSpec(cls, cls.__typedredis_key__)
+            cls.__typedredis_spec__ = spec
+        return spec
+
+    # -- instance API -----------------------------------------------------------------------
+
+    def save(self) -> Self:
+        """Insert or replace this object (atomically with its index entries); returns self."""
+        self._run(operations.save(self.spec(), [self]))
+        return self
+
+    def delete(self) -> bool:
+        """Delete this object and its index entries; returns whether it was stored."""
+        if self.pk is None:
+            return False
+        return bool(self._run(operations.delete(self.spec(), [self.pk])))
+
+    # -- class API --------------------------------------------------------------------------
+
+    @classmethod
+    def get(cls, pk: int) -> Self:
+        """The object with primary key ``pk``; raises `NotFound` if there is none."""
+        return cls._run(operations.get_one(cls.spec(), pk))  # type: ignore[no-any-return]
+
+    @classmethod
+    def get_many(cls, pks: Iterable[int]) -> list[Self | None]:
+        """The objects with these primary keys, None where missing, in one round trip."""
+        return cls._run(operations.get(cls.spec(), pks))  # type: ignore[no-any-return]
+
+    @classmethod
+    def query(cls, *exprs: Expr[Self]) -> Query[Self]:
+        """The objects matching all ``exprs`` (e.g. ``User.query(User.f.age == 3)``)."""
+        return Query(cls).filter(*exprs)
+
+    @classmethod
+    def save_all(cls, objects: Sequence[Self]) -> None:
+        """Insert or replace many objects, pipelined; each object is saved atomically."""
+        cls._run(operations.save(cls.spec(), objects))
+
+    @classmethod
+    def delete_many(cls, pks: Iterable[int]) -> int:
+        """Delete objects by primary key; returns how many existed."""
+        return cls._run(operations.delete(cls.spec(), pks))  # type: ignore[no-any-return]
+
+    @classmethod
+    def reset(cls, objects: Sequence[Self]) -> None:
+        """Atomically replace every stored object of this model by ``objects``.
+
+        Readers see either the whole old dataset or the whole new one. Objects without a pk get
+        new ones; primary keys are never reused.
+        """
+        cls._run(operations.reset(cls.spec(), objects))
+
+    @classmethod
+    def _run(cls, operation: Operation[Any]) -> Any:
+        return executor_for(cls).run(operation)
+
+
+_RESERVED = frozenset(
+    name for name in vars(Model) if not name.startswith("__") and name not in {"pk", "model_config"}
+) | {"f", "objects"}

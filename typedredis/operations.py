@@ -1,0 +1,244 @@
+"""Every Redis interaction of typedredis as a sans-IO operation (see `typedredis.plan`).
+
+An operation validates and encodes everything it will send *before* its first yield, so bad
+input raises before any byte reaches Redis. Executors drive operations; they never decide
+what to send.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Final, TypeVar
+
+from pydantic import ValidationError
+
+from .codec import decode, encode, encode_indexed
+from .compiler import Action, Program, query_call
+from .errors import DecodeError, NotFound, UniqueViolation
+from .fields import ModelSpec
+from .plan import Arg, Batch, Operation, ScriptCall
+
+if TYPE_CHECKING:
+    from .model import Model
+
+M = TypeVar("M", bound="Model")
+
+OBJECTS_PER_CALL: Final = 250
+"""Objects per save script call: a call of this size runs for well under a millisecond."""
+CALLS_PER_BATCH: Final = 32
+"""Script calls pipelined in one batch (one network round trip)."""
+CLEANUP_BUDGET: Final = 2000
+"""Keys deleted per cleanup call after a reset."""
+STALE_STAGING_MS: Final = 10 * 60 * 1000
+"""A reset whose staging saw no write for this long is considered dead and is cleaned up."""
+
+
+# -- encoding ------------------------------------------------------------------------------
+
+
+def encode_object(spec: ModelSpec, obj: Model) -> list[Arg]:
+    """The save-script arguments of one object: pk, stored values, index members."""
+    if not isinstance(obj, spec.model):
+        raise TypeError(f"expected a {spec.model.__qualname__}, got {type(obj).__qualname__}")
+    values = obj.__dict__
+    pk = values["pk"]
+    args: list[Arg] = [b"" if pk is None else pk]
+    members: list[Arg] = []
+    for field in spec.indexed:
+        stored, member = encode_indexed(values[field.name])
+        args.append(stored)
+        members.append(member)
+    for field in spec.fields[len(spec.indexed) :]:
+        args.append(encode(values[field.name]))
+    args += members
+    return args
+
+
+def _save_call(spec: ModelSpec, gen: int | None, rows: Sequence[list[Arg]]) -> ScriptCall:
+    head: list[Arg] = [b"" if gen is None else gen, len(spec.indexed), len(spec.stored), *spec.stored]
+    for row in rows:
+        head += row
+    return ScriptCall("save", (spec.keys.meta,), tuple(head), writes=True)
+
+
+def _save_batches(spec: ModelSpec, gen: int | None, rows: list[list[Arg]]) -> list[list[ScriptCall]]:
+    calls = [
+        _save_call(spec, gen, rows[i : i + OBJECTS_PER_CALL]) for i in range(0, len(rows), OBJECTS_PER_CALL)
+    ]
+    return [calls[i : i + CALLS_PER_BATCH] for i in range(0, len(calls), CALLS_PER_BATCH)]
+
+
+def _assign_pks(objects: Sequence[Model], pks: list[int]) -> None:
+    for obj, pk in zip(objects, pks, strict=True):
+        if obj.__dict__["pk"] != pk:
+            obj.__dict__["pk"] = pk
+            obj.__pydantic_fields_set__.add("pk")
+
+
+# -- decoding ------------------------------------------------------------------------------
+
+
+def decode_object(spec: ModelSpec, gen: int, pk: int, raw: Sequence[bytes | None]) -> Any:
+    """Build a model instance from the stored values of ``spec.stored`` (None where absent)."""
+    data: dict[str, Any] = {"pk": pk}
+    for name, value in zip(spec.stored, raw, strict=True):
+        if value is not None:
+            try:
+                data[name] = decode(value)
+            except Exception as exc:
+                key = spec.keys.object(gen, pk).decode(errors="backslashreplace")
+                raise DecodeError(
+                    f"{key}: field {name!r} holds bytes that are not a typedredis value ({type(exc).__name__}: {exc})",
+                    key=key,
+                    field=name,
+                ) from exc
+    try:
+        return spec.model.model_validate(data, by_name=True)
+    except ValidationError as exc:
+        key = spec.keys.object(gen, pk).decode(errors="backslashreplace")
+        raise DecodeError(
+            f"{key}: stored data does not validate as {spec.model.__qualname__}: {exc}", key=key
+        ) from exc
+
+
+def _decode_rows(spec: ModelSpec, reply: list[Any]) -> list[Any]:
+    gen = int(reply[0])
+    stride = 1 + len(spec.stored)
+    return [
+        decode_object(spec, gen, int(reply[i]), reply[i + 1 : i + stride])
+        for i in range(1, len(reply), stride)
+    ]
+
+
+# -- operations ----------------------------------------------------------------------------
+
+
+def save(spec: ModelSpec, objects: Sequence[Model]) -> Operation[None]:
+    """Insert or replace ``objects``; assigns ``pk`` to new ones."""
+    rows = [encode_object(spec, obj) for obj in objects]
+    pks: list[int] = []
+    for batch in _save_batches(spec, None, rows):
+        replies = yield batch
+        for reply in replies:
+            pks += reply
+    _assign_pks(objects, pks)
+
+
+def get(spec: ModelSpec, pks: Iterable[int]) -> Operation[list[Any]]:
+    """Fetch objects by primary key: a list with None for the missing ones."""
+    keys = [int(pk) for pk in pks]
+    if not keys:
+        return []
+    args: tuple[Arg, ...] = (len(spec.stored), *spec.stored, *keys)
+    (reply,) = yield (ScriptCall("get", (spec.keys.meta,), args, writes=False),)
+    gen = int(reply[0])
+    stride = 1 + len(spec.stored)
+    out: list[Any] = []
+    for pk, i in zip(keys, range(1, len(reply), stride), strict=True):
+        out.append(decode_object(spec, gen, pk, reply[i + 1 : i + stride]) if reply[i] else None)
+    return out
+
+
+def get_one(spec: ModelSpec, pk: int) -> Operation[Any]:
+    """Fetch one object; `NotFound` if it does not exist."""
+    (found,) = yield from get(spec, [pk])
+    if found is None:
+        raise NotFound(f"no {spec.model.__qualname__} with pk={pk}")
+    return found
+
+
+def delete(spec: ModelSpec, pks: Iterable[int]) -> Operation[int]:
+    """Delete objects by primary key; returns how many existed."""
+    keys = [int(pk) for pk in pks]
+    if not keys:
+        return 0
+    indexed = [f.name for f in spec.indexed]
+    args: tuple[Arg, ...] = (len(indexed), *indexed, *keys)
+    (deleted,) = yield (ScriptCall("delete", (spec.keys.meta,), args, writes=True),)
+    return int(deleted)
+
+
+_EMPTY_RESULTS: Final[dict[str, Any]] = {
+    "count": 0,
+    "exists": False,
+    "pks": [],
+    "fetch": [],
+    "first": None,
+    "delete": 0,
+}
+
+
+def query(spec: ModelSpec, program: Program, action: Action) -> Operation[Any]:
+    """Run a compiled query and return what ``action`` asks for."""
+    if program.result is None:
+        return _EMPTY_RESULTS[action]
+    if action in ("fetch", "first"):
+        fields: tuple[str, ...] = spec.stored
+    elif action == "delete":
+        fields = tuple(f.name for f in spec.indexed)
+    else:
+        fields = ()
+    (reply,) = yield (query_call(spec.keys.meta, program, action, fields),)
+    if action == "count":
+        return int(reply)
+    if action == "exists":
+        return bool(reply)
+    if action == "delete":
+        return int(reply)
+    if action == "pks":
+        return [int(pk) for pk in reply]
+    rows = _decode_rows(spec, reply)
+    if action == "first":
+        return rows[0] if rows else None
+    return rows
+
+
+def reset(spec: ModelSpec, objects: Sequence[Model]) -> Operation[None]:
+    """Replace the model's whole dataset by ``objects``, atomically for every reader.
+
+    Stages the objects in a fresh generation (invisible to readers), switches the current
+    generation in one O(1) script, then deletes the old generation in bounded steps.
+    """
+    rows = [encode_object(spec, obj) for obj in objects]
+    seen: set[Arg] = set()
+    for row in rows:
+        if row[0] != b"":
+            if row[0] in seen:
+                raise UniqueViolation(
+                    f"reset: two {spec.model.__qualname__} objects have pk={row[0]!r}",
+                    field="pk",
+                    value=row[0],
+                )
+            seen.add(row[0])
+    meta = (spec.keys.meta,)
+    (gen,) = yield (ScriptCall("reset_begin", meta, (STALE_STAGING_MS,), writes=True),)
+    pks: list[int] = []
+    try:
+        for batch in _save_batches(spec, int(gen), rows):
+            replies = yield batch
+            for reply in replies:
+                pks += reply
+        yield (ScriptCall("reset_switch", meta, (gen,), writes=True),)
+    except GeneratorExit:
+        raise
+    except BaseException:
+        yield from _abort(meta, gen)
+        raise
+    _assign_pks(objects, pks)
+    yield from collect_retired(spec)
+
+
+def _abort(meta: tuple[bytes], gen: int) -> Generator[Batch, list[Any], None]:
+    try:
+        yield (ScriptCall("reset_abort", meta, (gen,), writes=True),)
+        while (yield (ScriptCall("reset_cleanup", meta, (CLEANUP_BUDGET,), writes=True),))[0]:
+            pass
+    except Exception:  # the caller sees the original error; the next reset cleans up
+        pass
+
+
+def collect_retired(spec: ModelSpec) -> Operation[None]:
+    """Delete what earlier resets retired, a bounded number of keys per call."""
+    call = ScriptCall("reset_cleanup", (spec.keys.meta,), (CLEANUP_BUDGET,), writes=True)
+    while (yield (call,))[0]:
+        pass

