@@ -18,7 +18,9 @@ import enum
 import ipaddress
 import math
 import pathlib
+import threading
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, Final
@@ -35,6 +37,21 @@ EXT_TIME: Final = 4
 EXT_TIMEDELTA: Final = 5
 EXT_DECIMAL: Final = 6
 EXT_UUID: Final = 7
+EXT_MISSING: Final = 0
+"""Marks a field absent from a stored hash inside a row (see `row_header`)."""
+MISSING_FIELD: Final = b"\xd4\x00\x00"
+"""The msgpack bytes of the absent-field marker (a fixext1 of type 0), as query scripts emit it."""
+
+
+class _Missing:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Final = _Missing()
+"""What `decode_row` returns for a field that the stored hash lacks."""
 
 _INT64_MIN: Final = -(2**63)
 _UINT64_MAX: Final = 2**64 - 1
@@ -98,10 +115,25 @@ def _widen_ints(value: Any) -> Any:
     return value
 
 
+_local = threading.local()
+
+
+def packer() -> Callable[[Any], bytes]:
+    """This thread's msgpack ``pack`` (a reused Packer is ~6x faster than ``msgpack.packb``).
+
+    It raises OverflowError/TypeError on values `encode` handles; call `encode` for those.
+    """
+    try:
+        return _local.pack  # type: ignore[no-any-return]
+    except AttributeError:
+        _local.pack = msgpack.Packer(default=_default, use_bin_type=True).pack
+        return _local.pack  # type: ignore[no-any-return]
+
+
 def encode(value: Any) -> bytes:
     """Encode one field value as msgpack bytes; raises `SchemaError` for unsupported types."""
     try:
-        return msgpack.packb(value, default=_default, use_bin_type=True)  # type: ignore[no-any-return]
+        return packer()(value)
     except OverflowError:
         return encode(_widen_ints(value))
     except TypeError as exc:
@@ -124,12 +156,49 @@ def _ext_hook(code: int, data: bytes) -> Any:
         return uuid.UUID(bytes=data)
     if code == EXT_BIGINT:
         return int.from_bytes(data, "big", signed=True)
+    if code == EXT_MISSING:
+        return MISSING
     raise ValueError(f"unknown msgpack ext type {code}")
 
 
 def decode(data: bytes) -> Any:
     """Decode bytes written by `encode`; raises ValueError (or a subclass) on corrupt input."""
     return msgpack.unpackb(data, ext_hook=_ext_hook, raw=False, strict_map_key=False)
+
+
+def row_header(count: int) -> bytes:
+    """The msgpack array header that turns ``count`` concatenated values into one document.
+
+    Query scripts return each object as ``header + value1 + value2 + ...`` (`MISSING_FIELD` for
+    absent fields), which `decode_row` reads in one call: ~4x faster than decoding each value.
+    """
+    return msgpack.packb(list(range(count)))[: 3 if count >= 16 else 1]  # type: ignore[no-any-return]
+
+
+def decode_row(row: bytes, count: int) -> list[Any]:
+    """Decode a row built by a script from `row_header` and ``count`` stored values."""
+    values = decode(row)
+    if type(values) is not list or len(values) != count:
+        raise ValueError(f"expected {count} values, found {values!r:.80}")
+    return values
+
+
+def split_row(row: bytes, count: int) -> list[bytes]:
+    """Cut a row into its values' raw bytes, to find out which field a corrupt row breaks."""
+    unpacker = msgpack.Unpacker()
+    unpacker.feed(row)
+    unpacker.read_array_header()
+    parts: list[bytes] = []
+    start = unpacker.tell()
+    for _ in range(count):
+        try:
+            unpacker.skip()
+        except Exception:
+            parts.append(row[start:])
+            break
+        parts.append(row[start : unpacker.tell()])
+        start = unpacker.tell()
+    return parts
 
 
 def _canonical_decimal(value: Decimal) -> Decimal:
@@ -200,9 +269,9 @@ def index_member(value: Any) -> bytes:
     return encode(canonical(value))
 
 
-def encode_indexed(value: Any) -> tuple[bytes, bytes]:
+def encode_indexed(value: Any, pack: Callable[[Any], bytes] = encode) -> tuple[bytes, bytes]:
     """``(stored bytes, index member)`` of an indexed value; the member is ``b""`` when equal."""
-    stored = encode(value)
+    stored = pack(value)
     kind = type(value)
     if kind is str or kind is int or kind is bool or kind is bytes or value is None:
         return stored, b""

@@ -195,14 +195,17 @@ def _operand(ref: Operand) -> bytes:
     return b"a"
 
 
-def query_call(meta_key: bytes, program: Program, action: Action, fields: tuple[str, ...]) -> ScriptCall:
+def query_call(
+    meta_key: bytes, program: Program, action: Action, fields: tuple[str, ...], header: bytes = b""
+) -> ScriptCall:
     """The call of ``query.lua`` that runs ``program`` and then ``action`` on its result.
 
-    ``fields`` are the hash fields to fetch (``fetch``/``first``) or the indexed fields whose
-    index entries must be removed (``delete``).
+    ``fields`` are the hash fields to fetch (``fetch``/``first``, each object returned as one
+    row starting with ``header``) or the indexed fields whose index entries must be removed
+    (``delete``).
     """
     assert program.result is not None, "an empty program needs no call"
-    args: list[Arg] = [action, len(fields), *fields, len(program.ops)]
+    args: list[Arg] = [action, header, len(fields), *fields, len(program.ops)]
     for op in program.ops:
         args += [_OPCODES[op.op], len(op.operands), *map(_operand, op.operands)]
     args.append(_operand(program.result))

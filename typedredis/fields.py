@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Final, TypeVar
 from pydantic import TypeAdapter
 from pydantic.fields import FieldInfo
 
-from .codec import index_member
+from .codec import index_member, row_header
 from .errors import QueryError, SchemaError
 from .expr import Fields
 from .keys import KeySpace
@@ -81,7 +81,19 @@ class FieldSpec:
 class ModelSpec:
     """Everything typedredis knows about one model class: its keys and its fields."""
 
-    __slots__ = ("_namespace", "by_name", "fields", "indexed", "keys", "model", "stored")
+    __slots__ = (
+        "_namespace",
+        "by_name",
+        "fields",
+        "indexed",
+        "indexed_names",
+        "keys",
+        "model",
+        "plain_names",
+        "row_header",
+        "stored",
+        "validator",
+    )
 
     def __init__(self, model: type[Model], key: str) -> None:
         self.check_key(model, key)
@@ -99,6 +111,11 @@ class ModelSpec:
         """Indexed fields first: scripts rely on that order."""
         self.stored = tuple(s.name for s in self.fields)
         self.by_name = {s.name: s for s in self.fields}
+        self.indexed_names = tuple(s.name for s in self.indexed)
+        self.plain_names = self.stored[len(self.indexed) :]
+        self.row_header = row_header(len(self.stored))
+        self.validator = model.__pydantic_validator__
+        """Validates decoded rows (``validate_python``: no per-call model_validate overhead)."""
         self._namespace: Fields[Any] | None = None
 
     @staticmethod

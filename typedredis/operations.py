@@ -7,12 +7,12 @@ what to send.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from pydantic import ValidationError
 
-from .codec import decode, encode, encode_indexed
+from .codec import MISSING, decode, decode_row, encode, encode_indexed, packer, split_row
 from .compiler import Action, Program, query_call
 from .errors import DecodeError, NotFound, UniqueViolation
 from .fields import ModelSpec
@@ -36,22 +36,33 @@ STALE_STAGING_MS: Final = 10 * 60 * 1000
 # -- encoding ------------------------------------------------------------------------------
 
 
-def encode_object(spec: ModelSpec, obj: Model) -> list[Arg]:
+def encode_object(spec: ModelSpec, obj: Model, pack: Callable[[Any], bytes] = encode) -> list[Arg]:
     """The save-script arguments of one object: pk, stored values, index members."""
-    if not isinstance(obj, spec.model):
+    if type(obj) is not spec.model and not isinstance(obj, spec.model):
         raise TypeError(f"expected a {spec.model.__qualname__}, got {type(obj).__qualname__}")
     values = obj.__dict__
     pk = values["pk"]
     args: list[Arg] = [b"" if pk is None else pk]
     members: list[Arg] = []
-    for field in spec.indexed:
-        stored, member = encode_indexed(values[field.name])
-        args.append(stored)
-        members.append(member)
-    for field in spec.fields[len(spec.indexed) :]:
-        args.append(encode(values[field.name]))
+    try:
+        for name in spec.indexed_names:
+            stored, member = encode_indexed(values[name], pack)
+            args.append(stored)
+            members.append(member)
+        for name in spec.plain_names:
+            args.append(pack(values[name]))
+    except (OverflowError, TypeError):
+        if pack is encode:
+            raise
+        return encode_object(spec, obj)  # the careful path: big ints, or a clear SchemaError
     args += members
     return args
+
+
+def encode_objects(spec: ModelSpec, objects: Sequence[Model]) -> list[list[Arg]]:
+    """Encode every object before anything is sent: a bad value raises, nothing is written."""
+    pack = packer()
+    return [encode_object(spec, obj, pack) for obj in objects]
 
 
 def _save_call(spec: ModelSpec, gen: int | None, rows: Sequence[list[Arg]]) -> ScriptCall:
@@ -62,9 +73,8 @@ def _save_call(spec: ModelSpec, gen: int | None, rows: Sequence[list[Arg]]) -> S
 
 
 def _save_batches(spec: ModelSpec, gen: int | None, rows: list[list[Arg]]) -> list[list[ScriptCall]]:
-    calls = [
-        _save_call(spec, gen, rows[i : i + OBJECTS_PER_CALL]) for i in range(0, len(rows), OBJECTS_PER_CALL)
-    ]
+    per_call = OBJECTS_PER_CALL
+    calls = [_save_call(spec, gen, rows[i : i + per_call]) for i in range(0, len(rows), per_call)]
     return [calls[i : i + CALLS_PER_BATCH] for i in range(0, len(calls), CALLS_PER_BATCH)]
 
 
@@ -78,22 +88,19 @@ def _assign_pks(objects: Sequence[Model], pks: list[int]) -> None:
 # -- decoding ------------------------------------------------------------------------------
 
 
-def decode_object(spec: ModelSpec, gen: int, pk: int, raw: Sequence[bytes | None]) -> Any:
-    """Build a model instance from the stored values of ``spec.stored`` (None where absent)."""
-    data: dict[str, Any] = {"pk": pk}
-    for name, value in zip(spec.stored, raw, strict=True):
-        if value is not None:
-            try:
-                data[name] = decode(value)
-            except Exception as exc:
-                key = spec.keys.object(gen, pk).decode(errors="backslashreplace")
-                raise DecodeError(
-                    f"{key}: field {name!r} holds bytes that are not a typedredis value ({type(exc).__name__}: {exc})",
-                    key=key,
-                    field=name,
-                ) from exc
+def decode_object(spec: ModelSpec, gen: int, pk: int, row: bytes) -> Any:
+    """Build a model instance from a row of its stored values (see `codec.row_header`)."""
+    count = len(spec.stored)
     try:
-        return spec.model.model_validate(data, by_name=True)
+        values = decode_row(row, count)
+    except Exception as exc:
+        raise _corrupt_row(spec, gen, pk, row) from exc
+    data: dict[str, Any] = dict(zip(spec.stored, values, strict=True))
+    data["pk"] = pk
+    if MISSING in values:
+        data = {name: value for name, value in data.items() if value is not MISSING}
+    try:
+        return spec.validator.validate_python(data, by_name=True)
     except ValidationError as exc:
         key = spec.keys.object(gen, pk).decode(errors="backslashreplace")
         raise DecodeError(
@@ -101,13 +108,24 @@ def decode_object(spec: ModelSpec, gen: int, pk: int, raw: Sequence[bytes | None
         ) from exc
 
 
+def _corrupt_row(spec: ModelSpec, gen: int, pk: int, row: bytes) -> DecodeError:
+    key = spec.keys.object(gen, pk).decode(errors="backslashreplace")
+    for name, raw in zip(spec.stored, split_row(row, len(spec.stored)), strict=False):
+        try:
+            decode(raw)
+        except Exception as exc:
+            return DecodeError(
+                f"{key}: field {name!r} holds bytes that are not a typedredis value "
+                f"({type(exc).__name__}: {exc})",
+                key=key,
+                field=name,
+            )
+    return DecodeError(f"{key}: the stored fields do not decode as one value each", key=key)
+
+
 def _decode_rows(spec: ModelSpec, reply: list[Any]) -> list[Any]:
     gen = int(reply[0])
-    stride = 1 + len(spec.stored)
-    return [
-        decode_object(spec, gen, int(reply[i]), reply[i + 1 : i + stride])
-        for i in range(1, len(reply), stride)
-    ]
+    return [decode_object(spec, gen, int(reply[i]), reply[i + 1]) for i in range(1, len(reply), 2)]
 
 
 # -- operations ----------------------------------------------------------------------------
@@ -115,7 +133,7 @@ def _decode_rows(spec: ModelSpec, reply: list[Any]) -> list[Any]:
 
 def save(spec: ModelSpec, objects: Sequence[Model]) -> Operation[None]:
     """Insert or replace ``objects``; assigns ``pk`` to new ones."""
-    rows = [encode_object(spec, obj) for obj in objects]
+    rows = encode_objects(spec, objects)
     pks: list[int] = []
     for batch in _save_batches(spec, None, rows):
         replies = yield batch
@@ -129,14 +147,13 @@ def get(spec: ModelSpec, pks: Iterable[int]) -> Operation[list[Any]]:
     keys = [int(pk) for pk in pks]
     if not keys:
         return []
-    args: tuple[Arg, ...] = (len(spec.stored), *spec.stored, *keys)
+    args: tuple[Arg, ...] = (spec.row_header, len(spec.stored), *spec.stored, *keys)
     (reply,) = yield (ScriptCall("get", (spec.keys.meta,), args, writes=False),)
     gen = int(reply[0])
-    stride = 1 + len(spec.stored)
-    out: list[Any] = []
-    for pk, i in zip(keys, range(1, len(reply), stride), strict=True):
-        out.append(decode_object(spec, gen, pk, reply[i + 1 : i + stride]) if reply[i] else None)
-    return out
+    return [
+        decode_object(spec, gen, pk, reply[i + 1]) if reply[i] else None
+        for pk, i in zip(keys, range(1, len(reply), 2), strict=True)
+    ]
 
 
 def get_one(spec: ModelSpec, pk: int) -> Operation[Any]:
@@ -178,7 +195,8 @@ def query(spec: ModelSpec, program: Program, action: Action) -> Operation[Any]:
         fields = tuple(f.name for f in spec.indexed)
     else:
         fields = ()
-    (reply,) = yield (query_call(spec.keys.meta, program, action, fields),)
+    header = spec.row_header if action in ("fetch", "first") else b""
+    (reply,) = yield (query_call(spec.keys.meta, program, action, fields, header),)
     if action == "count":
         return int(reply)
     if action == "exists":
@@ -199,7 +217,7 @@ def reset(spec: ModelSpec, objects: Sequence[Model]) -> Operation[None]:
     Stages the objects in a fresh generation (invisible to readers), switches the current
     generation in one O(1) script, then deletes the old generation in bounded steps.
     """
-    rows = [encode_object(spec, obj) for obj in objects]
+    rows = encode_objects(spec, objects)
     seen: set[Arg] = set()
     for row in rows:
         if row[0] != b"":

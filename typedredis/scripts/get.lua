@@ -1,18 +1,20 @@
 -- get.lua: fetch objects by primary key.
 --
 -- KEYS[1]          {K}:meta
--- ARGV[1]          nf: number of fields to fetch
--- ARGV[2..1+nf]    the field names
--- ARGV[2+nf..]     primary keys
--- Returns the current generation, then, per primary key, 1 + nf values: 1 if the object exists (else 0), then its fields
--- (nil where absent).
+-- ARGV[1]          the msgpack array header of a row of nf values
+-- ARGV[2]          nf: number of fields to fetch
+-- ARGV[3..2+nf]    the field names
+-- ARGV[3+nf..]     primary keys
+-- Returns the current generation, then per primary key two values: 1 if the object exists
+-- (else 0), and its row (header .. value1 .. value2 ..., see lib.lua).
 local gen = current_gen()
 local gp = gen_prefix(gen)
-local nf = tonumber(ARGV[1])
+local header = ARGV[1]
+local nf = tonumber(ARGV[2])
 local fields = {}
-for i = 1, nf do fields[i] = ARGV[1 + i] end
+for i = 1, nf do fields[i] = ARGV[2 + i] end
 local out = {tonumber(gen)}
-for at = 2 + nf, #ARGV do
+for at = 3 + nf, #ARGV do
   local okey = gp .. 'o:' .. ARGV[at]
   local values = redis.call('HMGET', okey, unpack(fields))
   local found = 0
@@ -21,6 +23,6 @@ for at = 2 + nf, #ARGV do
   end
   if found == 0 then found = redis.call('EXISTS', okey) end
   out[#out + 1] = found
-  for i = 1, nf do out[#out + 1] = values[i] end
+  out[#out + 1] = row(header, values, nf)
 end
 return out

@@ -21,6 +21,15 @@ local function now_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
+-- One object as a single msgpack document: the array header `header`, then the n stored
+-- values; an absent field becomes MISSING_FIELD (see typedredis/codec.py, row_header).
+local MISSING_FIELD = '\212\0\0'
+local function row(header, values, n)
+  local parts = {header}
+  for i = 1, n do parts[i + 1] = values[i] or MISSING_FIELD end
+  return table.concat(parts)
+end
+
 -- Run `cmd key <items...>` in chunks.
 local function call_chunked(cmd, key, items)
   for i = 1, #items, CHUNK do

@@ -3,21 +3,23 @@
 --
 -- KEYS[1]          {K}:meta
 -- ARGV[1]          action: count | exists | pks | fetch | first | delete
--- ARGV[2]          nf: number of field names that follow
--- ARGV[3..2+nf]    fields to fetch (fetch, first) or indexed fields (delete)
--- ARGV[3+nf]       nops: number of set operations
+-- ARGV[2]          the msgpack array header of a row of nf values (fetch, first)
+-- ARGV[3]          nf: number of field names that follow
+-- ARGV[4..3+nf]    fields to fetch (fetch, first) or indexed fields (delete)
+-- ARGV[4+nf]       nops: number of set operations
 -- then per operation: opcode (I inter, U union, D diff), n, then n operands
 -- last             the result operand
 -- Operands: 'k<suffix>' the index set <gen>:<suffix>, 'a' all objects, 'r<i>' the result of
 -- operation i (a scratch key {K}:tmp:<i>, deleted before the script returns).
 -- Returns: count, exists -> integer; pks -> primary keys in ascending order;
--- fetch, first -> the current generation, then per object 1 + nf values (pk, then the
--- fields); delete -> how many objects were deleted.
+-- fetch, first -> the current generation, then per object its pk and its row (header ..
+-- value1 .. value2 ..., see lib.lua); delete -> how many objects were deleted.
 local action = ARGV[1]
-local nf = tonumber(ARGV[2])
+local header = ARGV[2]
+local nf = tonumber(ARGV[3])
 local fields = {}
-for i = 1, nf do fields[i] = ARGV[2 + i] end
-local at = 3 + nf
+for i = 1, nf do fields[i] = ARGV[3 + i] end
+local at = 4 + nf
 local nops = tonumber(ARGV[at])
 at = at + 1
 local gen = current_gen()
@@ -80,7 +82,6 @@ end
 local out = {tonumber(gen)}
 for _, pk in ipairs(pks) do
   out[#out + 1] = pk
-  local values = redis.call('HMGET', gp .. 'o:' .. pk, unpack(fields))
-  for i = 1, nf do out[#out + 1] = values[i] end
+  out[#out + 1] = row(header, redis.call('HMGET', gp .. 'o:' .. pk, unpack(fields)), nf)
 end
 return finish(out)
