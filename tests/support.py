@@ -44,7 +44,9 @@ def glob_escape(raw: bytes) -> bytes:
     return bytes(out)
 
 
-def check_invariants(client: redis.Redis, model: type[Model], expected: dict[int, Model] | None = None) -> None:
+def check_invariants(
+    client: redis.Redis, model: type[Model], expected: dict[int, Model] | None = None
+) -> None:
     """Assert that the stored state of ``model`` is exactly what its objects imply.
 
     - every index set holds exactly the pks whose stored value has that index member;

@@ -120,7 +120,19 @@ def test_awkward_index_values_do_not_collide(client: redis.Redis) -> None:
         value: Indexed[str | bytes | int | float | bool | None]
 
     values: list[str | bytes | int | float | bool | None] = [
-        "", "*", "a:b", "{x}", "with space", "line\nbreak", b"\xff\xfe", 1, 1.0, True, "1", None, b"1",
+        "",
+        "*",
+        "a:b",
+        "{x}",
+        "with space",
+        "line\nbreak",
+        b"\xff\xfe",
+        1,
+        1.0,
+        True,
+        "1",
+        None,
+        b"1",
     ]
     Tag.save_all([Tag(value=v) for v in values])
     for pk, v in enumerate(values, 1):

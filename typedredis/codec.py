@@ -53,8 +53,6 @@ class _Missing:
 MISSING: Final = _Missing()
 """What `decode_row` returns for a field that the stored hash lacks."""
 
-_INT64_MIN: Final = -(2**63)
-_UINT64_MAX: Final = 2**64 - 1
 _PLAIN_TYPES: Final = frozenset({str, bytes, bool, type(None)})
 _STRINGLIKE = (
     ipaddress.IPv4Address,
@@ -73,7 +71,9 @@ def _bigint(value: int) -> msgpack.ExtType:
 
 
 def _default(obj: Any) -> Any:
-    """msgpack's hook for types it cannot pack natively."""
+    """msgpack's hook for types it cannot pack natively (and ints beyond 64 bits)."""
+    if isinstance(obj, int) and not isinstance(obj, enum.Enum):
+        return _bigint(int(obj))
     if isinstance(obj, datetime):
         return msgpack.ExtType(EXT_DATETIME, obj.isoformat().encode())
     if isinstance(obj, date):
@@ -102,26 +102,13 @@ def _default(obj: Any) -> Any:
     raise TypeError(f"cannot store a value of type {type(obj).__qualname__}")
 
 
-def _widen_ints(value: Any) -> Any:
-    """Replace ints outside msgpack's 64-bit range by ext values, recursively (the slow path)."""
-    if type(value) is int:
-        return _bigint(value) if not _INT64_MIN <= value <= _UINT64_MAX else value
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [_widen_ints(v) for v in value]
-    if isinstance(value, dict):
-        return {_widen_ints(k): _widen_ints(v) for k, v in value.items()}
-    if isinstance(value, BaseModel):
-        return {k: _widen_ints(v) for k, v in value}
-    return value
-
-
 _local = threading.local()
 
 
 def packer() -> Callable[[Any], bytes]:
     """This thread's msgpack ``pack`` (a reused Packer is ~6x faster than ``msgpack.packb``).
 
-    It raises OverflowError/TypeError on values `encode` handles; call `encode` for those.
+    It raises TypeError for unsupported types; `encode` turns that into a `SchemaError`.
     """
     try:
         return _local.pack  # type: ignore[no-any-return]
@@ -134,8 +121,6 @@ def encode(value: Any) -> bytes:
     """Encode one field value as msgpack bytes; raises `SchemaError` for unsupported types."""
     try:
         return packer()(value)
-    except OverflowError:
-        return encode(_widen_ints(value))
     except TypeError as exc:
         raise SchemaError(str(exc)) from None
 

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from .codec import MISSING, decode, decode_row, encode, encode_indexed, packer, split_row
 from .compiler import Action, Program, query_call
-from .errors import DecodeError, NotFound, UniqueViolation
+from .errors import DecodeError, NotFound, SchemaError, UniqueViolation
 from .fields import ModelSpec
 from .plan import Arg, Batch, Operation, ScriptCall
 
@@ -36,7 +36,7 @@ STALE_STAGING_MS: Final = 10 * 60 * 1000
 # -- encoding ------------------------------------------------------------------------------
 
 
-def encode_object(spec: ModelSpec, obj: Model, pack: Callable[[Any], bytes] = encode) -> list[Arg]:
+def encode_object(spec: ModelSpec, obj: Model, pack: Callable[[Any], bytes]) -> list[Arg]:
     """The save-script arguments of one object: pk, stored values, index members."""
     if type(obj) is not spec.model and not isinstance(obj, spec.model):
         raise TypeError(f"expected a {spec.model.__qualname__}, got {type(obj).__qualname__}")
@@ -51,10 +51,13 @@ def encode_object(spec: ModelSpec, obj: Model, pack: Callable[[Any], bytes] = en
             members.append(member)
         for name in spec.plain_names:
             args.append(pack(values[name]))
-    except (OverflowError, TypeError):
-        if pack is encode:
-            raise
-        return encode_object(spec, obj)  # the careful path: big ints, or a clear SchemaError
+    except TypeError:
+        for name in spec.stored:  # find the culprit, for an error naming field and type
+            try:
+                encode(values[name])
+            except SchemaError as exc:
+                raise SchemaError(f"{spec.model.__qualname__}.{name}: {exc}") from None
+        raise
     args += members
     return args
 

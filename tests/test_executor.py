@@ -1,0 +1,82 @@
+"""The sync executor: no silent retries of writes, NOSCRIPT recovery, client flavours."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+import redis
+from redis.backoff import ConstantBackoff
+from redis.retry import Retry
+
+import typedredis
+from typedredis import Indexed, Model, OutcomeUnknown
+
+from .support import check_invariants, key
+
+
+class Job(Model, key=key("job")):
+    state: Indexed[str]
+
+
+def test_lost_reply_of_a_write_is_reported_and_never_resent(client: redis.Redis, redis_url: str) -> None:
+    # A client that retries 5 times (redis-py's default behaviour, made quick): typedredis must
+    # not use that retry for writes, or a save whose reply was lost would be applied twice.
+    impatient = redis.Redis.from_url(redis_url, socket_timeout=0.2, retry=Retry(ConstantBackoff(0.01), 5))
+    typedredis.connect(impatient)
+    Job(state="warm-up").save()  # loads the script
+    _require_debug(client)
+    stall = threading.Thread(target=lambda: client.execute_command("DEBUG", "SLEEP", "0.6"))
+    stall.start()
+    time.sleep(0.05)
+    with pytest.raises(OutcomeUnknown, match="save") as info:
+        Job(state="new").save()  # sent, then the reply times out; the server runs it after the stall
+    assert isinstance(info.value.__cause__, redis.TimeoutError)
+    stall.join()
+    typedredis.connect(client)
+    assert Job.query(Job.f.state == "new").count() == 1, "sent once, applied once"
+    check_invariants(client, Job)
+
+
+def test_reads_are_not_reported_as_unknown_writes(client: redis.Redis, redis_url: str) -> None:
+    impatient = redis.Redis.from_url(redis_url, socket_timeout=0.2)
+    typedredis.connect(impatient)
+    _require_debug(client)
+    blocker = threading.Thread(target=lambda: client.execute_command("DEBUG", "SLEEP", "0.5"))
+    blocker.start()
+    time.sleep(0.05)
+    with pytest.raises(redis.TimeoutError):
+        Job.objects.count()
+    blocker.join()
+
+
+def _require_debug(client: redis.Redis) -> None:
+    try:
+        client.execute_command("DEBUG", "SLEEP", "0")
+    except redis.ResponseError:
+        # only possible with TYPEDREDIS_TEST_URL: the private test server always allows DEBUG
+        pytest.skip("the shared test server has DEBUG disabled")
+
+
+def test_scripts_are_reloaded_after_script_flush(client: redis.Redis) -> None:
+    Job(state="a").save()
+    client.script_flush()
+    Job.save_all([Job(state="b"), Job(state="c")])  # NOSCRIPT -> EVAL, once
+    client.script_flush()
+    assert Job.objects.count() == 3
+    check_invariants(client, Job)
+
+
+def test_resp3_client_works(client: redis.Redis, redis_url: str) -> None:
+    typedredis.connect(redis.Redis.from_url(redis_url, protocol=3))
+    job = Job(state="x").save()
+    assert Job.get(job.pk) == job  # type: ignore[arg-type]
+    assert Job.query(Job.f.state == "x").all() == [job]
+    assert Job.objects.count() == 1
+
+
+def test_script_errors_surface_as_redis_errors(client: redis.Redis) -> None:
+    client.set(Job.spec().keys.all(0), "not a set")  # sabotage: wrong type under our key
+    with pytest.raises(redis.ResponseError, match="WRONGTYPE"):
+        Job(state="x").save()
