@@ -1,0 +1,132 @@
+"""The codec without Redis: exact round trips, canonical index members, row decoding."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from decimal import Decimal
+
+import msgpack
+import pytest
+from pydantic import BaseModel
+
+from typedredis.codec import (
+    MISSING,
+    MISSING_FIELD,
+    decode,
+    decode_row,
+    encode,
+    index_member,
+    row_header,
+    split_row,
+)
+from typedredis.errors import SchemaError
+
+
+class Color(enum.Enum):
+    RED = "red"
+
+
+class Inner(BaseModel):
+    a: int
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "x",
+        b"\xff\x00",
+        0,
+        -1,
+        2**63,
+        2**64 - 1,
+        2**64,
+        -(2**63) - 1,
+        2**300,
+        1.5,
+        -0.0,
+        True,
+        None,
+        Decimal("1.00"),
+        Decimal("-123456789012345678901234567890.123456789"),
+        uuid.UUID(int=5),
+        datetime(2024, 2, 29, 23, 59, 59, 999999),
+        datetime(2024, 1, 1, tzinfo=timezone(timedelta(hours=-5))),
+        date(1, 1, 1),
+        time(1, 2, 3, 4),
+        time(1, tzinfo=UTC),
+        timedelta(days=-3, microseconds=7),
+        [1, "a"],
+        {"k": [1, 2]},
+        {1: "int key"},
+    ],
+)
+def test_round_trip(value: object) -> None:
+    assert decode(encode(value)) == value
+    assert type(decode(encode(value))) is type(value)
+
+
+def test_values_pydantic_rebuilds() -> None:
+    assert decode(encode(Color.RED)) == "red"
+    assert decode(encode(Inner(a=1))) == {"a": 1}
+    assert sorted(decode(encode({3, 1, 2}))) == [1, 2, 3]
+    assert decode(encode((1, 2))) == [1, 2]
+
+
+def test_members_of_different_kinds_never_collide() -> None:
+    members = [index_member(v) for v in (True, 1, 1.0, "1", b"1", None, Decimal(1), [1], {"1": 1})]
+    assert len(set(members)) == len(members)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        (0.0, -0.0),
+        (Decimal("1.0"), Decimal("1.00")),
+        (Decimal("100"), Decimal("1E+2")),
+        (Decimal("0"), Decimal("-0.000")),
+        (datetime(2024, 1, 1, 12, tzinfo=UTC), datetime(2024, 1, 1, 14, tzinfo=timezone(timedelta(hours=2)))),
+        (time(12, tzinfo=UTC), time(13, tzinfo=timezone(timedelta(hours=1)))),
+        ({"a": 1, "b": 2}, {"b": 2, "a": 1}),
+        ({1, 2, 3}, {3, 2, 1}),
+        (Color.RED, "red"),
+        (Inner(a=1), {"a": 1}),
+        (float("nan"), -float("nan")),
+    ],
+)
+def test_equal_values_have_one_member(a: object, b: object) -> None:
+    assert index_member(a) == index_member(b)
+
+
+def test_long_decimals_are_not_rounded_by_the_decimal_context() -> None:
+    a = Decimal("1." + "0" * 40 + "1")
+    assert index_member(a) != index_member(Decimal(1))
+    assert decode(index_member(a)) == a
+
+
+def test_naive_and_aware_datetimes_differ() -> None:
+    assert index_member(datetime(2024, 1, 1)) != index_member(datetime(2024, 1, 1, tzinfo=UTC))
+
+
+def test_unsupported_types_raise_schema_error() -> None:
+    with pytest.raises(SchemaError, match="cannot store a value of type object"):
+        encode(object())
+
+
+def test_rows_decode_in_one_call_and_mark_missing_fields() -> None:
+    values = [encode(v) for v in ("a", 1, None)]
+    row = row_header(4) + b"".join(values) + MISSING_FIELD
+    assert decode_row(row, 4) == ["a", 1, None, MISSING]
+    wide = row_header(20) + b"".join(encode(i) for i in range(20))
+    assert decode_row(wide, 20) == list(range(20))
+    with pytest.raises(ValueError):
+        decode_row(row, 3)
+
+
+def test_split_row_finds_the_broken_value() -> None:
+    row = row_header(3) + encode("ok") + b"\xc1" + encode(2)
+    assert split_row(row, 3)[:1] == [encode("ok")]
+    assert split_row(row, 3)[1].startswith(b"\xc1")
+    assert msgpack.unpackb(row_header(2) + encode(1) + encode(2)) == [1, 2]
