@@ -4,7 +4,7 @@
 
     {K}:meta                  hash: pk (last primary key), gen (current generation), lastgen
     {K}:staging               sorted set: generations being staged by `reset`, scored by heartbeat (ms)
-    {K}:retired               set: generations switched out by `reset`, waiting to be deleted
+    {K}:retired               hash: generation switched out by `reset` -> cleanup progress
     {K}:tmp:<n>               scratch sets of a running query script; deleted before it returns
     {K}:<g>:all               set: primary keys of generation g
     {K}:<g>:o:<pk>            hash: one object; field name -> msgpack value ("#<field>" holds the

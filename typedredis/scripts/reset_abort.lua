@@ -5,6 +5,6 @@
 -- Returns 1 if the generation was still being staged.
 local removed = redis.call('ZREM', BASE .. 'staging', ARGV[1])
 if removed == 1 then
-  redis.call('SADD', BASE .. 'retired', ARGV[1])
+  redis.call('HSET', BASE .. 'retired', ARGV[1], 'o:0')
 end
 return removed
