@@ -39,7 +39,9 @@ def redis_url() -> Iterator[str]:
 def client(redis_url: str) -> Iterator[redis.Redis]:
     """A raw client of the test server, cleaned before the test; typedredis is connected to it."""
     raw = redis.Redis.from_url(redis_url)
-    support.clean(raw, shared=bool(os.environ.get("TYPEDREDIS_TEST_URL")))
+    support.clean(raw, shared=support.SHARED)
     typedredis.connect(raw)
     yield raw
+    if support.SHARED:  # leave nothing of ours behind on a server we do not own
+        support.clean(raw, shared=True)
     raw.close()

@@ -19,12 +19,21 @@ def key(name: str) -> str:
     return PREFIX + name
 
 
+SHARED = bool(os.environ.get("TYPEDREDIS_TEST_URL"))
+"""True when the suite runs on a server it did not start (then it never flushes anything)."""
+
+
+def session_keys(client: redis.Redis) -> set[bytes]:
+    """Every key written by this test session (a test-only SCAN of our prefix)."""
+    return set(client.scan_iter(match=b"{" + glob_escape(PREFIX.encode()) + b"*", count=1000))
+
+
 def clean(client: redis.Redis, *, shared: bool) -> None:
     """Remove what earlier tests left: FLUSHALL on a private server, our prefix on a shared one."""
     if not shared:
         client.flushall()
         return
-    batch = list(client.scan_iter(match=b"{" + glob_escape(PREFIX.encode()) + b"*", count=1000))
+    batch = list(session_keys(client))
     for i in range(0, len(batch), 500):
         client.unlink(*batch[i : i + 500])
 

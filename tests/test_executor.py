@@ -13,7 +13,7 @@ from redis.retry import Retry
 import typedredis
 from typedredis import Indexed, Model, OutcomeUnknown
 
-from .support import check_invariants, key
+from .support import SHARED, check_invariants, key
 
 
 class Job(Model, key=key("job")):
@@ -59,6 +59,7 @@ def _require_debug(client: redis.Redis) -> None:
         pytest.skip("the shared test server has DEBUG disabled")
 
 
+@pytest.mark.skipif(SHARED, reason="SCRIPT FLUSH would drop other clients' scripts on a shared server")
 def test_scripts_are_reloaded_after_script_flush(client: redis.Redis) -> None:
     Job(state="a").save()
     client.script_flush()

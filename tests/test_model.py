@@ -9,7 +9,7 @@ from pydantic import ValidationError
 import typedredis
 from typedredis import Indexed, Model, NotFound, SchemaError
 
-from .support import check_invariants, key
+from .support import SHARED, check_invariants, clean, key, session_keys
 
 
 class User(Model, key=key("user")):
@@ -78,7 +78,7 @@ def test_invalid_values_fail_validation_before_any_write(client: redis.Redis) ->
         ann.age = "x"  # type: ignore[assignment]
     with pytest.raises(ValidationError):
         User.query(User.f.age == "x")
-    assert client.dbsize() == 0
+    assert not session_keys(client)
 
 
 def test_save_all_refuses_foreign_objects_and_writes_nothing(client: redis.Redis) -> None:
@@ -87,7 +87,7 @@ def test_save_all_refuses_foreign_objects_and_writes_nothing(client: redis.Redis
 
     with pytest.raises(TypeError):
         User.save_all([User(name="a", age=1), Other(x=1)])  # type: ignore[list-item]
-    assert client.dbsize() == 0
+    assert not session_keys(client)
 
 
 def test_unsupported_value_type_raises_schema_error_before_writing(client: redis.Redis) -> None:
@@ -96,7 +96,7 @@ def test_unsupported_value_type_raises_schema_error_before_writing(client: redis
 
     with pytest.raises(SchemaError, match=r"Odd\.thing: cannot store a value of type object"):
         Odd(thing=object()).save()
-    assert client.dbsize() == 0
+    assert not session_keys(client)
 
 
 def test_key_name_defaults_to_snake_case_and_must_be_unique() -> None:
@@ -148,7 +148,7 @@ def test_per_model_connection(client: redis.Redis, redis_url: str) -> None:
         msg: Indexed[str]
 
     other = redis.Redis.from_url(redis_url, db=1)
-    other.flushdb()
+    clean(other, shared=SHARED)
     typedredis.connect(other, Logged)
     try:
         Logged(msg="hi").save()
@@ -158,7 +158,7 @@ def test_per_model_connection(client: redis.Redis, redis_url: str) -> None:
         from typedredis import session
 
         session._bound.pop(Logged)
-        other.flushdb()
+        clean(other, shared=SHARED)
 
 
 def test_decode_responses_client_is_handled(client: redis.Redis, redis_url: str) -> None:

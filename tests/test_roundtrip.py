@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import enum
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -17,7 +18,7 @@ from pydantic import BaseModel
 
 from typedredis import Indexed, Model
 
-from .support import key
+from .support import SHARED, clean, key
 
 
 class Color(enum.Enum):
@@ -106,12 +107,15 @@ def assert_identical(got: Any, want: Any) -> None:
 
 
 @pytest.fixture(scope="module")
-def connected(redis_url: str) -> redis.Redis:
+def connected(redis_url: str) -> Iterator[redis.Redis]:
     import typedredis
 
     client = redis.Redis.from_url(redis_url)
+    clean(client, shared=SHARED)
     typedredis.connect(client)
-    return client
+    yield client
+    clean(client, shared=SHARED)
+    client.close()
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -94,7 +94,7 @@ class StoreMachine(RuleBasedStateMachine):
     def __init__(self, client: redis.Redis) -> None:
         super().__init__()
         self.client = client
-        support.clean(client, shared=bool(os.environ.get("TYPEDREDIS_TEST_URL")))
+        support.clean(client, shared=support.SHARED)
         self.model: dict[int, Thing] = {}
         self.highest_pk = 0
 
@@ -191,4 +191,5 @@ def test_state_machine(redis_url: str) -> None:
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         ),
     )
+    support.clean(client, shared=support.SHARED)
     client.close()
