@@ -85,8 +85,13 @@ def test_save_all_refuses_foreign_objects_and_writes_nothing(client: redis.Redis
     class Other(Model, key=key("other")):
         x: int
 
+    class Admin(User, key=key("admin")):
+        level: int = 0
+
     with pytest.raises(TypeError):
         User.save_all([User(name="a", age=1), Other(x=1)])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match=r"expected a User, got .*Admin"):
+        User.save_all([Admin(name="a", age=1)])  # a subclass lives under its own keys
     assert not session_keys(client)
 
 
