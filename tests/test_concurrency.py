@@ -7,6 +7,7 @@ import multiprocessing
 import random
 import threading
 
+import pytest
 import redis
 
 import typedredis
@@ -127,3 +128,25 @@ def test_reset_discards_a_dead_resets_staging(client: redis.Redis) -> None:
     Snapshot.reset([Snapshot(version=1, group=2)])
     check_invariants(client, Snapshot)
     assert [s.version for s in Snapshot.objects.all()] == [1]
+
+
+def test_a_reclaimed_staging_generation_aborts_the_reset(client: redis.Redis) -> None:
+    from typedredis import ResetAborted, operations
+
+    Snapshot.reset([Snapshot(version=1, group=0)])
+    spec = Snapshot.spec()
+    executor = typedredis.session.executor_for(Snapshot)
+    op = operations.reset(spec, [Snapshot(version=2, group=0)])
+    gen = executor.execute(next(op))[0]  # reset_begin
+    client.zrem(spec.keys.staging, gen)  # another process judged this reset abandoned
+    batch = op.send([gen])
+    with pytest.raises(ResetAborted, match="old dataset is still in place"):
+        while True:  # what executor.run does, from the second batch on
+            try:
+                replies = executor.execute(batch)
+            except redis.ResponseError as exc:
+                batch = op.throw(exc)
+                continue
+            batch = op.send(replies)
+    assert [s.version for s in Snapshot.objects.all()] == [1]
+    check_invariants(client, Snapshot)

@@ -185,3 +185,27 @@ def test_corrupt_stored_data_names_key_and_field(client: redis.Redis) -> None:
     )  # a msgpack string where an int belongs
     with pytest.raises(typedredis.DecodeError, match="does not validate as User"):
         User.query(User.f.name == "ann").all()
+
+
+def test_a_field_indexed_later_is_indexed_when_objects_are_saved_again(client: redis.Redis) -> None:
+    from typedredis import model
+
+    class Before(Model, key=key("later")):
+        name: str
+
+    Before(name="ann").save()
+    model._registry.pop(key("later"))  # as a new release of the application would define it
+
+    class After(Model, key=key("later")):
+        name: Indexed[str]
+
+    assert After.query(After.f.name == "ann").pks() == []  # stored before it was indexed
+    After.get(1).save()
+    assert After.query(After.f.name == "ann").pks() == [1]
+    check_invariants(client, After)
+
+
+def test_an_instance_listed_twice_is_saved_once(client: redis.Redis) -> None:
+    ann = User(name="ann", age=1)
+    User.save_all([ann, ann])
+    assert ann.pk == 1 and User.objects.count() == 1

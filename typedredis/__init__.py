@@ -13,7 +13,7 @@ from .errors import (
     UniqueViolation,
 )
 from .expr import Expr, Field, Fields
-from .fields import EQ, Indexed
+from .fields import EQ, FieldSpec, Indexed, ModelSpec
 from .model import Model
 from .query import Query
 
@@ -23,9 +23,11 @@ __all__ = [
     "DecodeError",
     "Expr",
     "Field",
+    "FieldSpec",
     "Fields",
     "Indexed",
     "Model",
+    "ModelSpec",
     "NotFound",
     "OutcomeUnknown",
     "Query",

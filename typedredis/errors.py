@@ -24,7 +24,11 @@ class SchemaError(TypedRedisError, TypeError):
 
 
 class DecodeError(TypedRedisError, ValueError):
-    """Bytes stored in Redis do not decode into the model; the message names the key and the field."""
+    """Bytes stored in Redis do not decode into the model; the message names the key.
+
+    ``key`` is the object's Redis key; ``field`` names the field whose bytes are not a
+    typedredis value, or is None when the values decode but do not validate as the model.
+    """
 
     def __init__(self, message: str, *, key: bytes | str, field: str | None = None) -> None:
         super().__init__(message)

@@ -144,7 +144,13 @@ class Not(Expr[Any]):
 
 
 class Field(Generic[M, T]):
-    """A model field inside a query: compare it to build expressions (``User.f.age == 3``)."""
+    """A model field inside a query: compare it to build expressions.
+
+    ``User.f.age == 3`` matches the objects whose ``age`` has the same index member as ``3``
+    (same kind and equal value, see the codec); ``User.f.age != 3`` matches all the others,
+    including those whose value is None. Values are validated against the field's type first
+    (pydantic's ValidationError). Only indexed fields can be compared (`QueryError` otherwise).
+    """
 
     __slots__ = ("owner", "spec")
     __hash__ = None  # type: ignore[assignment]

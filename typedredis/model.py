@@ -53,7 +53,9 @@ class Model(BaseModel):
     """The primary key: assigned by the first `save` (or set it yourself)."""
 
     f: ClassVar[_FieldsDescriptor] = _FieldsDescriptor()
+    """The field namespace: ``User.f.name`` is a `Field` for building query expressions."""
     objects: ClassVar[_ObjectsDescriptor[Any]] = _ObjectsDescriptor()
+    """A `Query` of every object, for the Django-style API: ``User.objects.filter(name="ann")``."""
 
     __typedredis_key__: ClassVar[str]
     __typedredis_spec__: ClassVar[ModelSpec | None] = None
@@ -102,7 +104,10 @@ class Model(BaseModel):
         return self
 
     def delete(self) -> bool:
-        """Delete this object and its index entries; returns whether it was stored."""
+        """Delete this object and its index entries; returns whether it was stored.
+
+        ``pk`` stays set on the instance, so saving it again recreates the object under the same pk.
+        """
         if self.pk is None:
             return False
         return bool(self._run(operations.delete(self.spec(), [self.pk])))
@@ -126,7 +131,12 @@ class Model(BaseModel):
 
     @classmethod
     def save_all(cls, objects: Sequence[Self]) -> None:
-        """Insert or replace many objects, pipelined; each object is saved atomically."""
+        """Insert or replace many objects, pipelined; each object is saved atomically.
+
+        Everything is validated and encoded before the first write. The list as a whole is not
+        one transaction (each script call of up to 100 objects is); if a call fails, the error
+        is raised and no ``pk`` is assigned to the new objects. An instance listed twice is saved once.
+        """
         cls._run(operations.save(cls.spec(), objects))
 
     @classmethod
@@ -139,7 +149,10 @@ class Model(BaseModel):
         """Atomically replace every stored object of this model by ``objects``.
 
         Readers see either the whole old dataset or the whole new one. Objects without a pk get
-        new ones; primary keys are never reused.
+        new ones; primary keys are never reused. Objects that keep their pk must have distinct
+        ones (else `UniqueViolation`, before anything is written). Saves and deletes that other
+        clients make while the new dataset is being staged go to the old dataset and are discarded
+        with it. Raises `ResetAborted` if the staged dataset was reclaimed as abandoned.
         """
         cls._run(operations.reset(cls.spec(), objects))
 

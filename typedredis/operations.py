@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from .codec import MISSING, decode, decode_row, encode, encode_indexed, packer, split_row
 from .compiler import Action, Program, query_call
-from .errors import DecodeError, NotFound, SchemaError, UniqueViolation
+from .errors import DecodeError, NotFound, ResetAborted, SchemaError, UniqueViolation
 from .fields import ModelSpec
 from .plan import Arg, Batch, Operation, ScriptCall
 
@@ -134,7 +134,8 @@ def _decode_rows(spec: ModelSpec, reply: list[Any]) -> list[Any]:
 
 
 def save(spec: ModelSpec, objects: Sequence[Model]) -> Operation[None]:
-    """Insert or replace ``objects``; assigns ``pk`` to new ones."""
+    """Insert or replace ``objects``; assigns ``pk`` to new ones (an instance listed twice is saved once)."""
+    objects = list({id(obj): obj for obj in objects}.values())
     rows = encode_objects(spec, objects)
     pks: list[int] = []
     for batch in _save_batches(spec, None, rows):
@@ -241,8 +242,13 @@ def reset(spec: ModelSpec, objects: Sequence[Model]) -> Operation[None]:
         yield (ScriptCall("reset_switch", meta, (gen,), writes=True),)
     except GeneratorExit:
         raise
-    except BaseException:
+    except BaseException as exc:
         yield from _abort(meta, gen)
+        if "no longer being staged" in str(exc):
+            raise ResetAborted(
+                f"reset of {spec.model.__qualname__} aborted: its staged generation {gen} was reclaimed "
+                f"(no progress for {STALE_STAGING_MS // 1000} s); the old dataset is still in place"
+            ) from exc
         raise
     _assign_pks(objects, pks)
     yield from collect_retired(spec)

@@ -55,8 +55,15 @@ def binary_version(binary: str) -> tuple[int, ...]:
 class RedisServer:
     """A private redis-server on a unix socket; use as a context manager or call start/stop.
 
-    ``debug=True`` allows the DEBUG command (``--enable-debug-command local`` on Redis 7+,
-    where it is off by default), which tests use to simulate a stalled server.
+    Args:
+        binary: the server executable; default: `find_server_binary`. Raises
+            `ConfigurationError` when there is none.
+        args: extra command-line arguments for the server (e.g. ``("--maxmemory", "100mb")``).
+        debug: allow the DEBUG command (``--enable-debug-command local`` on Redis 7+, where it
+            is off by default), which tests use to simulate a stalled server.
+
+    `start` creates a fresh temporary `directory` holding the `socket`, the log and nothing
+    else (persistence is off); `stop` shuts that process down and removes the directory.
     """
 
     def __init__(self, binary: str | None = None, *, args: tuple[str, ...] = (), debug: bool = False) -> None:
@@ -70,9 +77,14 @@ class RedisServer:
         if debug and binary_version(found) >= (7,):
             args = ("--enable-debug-command", "local", *args)
         self.args = args
-        self.directory = Path(tempfile.mkdtemp(prefix="typedredis-"))
-        self.socket = self.directory / "redis.sock"
+        self.directory = Path(tempfile.gettempdir()) / "typedredis-not-started"
+        """The server's working directory (created by `start`, removed by `stop`)."""
         self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def socket(self) -> Path:
+        """The unix socket the server listens on."""
+        return self.directory / "redis.sock"
 
     @property
     def url(self) -> str:
@@ -84,7 +96,8 @@ class RedisServer:
         return redis.Redis(unix_socket_path=str(self.socket), **kwargs)
 
     def start(self, timeout: float = 10.0) -> RedisServer:
-        """Start the process and wait until it answers PING."""
+        """Start the process (in a fresh temporary directory) and wait until it answers PING."""
+        self.directory = Path(tempfile.mkdtemp(prefix="typedredis-"))
         command = [
             self.binary,
             "--port",
@@ -109,8 +122,10 @@ class RedisServer:
         try:
             while True:
                 if self._process.poll() is not None:
+                    code = self._process.returncode
                     log = (self.directory / "redis.log").read_text(errors="replace")[-2000:]
-                    raise ConfigurationError(f"{self.binary} exited with {self._process.returncode}:\n{log}")
+                    self.stop()
+                    raise ConfigurationError(f"{self.binary} exited with {code}:\n{log}")
                 try:
                     probe.ping()
                     return self
@@ -144,7 +159,8 @@ class RedisServer:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        shutil.rmtree(self.directory, ignore_errors=True)
+        if process is not None:
+            shutil.rmtree(self.directory, ignore_errors=True)
 
     def __enter__(self) -> RedisServer:
         return self.start()

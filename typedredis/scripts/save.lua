@@ -81,16 +81,16 @@ for at = first, #ARGV, stride do
       hset[#hset + 1] = member
     end
     local old = stored and (stored[2 * i] or stored[2 * i - 1])
-    if old ~= member then
-      if old then
-        index_remove(gp, gp .. 'i:' .. fields[i] .. ':' .. old, pk)
-      end
-      local key = gp .. 'i:' .. fields[i] .. ':' .. member
-      redis.call('SADD', key, pk)
-      if not touched[key] then
-        touched[key] = true
-        registry[#registry + 1] = key
-      end
+    if old and old ~= member then
+      index_remove(gp, gp .. 'i:' .. fields[i] .. ':' .. old, pk)
+    end
+    -- added even when the member did not change: the field may have been stored before it
+    -- was indexed (a schema change), and SADD is idempotent
+    local key = gp .. 'i:' .. fields[i] .. ':' .. member
+    redis.call('SADD', key, pk)
+    if not touched[key] then
+      touched[key] = true
+      registry[#registry + 1] = key
     end
   end
   if not new then
