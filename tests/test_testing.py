@@ -1,0 +1,42 @@
+"""typedredis.testing: choosing a server binary, starting and stopping private servers."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from typedredis.testing import RedisServer, binary_version, find_server_binary
+
+
+def fake_server(directory: Path, name: str, version: str) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
+    path.write_text(f'#!/bin/sh\necho "Redis server v={version} sha=00000000:0 malloc=libc bits=64"\n')
+    path.chmod(0o755)
+    return path
+
+
+def test_the_newest_server_wins_whatever_the_path_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = fake_server(tmp_path / "venv-bin", "redis-server", "6.2.14")
+    new = fake_server(tmp_path / "usr-bin", "redis-server", "7.0.15")
+    monkeypatch.delenv("TYPEDREDIS_REDIS_SERVER", raising=False)
+    monkeypatch.setenv("PATH", os.pathsep.join([str(old.parent), str(new.parent)]))
+    monkeypatch.setattr("importlib.util.find_spec", lambda name: None)
+    assert find_server_binary() == str(new)
+    assert binary_version(str(old)) == (6, 2, 14)
+    monkeypatch.setenv("TYPEDREDIS_REDIS_SERVER", str(old))
+    assert find_server_binary() == str(old)
+
+
+def test_a_server_owns_its_directory_only_while_it_runs() -> None:
+    server = RedisServer()
+    assert not server.directory.exists()
+    with server:
+        assert server.socket.exists()
+        assert server.client().ping()
+        directory = server.directory
+    assert not directory.exists()
