@@ -126,8 +126,10 @@ def _corrupt_row(spec: ModelSpec, gen: int, pk: int, row: bytes) -> DecodeError:
 
 
 def _decode_rows(spec: ModelSpec, reply: list[Any]) -> list[Any]:
+    """Decode ``[gen, pk, row, pk, row, ...]`` into objects in ascending pk order."""
     gen = int(reply[0])
-    return [decode_object(spec, gen, int(reply[i]), reply[i + 1]) for i in range(1, len(reply), 2)]
+    pairs = sorted(zip(map(int, reply[1::2]), reply[2::2], strict=True))
+    return [decode_object(spec, gen, pk, row) for pk, row in pairs]
 
 
 # -- operations ----------------------------------------------------------------------------
@@ -207,7 +209,7 @@ def query(spec: ModelSpec, program: Program, action: Action) -> Operation[Any]:
     if action == "delete":
         return int(reply)
     if action == "pks":
-        return [int(pk) for pk in reply]
+        return sorted(map(int, reply))
     rows = _decode_rows(spec, reply)
     if action == "first":
         return rows[0] if rows else None

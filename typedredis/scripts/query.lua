@@ -11,7 +11,7 @@
 -- last             the result operand
 -- Operands: 'k<suffix>' the index set <gen>:<suffix>, 'a' all objects, 'r<i>' the result of
 -- operation i (a scratch key {K}:tmp:<i>, deleted before the script returns).
--- Returns: count, exists -> integer; pks -> primary keys in ascending order;
+-- Returns: count, exists -> integer; pks -> primary keys, in no particular order;
 -- fetch, first -> the current generation, then per object its pk and its row (header ..
 -- value1 .. value2 ..., see lib.lua); delete -> how many objects were deleted.
 local action = ARGV[1]
@@ -70,11 +70,13 @@ elseif action == 'delete' then
   return finish(deleted)
 end
 
+-- unordered: callers sort by pk (cheaper on the client than SORT on the single-threaded server);
+-- only `first` needs the server to find the lowest pk
 local pks
 if action == 'first' then
   pks = redis.call('SORT', result, 'LIMIT', 0, 1)
 else
-  pks = redis.call('SORT', result)
+  pks = redis.call('SMEMBERS', result)
 end
 if action == 'pks' then
   return finish(pks)
