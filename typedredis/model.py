@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
+from typing import Annotated, Any, ClassVar, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
@@ -30,7 +30,7 @@ class _FieldsDescriptor:
         return owner.spec().namespace(owner)
 
 
-class _ObjectsDescriptor(Generic[M]):
+class _ObjectsDescriptor:
     """``Model.objects``: a `Query` of every object, for the Django-style API."""
 
     def __get__(self, obj: object, owner: type[M]) -> Query[M]:
@@ -54,7 +54,7 @@ class Model(BaseModel):
 
     f: ClassVar[_FieldsDescriptor] = _FieldsDescriptor()
     """The field namespace: ``User.f.name`` is a `Field` for building query expressions."""
-    objects: ClassVar[_ObjectsDescriptor[Any]] = _ObjectsDescriptor()
+    objects: ClassVar[_ObjectsDescriptor] = _ObjectsDescriptor()
     """A `Query` of every object, for the Django-style API: ``User.objects.filter(name="ann")``."""
 
     __typedredis_key__: ClassVar[str]

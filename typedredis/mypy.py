@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Final
 
+import mypy.plugin  # first: mypy's modules import each other circularly and need this order
 from mypy.errorcodes import ErrorCode
 from mypy.expandtype import expand_type_by_instance
 from mypy.maptype import map_instance_to_supertype
@@ -47,7 +48,6 @@ from mypy.plugin import (
     ClassDefContext,
     MethodContext,
     MethodSigContext,
-    Plugin,
     ReportConfigContext,
 )
 from mypy.subtypes import is_subtype
@@ -74,7 +74,6 @@ VALUE_ERROR: Final = ErrorCode(
 
 METADATA_KEY: Final = "typedredis"
 BASE_MODEL: Final = "pydantic.main.BaseModel"
-MODEL: Final = "typedredis.model.Model"
 FIELDS: Final = "typedredis.expr.Fields"
 FIELD: Final = "typedredis.expr.Field"
 
@@ -104,7 +103,7 @@ _SKIP: Final = _Skip()
 _DEFER: Final = _Defer()
 
 
-class TypedRedisPlugin(Plugin):
+class TypedRedisPlugin(mypy.plugin.Plugin):
     """Types ``Model.f.<field>`` precisely and checks the values of query expressions."""
 
     def report_config_data(self, ctx: ReportConfigContext) -> dict[str, str]:
@@ -178,15 +177,13 @@ class TypedRedisPlugin(Plugin):
         kind = kinds[name]
         if kind is None:
             ctx.api.fail(
-                f'"{info.name}.{name}" is not indexed, so it cannot be queried; '
-                f'annotate it as "{name}: Indexed[...]" to index it',
+                f'"{info.name}.{name}" is not indexed; annotate it as "{name}: Indexed[...]" to query it',
                 ctx.context,
                 code=INDEX_ERROR,
             )
             if name in nested:
                 ctx.api.msg.note(
-                    "An index marker counts only as the outermost annotation: "
-                    f'write "{name}: Indexed[X | None]", not "Indexed[X] | None"',
+                    f'Only an outermost marker indexes a field: write "{name}: Indexed[X | None]"',
                     ctx.context,
                     code=INDEX_ERROR,
                 )
@@ -370,7 +367,7 @@ def _field_operand(ctx: MethodContext, field_is_arg: bool) -> Expression | None:
     is the forward one (``a.__eq__(b)``) exactly when the argument is the right operand.
     """
     node = ctx.context
-    if not isinstance(node, ComparisonExpr) or len(node.operands) != 2 or not ctx.args[0]:
+    if not isinstance(node, ComparisonExpr) or len(node.operands) != 2 or not ctx.args or not ctx.args[0]:
         return None
     forward = ctx.args[0][0] is node.operands[1]
     return node.operands[1] if forward == field_is_arg else node.operands[0]
@@ -437,6 +434,6 @@ def _check_in_values(ctx: MethodContext) -> Type:
     return ctx.default_return_type
 
 
-def plugin(version: str) -> type[Plugin]:
+def plugin(version: str) -> type[mypy.plugin.Plugin]:
     """mypy's entry point: ``plugins = ["typedredis.mypy"]``."""
     return TypedRedisPlugin

@@ -1,0 +1,7 @@
+"""The dependent module: its errors must change when only a marker in models.py changes."""
+
+from models import User
+
+
+def find(name: str, bio: str) -> list[User]:
+    return User.query(User.f.name == name, User.f.bio == bio).all()
