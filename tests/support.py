@@ -70,11 +70,13 @@ def check_invariants(
     if expected is not None:
         assert pks == set(expected), f"stored pks {sorted(pks)} != expected {sorted(expected)}"
     wanted_index: dict[bytes, set[int]] = {}
+    wanted_sorted: dict[bytes, set[bytes]] = {ks.sorted_index(gen, f.name): set() for f in spec.sorted}
     for pk in pks:
         raw = client.hgetall(ks.object(gen, pk))
         assert raw, f"pk {pk} is in the all-set but has no hash"
         names = {name.decode() for name in raw}
-        assert names <= set(spec.stored) | {"#" + f.name for f in spec.indexed}, names
+        hidden = {"#" + f.name for f in spec.indexed} | {"~" + f.name for f in spec.sorted}
+        assert names <= set(spec.stored) | hidden, names
         obj = model.get(pk)
         if expected is not None:
             assert obj == expected[pk], f"stored {obj!r} != expected {expected[pk]!r}"
@@ -83,12 +85,23 @@ def check_invariants(
             member = raw.get(b"#" + field.name.encode(), stored)
             assert member == index_member(getattr(obj, field.name)), (pk, field.name)
             wanted_index.setdefault(ks.index(gen, field.name, member), set()).add(pk)
+        for field in spec.sorted:
+            assert field.sort_key_of is not None
+            sortkey = field.sort_key_of(getattr(obj, field.name))
+            assert raw[b"~" + field.name.encode()] == sortkey, (pk, field.name)
+            wanted_sorted[ks.sorted_index(gen, field.name)].add(sortkey + pk.to_bytes(8, "big"))
     for index_key, members in wanted_index.items():
         actual = {int(pk) for pk in client.smembers(index_key)}
         assert actual == members, f"index {index_key!r}: {sorted(actual)} != {sorted(members)}"
+    for zkey, members in wanted_sorted.items():
+        actual_members = set(client.zrange(zkey, 0, -1))
+        assert actual_members == members, f"sorted index {zkey!r}: {len(actual_members)} != {len(members)}"
+        assert set(client.zrange(zkey, 0, -1, withscores=True)) <= {(m, 0.0) for m in members}
+    nonempty_sorted = {zkey for zkey, members in wanted_sorted.items() if members}
     registry = set(client.smembers(ks.registry(gen)))
-    assert registry == set(wanted_index), f"registry {registry} != index sets {set(wanted_index)}"
-    explained: set[bytes] = {ks.meta, ks.all(gen), ks.registry(gen)} | set(wanted_index)
+    wanted_registry = set(wanted_index) | nonempty_sorted
+    assert registry == wanted_registry, f"registry {registry} != index sets {wanted_registry}"
+    explained: set[bytes] = {ks.meta, ks.all(gen), ks.registry(gen)} | wanted_registry
     explained |= {ks.object(gen, pk) for pk in pks}
     unexplained = model_keys(client, model) - explained
     assert not unexplained, f"unexplained keys: {sorted(unexplained)[:10]}"

@@ -70,7 +70,8 @@ def test_query_call_encoding_is_plain_bytes() -> None:
     program = compile_program((User.f.name == "ann") & (User.f.age != 3))
     call = query_call(b"{u}:meta", program, "count", ())
     assert call.script == "query" and call.keys == (b"{u}:meta",) and not call.writes
-    assert call.args == ("count", b"", 0, 1, b"D", 2, b"k" + ANN.suffix, b"k" + AGE3.suffix, b"r1")
+    page = (b"", b"", 0, -1)  # no order, ascending, offset 0, no limit
+    assert call.args == ("count", b"", 0, 1, b"D", 2, b"k" + ANN.suffix, b"k" + AGE3.suffix, b"r1", *page)
     assert query_call(b"{u}:meta", program, "delete", ("name", "age")).writes
 
 

@@ -209,3 +209,12 @@ def test_an_instance_listed_twice_is_saved_once(client: redis.Redis) -> None:
     ann = User(name="ann", age=1)
     User.save_all([ann, ann])
     assert ann.pk == 1 and User.objects.count() == 1
+
+
+def test_two_copies_of_one_object_in_one_save_all(client: redis.Redis) -> None:
+    ann = User(name="ann", age=1, city="Oslo").save()
+    first, second = User.get(ann.pk), User.get(ann.pk)  # type: ignore[arg-type]
+    first.city, second.city = "Rome", "Paris"
+    User.save_all([first, second])  # the later copy wins, and only its values are indexed
+    assert User.get(ann.pk).city == "Paris"  # type: ignore[arg-type]
+    check_invariants(client, User)

@@ -99,6 +99,8 @@ def test_unknown_field_and_lookup_errors() -> None:
     with pytest.raises(QueryError, match="no field 'nope'"):
         User.objects.filter(nope=1)
     with pytest.raises(QueryError, match="unknown lookup"):
+        User.objects.filter(age__like=1)
+    with pytest.raises(QueryError, match=r"User\.age has no range index.*Sorted\["):
         User.objects.filter(age__gt=1)
 
 

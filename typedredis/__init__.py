@@ -12,13 +12,15 @@ from .errors import (
     TypedRedisError,
     UniqueViolation,
 )
-from .expr import Expr, Field, Fields
-from .fields import EQ, FieldSpec, Indexed, ModelSpec
+from .expr import Expr, Field, Fields, Ordering, SortedField
+from .fields import EQ, RANGE, UNIQUE, FieldSpec, Indexed, ModelSpec, Sorted, Unique
 from .model import Model
-from .query import Query
+from .query import Projection, Query
 
 __all__ = [
     "EQ",
+    "RANGE",
+    "UNIQUE",
     "ConfigurationError",
     "DecodeError",
     "Expr",
@@ -29,12 +31,17 @@ __all__ = [
     "Model",
     "ModelSpec",
     "NotFound",
+    "Ordering",
     "OutcomeUnknown",
+    "Projection",
     "Query",
     "QueryError",
     "ResetAborted",
     "SchemaError",
+    "Sorted",
+    "SortedField",
     "TypedRedisError",
+    "Unique",
     "UniqueViolation",
     "connect",
 ]

@@ -2,7 +2,8 @@
 
 A program is a list of set operations (``inter``, ``union``, ``diff``) whose operands are index
 sets (named by their generation-relative suffix), the set of all objects, or the results of
-earlier operations (registers). For ``(User.f.name == "ann") & (User.f.age != 3)``::
+earlier operations (registers); a `RangeScan` collects the objects of a range of a sorted index
+into a register. For ``(User.f.name == "ann") & (User.f.age != 3)``::
 
     Program(ops=(SetOp("diff", (Key(b"i:name:\\xa3ann"), Key(b"i:age:\\x03"))),), result=Register(1))
 
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
 from .codec import decode
-from .expr import And, Eq, Expr, In, Not, Or
+from .expr import And, Eq, Expr, In, Not, Or, Range
 from .keys import index_suffix
 from .plan import Arg, ScriptCall
 
@@ -55,10 +56,21 @@ class SetOp:
 
 
 @dataclass(frozen=True, slots=True)
-class Program:
-    """Set operations run in order; ``result`` names the final set (None: provably empty)."""
+class RangeScan:
+    """The objects whose sort key for ``field`` lies in ``ZRANGEBYLEX`` bounds ``low``..``high``."""
 
-    ops: tuple[SetOp, ...]
+    field: str
+    low: bytes
+    high: bytes
+    text: str = ""
+    """How the range was written (for `explain`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    """Operations run in order; ``result`` names the final set (None: provably empty)."""
+
+    ops: tuple[SetOp | RangeScan, ...]
     result: Operand | None
 
 
@@ -87,7 +99,7 @@ class _Empty:
 
 
 _EMPTY = _Empty()
-_Formula: TypeAlias = Key | AllObjects | _Empty | _Inter | _Union | _Diff
+_Formula: TypeAlias = Key | RangeScan | AllObjects | _Empty | _Inter | _Union | _Diff
 
 
 def _unique(parts: list[_Formula]) -> tuple[_Formula, ...]:
@@ -147,6 +159,8 @@ def normalise(expr: Expr[Any]) -> _Formula:
         return Key(index_suffix(expr.field, expr.member))
     if isinstance(expr, In):
         return _disjoin([Key(index_suffix(expr.field, m)) for m in expr.members])
+    if isinstance(expr, Range):
+        return RangeScan(expr.field, expr.low, expr.high, expr.text)
     if isinstance(expr, Not):
         return _negate(normalise(expr.part))
     if isinstance(expr, And):
@@ -161,12 +175,15 @@ def compile_program(expr: Expr[Any] | None) -> Program:
     formula = ALL if expr is None else normalise(expr)
     if isinstance(formula, _Empty):
         return Program((), None)
-    ops: list[SetOp] = []
+    ops: list[SetOp | RangeScan] = []
 
     def emit(f: _Formula) -> Operand:
+        op: SetOp | RangeScan
         if isinstance(f, (Key, AllObjects)):
             return f
-        if isinstance(f, _Inter):
+        if isinstance(f, RangeScan):
+            op = f
+        elif isinstance(f, _Inter):
             op = SetOp("inter", tuple(emit(p) for p in f.parts))
         elif isinstance(f, _Union):
             op = SetOp("union", tuple(emit(p) for p in f.parts))
@@ -183,8 +200,26 @@ def compile_program(expr: Expr[Any] | None) -> Program:
 
 # -- encoding for query.lua ----------------------------------------------------------------
 
-Action: TypeAlias = Literal["count", "exists", "pks", "fetch", "first", "delete"]
+Action: TypeAlias = Literal["count", "exists", "pks", "fetch", "first", "delete", "update"]
 _OPCODES = {"inter": b"I", "union": b"U", "diff": b"D"}
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """Which part of the result, in which order: ``order`` names a `Sorted` field (None: by pk)."""
+
+    order: str | None = None
+    descending: bool = False
+    offset: int = 0
+    limit: int | None = None
+
+    @property
+    def whole(self) -> bool:
+        """True when the page is the whole result in pk order (the client may sort it itself)."""
+        return self.order is None and self.offset == 0 and self.limit is None
+
+
+WHOLE = Page()
 
 
 def _operand(ref: Operand) -> bytes:
@@ -196,20 +231,37 @@ def _operand(ref: Operand) -> bytes:
 
 
 def query_call(
-    meta_key: bytes, program: Program, action: Action, fields: tuple[str, ...], header: bytes = b""
+    meta_key: bytes,
+    program: Program,
+    action: Action,
+    fields: tuple[str, ...],
+    header: bytes = b"",
+    page: Page = WHOLE,
+    extra: tuple[Arg, ...] = (),
 ) -> ScriptCall:
     """The call of ``query.lua`` that runs ``program`` and then ``action`` on its result.
 
     ``fields`` are the hash fields to fetch (``fetch``/``first``, each object returned as one
-    row starting with ``header``) or the indexed fields whose index entries must be removed
-    (``delete``).
+    row starting with ``header``), or for ``delete`` and ``update`` the equality-indexed fields
+    followed by the sorted ones (whose index entries they maintain). ``extra`` carries the
+    arguments of ``update`` (see query.lua).
     """
     assert program.result is not None, "an empty program needs no call"
     args: list[Arg] = [action, header, len(fields), *fields, len(program.ops)]
     for op in program.ops:
-        args += [_OPCODES[op.op], len(op.operands), *map(_operand, op.operands)]
+        if isinstance(op, RangeScan):
+            args += [b"R", op.field, op.low, op.high]
+        else:
+            args += [_OPCODES[op.op], len(op.operands), *map(_operand, op.operands)]
     args.append(_operand(program.result))
-    return ScriptCall("query", (meta_key,), tuple(args), writes=action == "delete")
+    args += [
+        page.order or b"",
+        b"1" if page.descending else b"",
+        page.offset,
+        -1 if page.limit is None else page.limit,
+    ]
+    args += extra
+    return ScriptCall("query", (meta_key,), tuple(args), writes=action in ("delete", "update"))
 
 
 def explain(program: Program) -> str:
@@ -227,7 +279,10 @@ def explain(program: Program) -> str:
         return "<gen>:all"
 
     lines = [
-        f"tmp:{i} = {names[op.op]} {' '.join(map(show, op.operands))}" for i, op in enumerate(program.ops, 1)
+        f"tmp:{i} = ZRANGEBYLEX <gen>:s:{op.field} ({op.field}{op.text}) into a set"
+        if isinstance(op, RangeScan)
+        else f"tmp:{i} = {names[op.op]} {' '.join(map(show, op.operands))}"
+        for i, op in enumerate(program.ops, 1)
     ]
     lines.append(f"result: {show(program.result)}")
     return "\n".join(lines)

@@ -1,9 +1,10 @@
 """The expression tree: ``User.f.name == "ann"`` builds an immutable `Expr`, never a bool.
 
 `Field` objects (reached through the `Fields` namespace ``Model.f``) build leaves (`Eq`,
-`In`); ``&``, ``|`` and ``~`` combine them into `And`, `Or` and `Not`. Expressions hold
-validated values and their index members, so a bad value fails here, before any I/O.
-`Expr` is contravariant in its model: a predicate on a base model may filter a subclass.
+`In`, and on `Sorted` fields `Range`); ``&``, ``|`` and ``~`` combine them into `And`, `Or`
+and `Not`. Expressions hold validated values and their index members or sort keys, so a bad
+value fails here, before any I/O. `Expr` is contravariant in its model: a predicate on a base
+model may filter a subclass. `SortedField.asc`/`desc` build an `Ordering` for `order_by`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .errors import QueryError
+from .sortkeys import AFTER_PK, AFTER_PREFIX, VALUE, str_prefix
 
 if TYPE_CHECKING:
     from .fields import FieldSpec, ModelSpec
@@ -96,6 +98,30 @@ class In(Expr[Any]):
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Range(Expr[Any]):
+    """Objects whose sort key for ``field`` lies between ``low`` and ``high``.
+
+    The bounds are ``ZRANGEBYLEX`` arguments over the members ``sort key + 8-byte pk``:
+    ``[`` inclusive, ``(`` exclusive, ``-``/``+`` unbounded. None values are never inside a
+    range (their key sorts below every value), so ``low`` starts at ``[\x01`` at the least.
+    """
+
+    owner: type[Model]
+    field: str
+    low: bytes
+    high: bytes
+    text: str
+
+    @property
+    def model(self) -> type[Model]:
+        """The model class the expression filters."""
+        return self.owner
+
+    def __repr__(self) -> str:
+        return f"{self.owner.__qualname__}.f.{self.field}{self.text}"
+
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class And(Expr[Any]):
     """All of ``parts`` hold."""
 
@@ -150,6 +176,7 @@ class Field(Generic[M, T]):
     (same kind and equal value, see the codec); ``User.f.age != 3`` matches all the others,
     including those whose value is None. Values are validated against the field's type first
     (pydantic's ValidationError). Only indexed fields can be compared (`QueryError` otherwise).
+    On a field that is only `Sorted`, ``==`` and ``in_`` use its range index (exact sort keys).
     """
 
     __slots__ = ("owner", "spec")
@@ -165,7 +192,14 @@ class Field(Generic[M, T]):
         return self.spec.name
 
     def __eq__(self, other: T) -> Expr[M]:  # type: ignore[override]
-        return Eq(self.owner, self.spec.name, other, self.spec.member(other))
+        spec = self.spec
+        if spec.equality:
+            return Eq(self.owner, spec.name, other, spec.member(other))
+        if spec.sorted:
+            key = spec.sort_key(other)
+            return Range(self.owner, spec.name, b"[" + key, b"[" + key + AFTER_PK, f" == {other!r}")
+        spec.require_index()
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def __ne__(self, other: T) -> Expr[M]:  # type: ignore[override]
         return Not(self.owner, self == other)
@@ -177,11 +211,73 @@ class Field(Generic[M, T]):
                 f"{self!r}.in_() takes a collection of values, not a single {type(values).__name__}"
             )
         kept = tuple(values)
+        self.spec.require_index()
+        if not self.spec.equality:
+            parts = tuple(self == v for v in kept)
+            if len(parts) == 1:
+                return parts[0]
+            return Or(self.owner, parts) if parts else In(self.owner, self.spec.name, (), ())
         members = tuple(dict.fromkeys(self.spec.member(v) for v in kept))
         return In(self.owner, self.spec.name, kept, members)
 
     def __repr__(self) -> str:
         return f"{self.owner.__qualname__}.f.{self.spec.name}"
+
+
+class SortedField(Field[M, T]):
+    """A `Sorted` field: also ``<``, ``<=``, ``>``, ``>=``, `between`, `startswith` and ordering.
+
+    Comparisons are exact (sort keys, not double scores) and never match None values.
+    """
+
+    __slots__ = ()
+
+    def _range(self, low: bytes, high: bytes, text: str) -> Expr[M]:
+        return Range(self.owner, self.spec.name, low, high, text)
+
+    def __lt__(self, other: T) -> Expr[M]:
+        return self._range(b"[" + VALUE, b"(" + self.spec.sort_key(other), f" < {other!r}")
+
+    def __le__(self, other: T) -> Expr[M]:
+        return self._range(b"[" + VALUE, b"[" + self.spec.sort_key(other) + AFTER_PK, f" <= {other!r}")
+
+    def __gt__(self, other: T) -> Expr[M]:
+        return self._range(b"(" + self.spec.sort_key(other) + AFTER_PK, b"+", f" > {other!r}")
+
+    def __ge__(self, other: T) -> Expr[M]:
+        return self._range(b"[" + self.spec.sort_key(other), b"+", f" >= {other!r}")
+
+    def between(self, low: T, high: T) -> Expr[M]:
+        """``low <= value <= high`` (both ends included)."""
+        return self._range(
+            b"[" + self.spec.sort_key(low),
+            b"[" + self.spec.sort_key(high) + AFTER_PK,
+            f".between({low!r}, {high!r})",
+        )
+
+    def startswith(self, prefix: str) -> Expr[M]:
+        """String values that start with ``prefix`` (a `Sorted[str]` field only)."""
+        start = VALUE + str_prefix(prefix)
+        if self.spec.sort_key(prefix) != start + b"\x00\x00":
+            raise QueryError(f"{self!r}.startswith() needs a Sorted[str] field")
+        return self._range(b"[" + start, b"(" + start + AFTER_PREFIX, f".startswith({prefix!r})")
+
+    def asc(self) -> Ordering[M]:
+        """Order by this field, smallest first (ties: lowest pk first; None values first)."""
+        return Ordering(self.owner, self.spec.name, descending=False)
+
+    def desc(self) -> Ordering[M]:
+        """Order by this field, largest first (ties: highest pk first; None values last)."""
+        return Ordering(self.owner, self.spec.name, descending=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Ordering(Generic[M_contra]):
+    """An ``order_by`` argument: a `Sorted` field and a direction."""
+
+    owner: type[Model]
+    field: str
+    descending: bool
 
 
 class Fields(Generic[M]):
@@ -208,7 +304,7 @@ class Fields(Generic[M]):
         spec = self._spec.by_name.get(name)
         if spec is None:
             raise AttributeError(f"{self._model.__qualname__} has no field {name!r}")
-        field: Field[M, Any] = Field(self._model, spec)
+        field: Field[M, Any] = (SortedField if spec.sorted else Field)(self._model, spec)
         self._fields[name] = field
         return field
 

@@ -1,4 +1,4 @@
-"""Index markers (`Indexed`) and the metadata typedredis derives from a model's fields."""
+"""Index markers (`Indexed`, `Sorted`, `Unique`) and the metadata typedredis derives from fields."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from .codec import index_member, row_header
 from .errors import QueryError, SchemaError
 from .expr import Fields
 from .keys import KeySpace
+from .sortkeys import SortKey, encoder_for
 
 if TYPE_CHECKING:
     from .model import Model
@@ -30,31 +31,59 @@ class IndexMarker:
 
 EQ: Final = IndexMarker("eq")
 """The marker of an equality index (one Redis set per value)."""
+RANGE: Final = IndexMarker("range")
+"""The marker of a range index (one Redis sorted set per field, ordered by exact sort keys)."""
+UNIQUE: Final = IndexMarker("unique")
+"""The marker of a unique equality index: no two objects may share a value."""
 
 Indexed = Annotated[T, EQ]
 """``Indexed[str]`` is ``Annotated[str, EQ]``: a field whose values can be queried with ``==``."""
+Sorted = Annotated[T, RANGE]
+"""``Sorted[int]`` is ``Annotated[int, RANGE]``: ``==``, ``<``, ``<=``, ``>``, ``>=``, ``between``,
+``startswith`` (str) and `order_by`."""
+Unique = Annotated[T, UNIQUE]
+"""``Unique[str]`` is ``Annotated[str, UNIQUE]``: an equality index whose values are unique."""
 
 _KEY_NAME = re.compile(r"[^{}\s]+")
 
 
 class FieldSpec:
-    """One stored field of a model: its name, its type and whether it is indexed."""
+    """One stored field of a model: its name, its type and its indexes."""
 
-    __slots__ = ("_adapter", "annotation", "index", "metadata", "model_name", "name")
+    __slots__ = ("_adapter", "annotation", "kinds", "metadata", "model_name", "name", "sort_key_of")
 
     def __init__(self, model_name: str, name: str, info: FieldInfo) -> None:
         self.model_name = model_name
         self.name = name
         self.annotation: Any = info.annotation
         self.metadata = tuple(info.metadata)
-        markers = [m for m in self.metadata if isinstance(m, IndexMarker)]
-        self.index: str | None = markers[-1].kind if markers else None
+        self.kinds = frozenset(m.kind for m in self.metadata if isinstance(m, IndexMarker))
+        """The index kinds declared on the field: ``eq``, ``range``, ``unique``."""
+        self.sort_key_of: SortKey | None = (
+            encoder_for(self.annotation, f"{model_name}.{name}") if "range" in self.kinds else None
+        )
+        """The sort-key function of a `Sorted` field (None otherwise); takes validated values."""
         self._adapter: TypeAdapter[Any] | None = None
 
     @property
     def indexed(self) -> bool:
-        """Whether the field has an index (and so can be used in a query)."""
-        return self.index is not None
+        """Whether the field has any index (and so can be used in a query)."""
+        return bool(self.kinds)
+
+    @property
+    def equality(self) -> bool:
+        """Whether the field has an equality index (a set per value): `Indexed` or `Unique`."""
+        return "eq" in self.kinds or "unique" in self.kinds
+
+    @property
+    def unique(self) -> bool:
+        """Whether the field's values must be unique."""
+        return "unique" in self.kinds
+
+    @property
+    def sorted(self) -> bool:
+        """Whether the field has a range index (`Sorted`)."""
+        return self.sort_key_of is not None
 
     def validate(self, value: Any) -> Any:
         """Validate a query value against the field's type (pydantic's ValidationError on failure)."""
@@ -65,16 +94,30 @@ class FieldSpec:
         return self._adapter.validate_python(value)
 
     def member(self, value: Any) -> bytes:
-        """Validate ``value`` and return its index member; refuses unindexed fields."""
-        self.require_index()
+        """Validate ``value`` and return its equality-index member."""
         return index_member(self.validate(value))
+
+    def sort_key(self, value: Any) -> bytes:
+        """Validate ``value`` and return its sort key; refuses fields that are not `Sorted`."""
+        self.require_sorted()
+        assert self.sort_key_of is not None
+        return self.sort_key_of(self.validate(value))
 
     def require_index(self) -> None:
         """Raise `QueryError` naming the field and the fix unless the field is indexed."""
-        if self.index is None:
+        if not self.kinds:
             raise QueryError(
                 f"{self.model_name}.{self.name} is not indexed, so it cannot be queried; "
                 f"annotate it as `{self.name}: Indexed[...]` to index it"
+            )
+
+    def require_sorted(self) -> None:
+        """Raise `QueryError` naming the field and the fix unless the field is `Sorted`."""
+        if self.sort_key_of is None:
+            raise QueryError(
+                f"{self.model_name}.{self.name} has no range index, so it cannot be compared with "
+                f"<, <=, >, >=, between, startswith or ordered by; annotate it as "
+                f"`{self.name}: Sorted[...]`"
             )
 
 
@@ -91,7 +134,10 @@ class ModelSpec:
         "model",
         "plain_names",
         "row_header",
+        "sorted",
+        "sorted_names",
         "stored",
+        "unique_count",
         "validator",
     )
 
@@ -106,9 +152,15 @@ class ModelSpec:
         ]
         if not specs:
             raise SchemaError(f"{model.__qualname__} has no fields to store")
-        self.indexed = tuple(s for s in specs if s.indexed)
-        self.fields = self.indexed + tuple(s for s in specs if not s.indexed)
-        """Indexed fields first: scripts rely on that order."""
+        unique = tuple(s for s in specs if s.unique)
+        self.indexed = unique + tuple(s for s in specs if s.equality and not s.unique)
+        """Fields with an equality index, unique ones first: scripts rely on that order."""
+        self.unique_count = len(unique)
+        self.fields = self.indexed + tuple(s for s in specs if not s.equality)
+        """Equality-indexed fields first: scripts rely on that order."""
+        self.sorted = tuple(s for s in self.fields if s.sorted)
+        """Fields with a range index, in `fields` order."""
+        self.sorted_names = tuple(s.name for s in self.sorted)
         self.stored = tuple(s.name for s in self.fields)
         self.by_name = {s.name: s for s in self.fields}
         self.indexed_names = tuple(s.name for s in self.indexed)

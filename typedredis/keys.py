@@ -8,9 +8,12 @@
     {K}:tmp:<n>               scratch sets of a running query script; deleted before it returns
     {K}:<g>:all               set: primary keys of generation g
     {K}:<g>:o:<pk>            hash: one object; field name -> msgpack value ("#<field>" holds the
-                              index member when it differs from the stored value)
+                              index member when it differs from the stored value, "~<field>"
+                              the sort key of a Sorted field)
     {K}:<g>:i:<field>:<m>     set: primary keys whose <field> has index member <m> (raw bytes)
-    {K}:<g>:ix                set: names of the index sets of generation g (for deleting them)
+    {K}:<g>:s:<field>         sorted set, all scores 0: "<sort key><8-byte pk>" per object, in
+                              value order (ZRANGEBYLEX); see sortkeys.py
+    {K}:<g>:ix                set: names of the index sets and sorted sets of generation g
 
 Readers and writers find the current generation in ``{K}:meta`` inside the same Lua script,
 so a `reset` (which stages generation g+1 and then flips ``gen``) is invisible until it is
@@ -67,6 +70,15 @@ class KeySpace:
     def index(self, gen: int, field: str, member: bytes) -> bytes:
         """The index set of ``field`` for the index member ``member``."""
         return self.generation(gen) + index_suffix(field, member)
+
+    def sorted_index(self, gen: int, field: str) -> bytes:
+        """The sorted set (range index) of ``field``."""
+        return self.generation(gen) + sorted_suffix(field)
+
+
+def sorted_suffix(field: str) -> bytes:
+    """The generation-relative name of a field's sorted index."""
+    return b"s:" + field.encode()
 
 
 def index_suffix(field: str, member: bytes) -> bytes:

@@ -10,14 +10,15 @@ from pydantic import Field as PydanticField
 from typing_extensions import Unpack
 
 from . import operations
-from .errors import SchemaError
-from .expr import Expr, Fields
+from .errors import NotFound, QueryError, SchemaError
+from .expr import Expr, Field, Fields
 from .fields import ModelSpec, snake_case
 from .plan import Operation
 from .query import Query
 from .session import executor_for
 
 M = TypeVar("M", bound="Model")
+T = TypeVar("T")
 
 MAX_PK = 2**53 - 1
 """Primary keys stay exact in Lua's doubles up to here."""
@@ -118,6 +119,19 @@ class Model(BaseModel):
     def get(cls, pk: int) -> Self:
         """The object with primary key ``pk``; raises `NotFound` if there is none."""
         return cls._run(operations.get_one(cls.spec(), pk))  # type: ignore[no-any-return]
+
+    @classmethod
+    def get_by(cls, field: Field[Self, T], value: T) -> Self:
+        """The object whose ``field`` equals ``value`` (meant for `Unique` fields); `NotFound` if none.
+
+        With a non-unique field, the match with the lowest pk is returned.
+        """
+        if not issubclass(cls, field.owner):
+            raise QueryError(f"a field of {field.owner.__qualname__} cannot look up {cls.__qualname__}")
+        found = cls.query(field == value).first()
+        if found is None:
+            raise NotFound(f"no {cls.__qualname__} with {field.name}={value!r}")
+        return found
 
     @classmethod
     def get_many(cls, pks: Iterable[int]) -> list[Self | None]:

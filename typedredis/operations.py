@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from pydantic import ValidationError
 
-from .codec import MISSING, decode, decode_row, encode, encode_indexed, packer, split_row
-from .compiler import Action, Program, query_call
+from .codec import MISSING, decode, decode_row, encode, encode_indexed, packer, row_header, split_row
+from .compiler import WHOLE, Action, Page, Program, query_call
 from .errors import DecodeError, NotFound, ResetAborted, SchemaError, UniqueViolation
 from .fields import ModelSpec
 from .plan import Arg, Batch, Operation, ScriptCall
@@ -30,13 +30,16 @@ CLEANUP_BUDGET: Final = 500
 """Keys deleted per cleanup call after a reset (~1 ms of server time)."""
 STALE_STAGING_MS: Final = 10 * 60 * 1000
 """A reset whose staging saw no write for this long is considered dead and is cleaned up."""
+HOLDERS_PER_CALL: Final = 1000
+"""Unique values looked up per call of the read-only pre-check of `save_all`."""
+UNIQUE_REPLY: Final = b"!unique"
 
 
 # -- encoding ------------------------------------------------------------------------------
 
 
 def encode_object(spec: ModelSpec, obj: Model, pack: Callable[[Any], bytes]) -> list[Arg]:
-    """The save-script arguments of one object: pk, stored values, index members."""
+    """The save-script arguments of one object: pk, stored values, index members, sort keys."""
     if type(obj) is not spec.model:  # a subclass has its own keys (and more fields): refuse it
         raise TypeError(f"expected a {spec.model.__qualname__}, got {type(obj).__qualname__}")
     values = obj.__dict__
@@ -58,6 +61,12 @@ def encode_object(spec: ModelSpec, obj: Model, pack: Callable[[Any], bytes]) -> 
                 raise SchemaError(f"{spec.model.__qualname__}.{name}: {exc}") from None
         raise
     args += members
+    for field in spec.sorted:
+        assert field.sort_key_of is not None
+        try:
+            args.append(field.sort_key_of(values[field.name]))
+        except SchemaError as exc:
+            raise SchemaError(f"{spec.model.__qualname__}.{field.name}: {exc}") from None
     return args
 
 
@@ -68,7 +77,15 @@ def encode_objects(spec: ModelSpec, objects: Sequence[Model]) -> list[list[Arg]]
 
 
 def _save_call(spec: ModelSpec, gen: int | None, rows: Sequence[list[Arg]]) -> ScriptCall:
-    head: list[Arg] = [b"" if gen is None else gen, len(spec.indexed), len(spec.stored), *spec.stored]
+    head: list[Arg] = [
+        b"" if gen is None else gen,
+        len(spec.indexed),
+        spec.unique_count,
+        len(spec.sorted),
+        len(spec.stored),
+        *spec.stored,
+        *spec.sorted_names,
+    ]
     for row in rows:
         head += row
     return ScriptCall("save", (spec.keys.meta,), tuple(head), writes=True)
@@ -87,6 +104,47 @@ def _assign_pks(objects: Sequence[Model], pks: list[int]) -> None:
             obj.__pydantic_fields_set__.add("pk")
 
 
+# -- unique fields -------------------------------------------------------------------------
+
+_Claims = dict[tuple[str, bytes], set[object]]
+
+
+def _unique_claims(spec: ModelSpec, rows: Sequence[list[Arg]]) -> _Claims:
+    """Who claims each (unique field, member) in a list of encoded objects."""
+    nf, ni = len(spec.stored), len(spec.indexed)
+    claims: _Claims = {}
+    for n, row in enumerate(rows):
+        who: object = row[0] if row[0] != b"" else ("new", n)
+        for i in range(spec.unique_count):
+            member = row[1 + nf + i] or row[1 + i]
+            assert isinstance(member, bytes) and ni > i
+            claims.setdefault((spec.stored[i], member), set()).add(who)
+    return claims
+
+
+def _violation(spec: ModelSpec, field: str | bytes, member: bytes, detail: str = "") -> UniqueViolation:
+    name = field.decode() if isinstance(field, bytes) else field
+    value = decode(member)
+    return UniqueViolation(
+        f"{spec.model.__qualname__}.{name} must be unique, and {value!r} would be shared{detail}",
+        field=name,
+        value=value,
+    )
+
+
+def _check_claims(spec: ModelSpec, claims: _Claims, holders: dict[tuple[str, bytes], list[int]]) -> None:
+    """Raise `UniqueViolation` if, after the whole list is saved, two objects share a value."""
+    listed = {who for claimants in claims.values() for who in claimants if isinstance(who, int)}
+    for key, claimants in claims.items():
+        final = claimants | {pk for pk in holders.get(key, ()) if pk not in listed}
+        if len(final) > 1:
+            raise _violation(spec, key[0], key[1])
+
+
+def _is_violation(reply: Any) -> bool:
+    return isinstance(reply, list) and len(reply) == 3 and reply[0] == UNIQUE_REPLY
+
+
 # -- decoding ------------------------------------------------------------------------------
 
 
@@ -96,7 +154,7 @@ def decode_object(spec: ModelSpec, gen: int, pk: int, row: bytes) -> Any:
     try:
         values = decode_row(row, count)
     except Exception as exc:
-        raise _corrupt_row(spec, gen, pk, row) from exc
+        raise _corrupt_row(spec, gen, pk, row, spec.stored) from exc
     data: dict[str, Any] = dict(zip(spec.stored, values, strict=True))
     data["pk"] = pk
     if MISSING in values:
@@ -110,9 +168,30 @@ def decode_object(spec: ModelSpec, gen: int, pk: int, row: bytes) -> Any:
         ) from exc
 
 
-def _corrupt_row(spec: ModelSpec, gen: int, pk: int, row: bytes) -> DecodeError:
+def decode_projection(
+    spec: ModelSpec, gen: int, pk: int, row: bytes, fields: tuple[str, ...]
+) -> tuple[Any, ...]:
+    """Validate the values of ``fields`` from a row into a tuple (absent fields get their default)."""
+    try:
+        values = decode_row(row, len(fields))
+    except Exception as exc:
+        raise _corrupt_row(spec, gen, pk, row, fields) from exc
+    out = []
+    for name, value in zip(fields, values, strict=True):
+        try:
+            if value is MISSING:
+                out.append(spec.model.model_fields[name].get_default(call_default_factory=True))
+            else:
+                out.append(spec.by_name[name].validate(value))
+        except ValidationError as exc:
+            key = spec.keys.object(gen, pk).decode(errors="backslashreplace")
+            raise DecodeError(f"{key}: field {name!r} does not validate: {exc}", key=key, field=name) from exc
+    return tuple(out)
+
+
+def _corrupt_row(spec: ModelSpec, gen: int, pk: int, row: bytes, fields: tuple[str, ...]) -> DecodeError:
     key = spec.keys.object(gen, pk).decode(errors="backslashreplace")
-    for name, raw in zip(spec.stored, split_row(row, len(spec.stored)), strict=False):
+    for name, raw in zip(fields, split_row(row, len(fields)), strict=False):
         try:
             decode(raw)
         except Exception as exc:
@@ -125,24 +204,46 @@ def _corrupt_row(spec: ModelSpec, gen: int, pk: int, row: bytes) -> DecodeError:
     return DecodeError(f"{key}: the stored fields do not decode as one value each", key=key)
 
 
-def _decode_rows(spec: ModelSpec, reply: list[Any]) -> list[Any]:
-    """Decode ``[gen, pk, row, pk, row, ...]`` into objects in ascending pk order."""
-    gen = int(reply[0])
-    pairs = sorted(zip(map(int, reply[1::2]), reply[2::2], strict=True))
-    return [decode_object(spec, gen, pk, row) for pk, row in pairs]
-
-
 # -- operations ----------------------------------------------------------------------------
 
 
 def save(spec: ModelSpec, objects: Sequence[Model]) -> Operation[None]:
-    """Insert or replace ``objects``; assigns ``pk`` to new ones (an instance listed twice is saved once)."""
+    """Insert or replace ``objects``; assigns ``pk`` to new ones (an instance listed twice is saved once).
+
+    With unique fields, a list that needs several script calls is checked as a whole first
+    (read-only), so that a violation writes nothing; one call is atomic anyway.
+    """
     objects = list({id(obj): obj for obj in objects}.values())
     rows = encode_objects(spec, objects)
+    if spec.unique_count and len(rows) > OBJECTS_PER_CALL:
+        claims = _unique_claims(spec, rows)
+        _check_claims(spec, claims, {})
+        keys = list(claims)
+        calls = [
+            ScriptCall(
+                "holders",
+                (spec.keys.meta,),
+                tuple(arg for field, member in keys[i : i + HOLDERS_PER_CALL] for arg in (field, member)),
+                writes=False,
+            )
+            for i in range(0, len(keys), HOLDERS_PER_CALL)
+        ]
+        replies = yield calls
+        found = [[int(pk) for pk in pks] for reply in replies for pks in reply]
+        _check_claims(spec, claims, dict(zip(keys, found, strict=True)))
     pks: list[int] = []
     for batch in _save_batches(spec, None, rows):
         replies = yield batch
         for reply in replies:
+            if _is_violation(reply):
+                detail = (
+                    ""
+                    if len(rows) <= OBJECTS_PER_CALL
+                    else (
+                        " (a concurrent writer took it; other batches of this save_all may have been saved)"
+                    )
+                )
+                raise _violation(spec, reply[1], reply[2], detail)
             pks += reply
     _assign_pks(objects, pks)
 
@@ -161,6 +262,20 @@ def get(spec: ModelSpec, pks: Iterable[int]) -> Operation[list[Any]]:
     ]
 
 
+def project(spec: ModelSpec, pks: Sequence[int], fields: tuple[str, ...]) -> Operation[list[tuple[Any, ...]]]:
+    """Fetch some fields of objects by primary key, as tuples; missing objects are left out."""
+    if not pks:
+        return []
+    args: tuple[Arg, ...] = (row_header(len(fields)), len(fields), *fields, *pks)
+    (reply,) = yield (ScriptCall("get", (spec.keys.meta,), args, writes=False),)
+    gen = int(reply[0])
+    return [
+        decode_projection(spec, gen, pk, reply[i + 1], fields)
+        for pk, i in zip(pks, range(1, len(reply), 2), strict=True)
+        if reply[i]
+    ]
+
+
 def get_one(spec: ModelSpec, pk: int) -> Operation[Any]:
     """Fetch one object; `NotFound` if it does not exist."""
     (found,) = yield from get(spec, [pk])
@@ -174,43 +289,81 @@ def delete(spec: ModelSpec, pks: Iterable[int]) -> Operation[int]:
     keys = [int(pk) for pk in pks]
     if not keys:
         return 0
-    indexed = [f.name for f in spec.indexed]
-    args: tuple[Arg, ...] = (len(indexed), *indexed, *keys)
+    args: tuple[Arg, ...] = (
+        len(spec.indexed),
+        *spec.indexed_names,
+        len(spec.sorted),
+        *spec.sorted_names,
+        *keys,
+    )
     (deleted,) = yield (ScriptCall("delete", (spec.keys.meta,), args, writes=True),)
     return int(deleted)
 
 
-_EMPTY_RESULTS: Final[dict[str, Any]] = {
-    "count": 0,
-    "exists": False,
-    "pks": [],
-    "fetch": [],
-    "first": None,
-    "delete": 0,
-}
+def update_args(spec: ModelSpec, values: dict[str, Any]) -> tuple[Arg, ...]:
+    """The ``update`` arguments of query.lua: validated, encoded values and their index entries."""
+    args: list[Arg] = [len(values)]
+    for name, value in values.items():
+        field = spec.field(name)
+        valid = field.validate(value)
+        stored, member = encode_indexed(valid)
+        flags = (
+            ("e" if field.equality else "") + ("u" if field.unique else "") + ("s" if field.sorted else "")
+        )
+        sortkey = field.sort_key_of(valid) if field.sort_key_of is not None else b""
+        args += [name, flags, stored, member, sortkey]
+    return tuple(args)
 
 
-def query(spec: ModelSpec, program: Program, action: Action) -> Operation[Any]:
-    """Run a compiled query and return what ``action`` asks for."""
+def query(
+    spec: ModelSpec,
+    program: Program,
+    action: Action,
+    page: Page = WHOLE,
+    only: tuple[str, ...] | None = None,
+    updates: dict[str, Any] | None = None,
+) -> Operation[Any]:
+    """Run a compiled query and return what ``action`` asks for, on the requested page."""
+    if action in ("count", "exists") and not page.whole:
+        total = yield from query(spec, program, "count")
+        count = max(0, total - page.offset)
+        count = count if page.limit is None else min(count, page.limit)
+        return count if action == "count" else count > 0
+    if action == "first" and not page.whole:
+        page = Page(page.order, page.descending, page.offset, 1 if page.limit is None else min(page.limit, 1))
+    extra: tuple[Arg, ...] = ()
+    if action == "update":
+        extra = update_args(spec, updates or {})
     if program.result is None:
-        return _EMPTY_RESULTS[action]
+        return {"count": 0, "exists": False, "pks": [], "fetch": [], "first": None}.get(action, 0)
     if action in ("fetch", "first"):
-        fields: tuple[str, ...] = spec.stored
-    elif action == "delete":
-        fields = tuple(f.name for f in spec.indexed)
+        fields = only or spec.stored
+        header: bytes = row_header(len(fields))
+    elif action in ("delete", "update"):
+        fields = spec.indexed_names + spec.sorted_names
+        header = str(len(spec.indexed)).encode()
     else:
-        fields = ()
-    header = spec.row_header if action in ("fetch", "first") else b""
-    (reply,) = yield (query_call(spec.keys.meta, program, action, fields, header),)
-    if action == "count":
+        fields, header = (), b""
+    (reply,) = yield (query_call(spec.keys.meta, program, action, fields, header, page, extra),)
+    if action in ("count", "delete"):
         return int(reply)
     if action == "exists":
         return bool(reply)
-    if action == "delete":
+    if action == "update":
+        if _is_violation(reply):
+            raise _violation(spec, reply[1], reply[2])
         return int(reply)
     if action == "pks":
-        return sorted(map(int, reply))
-    rows = _decode_rows(spec, reply)
+        pks = [int(pk) for pk in reply]
+        return sorted(pks) if page.whole else pks
+    gen = int(reply[0])
+    pairs = list(zip(map(int, reply[1::2]), reply[2::2], strict=True))
+    if page.whole:
+        pairs.sort()
+    if only is not None:
+        rows: list[Any] = [decode_projection(spec, gen, pk, row, only) for pk, row in pairs]
+    else:
+        rows = [decode_object(spec, gen, pk, row) for pk, row in pairs]
     if action == "first":
         return rows[0] if rows else None
     return rows
@@ -233,6 +386,8 @@ def reset(spec: ModelSpec, objects: Sequence[Model]) -> Operation[None]:
                     value=row[0],
                 )
             seen.add(row[0])
+    if spec.unique_count:
+        _check_claims(spec, _unique_claims(spec, rows), {})
     meta = (spec.keys.meta,)
     (gen,) = yield (ScriptCall("reset_begin", meta, (STALE_STAGING_MS,), writes=True),)
     pks: list[int] = []
@@ -240,6 +395,8 @@ def reset(spec: ModelSpec, objects: Sequence[Model]) -> Operation[None]:
         for batch in _save_batches(spec, int(gen), rows):
             replies = yield batch
             for reply in replies:
+                if _is_violation(reply):  # unreachable after the check above, but never trusted
+                    raise _violation(spec, reply[1], reply[2])
                 pks += reply
         yield (ScriptCall("reset_switch", meta, (gen,), writes=True),)
     except GeneratorExit:

@@ -1,36 +1,45 @@
-"""`Query`: an immutable description of which objects of a model to act on.
+"""`Query`: an immutable description of which objects of a model to act on, and in what order.
 
-Builder methods (`filter`, `exclude`) return new queries; terminal methods (`all`, `first`,
-`count`, `exists`, `pks`, `delete`) compile the query and run it as one script call, one
-round trip, against one consistent state of the data.
+Builder methods (`filter`, `exclude`, `order_by`, `limit`, `offset`, `only`) return new
+queries; terminal methods (`all`, `first`, `count`, `exists`, `pks`, `delete`, `update`) compile
+the query and run it as one script call, one round trip, against one consistent state of the
+data. `iter` streams a large result in batches (one round trip per batch).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from . import operations
-from .compiler import Action, Program, compile_program, explain
+from .compiler import WHOLE, Action, Page, Program, compile_program, explain
 from .errors import QueryError
-from .expr import And, Expr, Not
+from .expr import And, Expr, Field, Not, Ordering, SortedField
 from .session import executor_for
 
 if TYPE_CHECKING:
     from .model import Model
 
 M = TypeVar("M", bound="Model")
+R = TypeVar("R")
+T1 = TypeVar("T1")
+T2 = TypeVar("T2")
+T3 = TypeVar("T3")
+T4 = TypeVar("T4")
 
-_LOOKUPS = ("eq", "ne", "in")
+_LOOKUPS = ("eq", "ne", "in", "lt", "lte", "gt", "gte", "startswith")
 
 
 class Query(Generic[M]):
     """The objects of ``model`` that match every expression given so far."""
 
-    __slots__ = ("_model", "_where")
+    __slots__ = ("_model", "_page", "_where")
 
-    def __init__(self, model: type[M], where: Expr[M] | None = None) -> None:
+    def __init__(self, model: type[M], where: Expr[M] | None = None, page: Page = WHOLE) -> None:
         self._model = model
         self._where = where
+        self._page = page
 
     @property
     def model(self) -> type[M]:
@@ -42,13 +51,21 @@ class Query(Generic[M]):
         """The query's condition (None: every object)."""
         return self._where
 
+    @property
+    def page(self) -> Page:
+        """The order, offset and limit of the query's results."""
+        return self._page
+
+    # -- builders --------------------------------------------------------------------------
+
     def filter(self, *exprs: Expr[M], **lookups: Any) -> Query[M]:
         """A new query that also requires ``exprs`` and Django-style ``lookups``.
 
-        Lookups are ``field=value``, ``field__ne=value`` and ``field__in=[values]``.
+        Lookups are ``field=value``, ``field__ne=``, ``field__in=[...]`` and, on `Sorted`
+        fields, ``field__lt=``, ``__lte=``, ``__gt=``, ``__gte=`` and ``__startswith=``.
         """
         parts = self._check(exprs) + self._lookups(lookups)
-        return Query(self._model, self._and(parts))
+        return Query(self._model, self._and(parts), self._page)
 
     def exclude(self, *exprs: Expr[M], **lookups: Any) -> Query[M]:
         """A new query without the objects matching all of ``exprs`` and ``lookups`` (Django's rule)."""
@@ -56,18 +73,72 @@ class Query(Generic[M]):
         if not parts:
             return self
         excluded = parts[0] if len(parts) == 1 else And(self._model, tuple(parts))
-        return Query(self._model, self._and([Not(self._model, excluded)]))
+        return Query(self._model, self._and([Not(self._model, excluded)]), self._page)
+
+    def order_by(self, key: SortedField[M, Any] | Ordering[M]) -> Query[M]:
+        """A new query whose results are ordered by a `Sorted` field (``Event.f.at.desc()``).
+
+        Ties are broken by pk (ascending, or descending with ``desc()``), so pages are stable;
+        None values come first in ascending order. Without `order_by`, results come in pk order.
+        """
+        if isinstance(key, SortedField):
+            key = key.asc()
+        if not isinstance(key, Ordering):
+            raise QueryError(f"order_by() takes a Sorted field or field.asc()/.desc(), got {key!r}")
+        if not issubclass(self._model, key.owner):
+            raise QueryError(f"a field of {key.owner.__qualname__} cannot order {self._model.__qualname__}")
+        self._model.spec().field(key.field).require_sorted()
+        return Query(
+            self._model, self._where, replace(self._page, order=key.field, descending=key.descending)
+        )
+
+    def limit(self, count: int) -> Query[M]:
+        """A new query returning at most ``count`` objects (applied on the server)."""
+        if count < 0:
+            raise QueryError(f"limit() needs a count >= 0, got {count}")
+        return Query(self._model, self._where, replace(self._page, limit=count))
+
+    def offset(self, count: int) -> Query[M]:
+        """A new query skipping the first ``count`` objects (applied on the server)."""
+        if count < 0:
+            raise QueryError(f"offset() needs a count >= 0, got {count}")
+        return Query(self._model, self._where, replace(self._page, offset=count))
+
+    @overload
+    def only(self, f1: Field[M, T1], /) -> Projection[tuple[T1]]: ...
+    @overload
+    def only(self, f1: Field[M, T1], f2: Field[M, T2], /) -> Projection[tuple[T1, T2]]: ...
+    @overload
+    def only(
+        self, f1: Field[M, T1], f2: Field[M, T2], f3: Field[M, T3], /
+    ) -> Projection[tuple[T1, T2, T3]]: ...
+    @overload
+    def only(
+        self, f1: Field[M, T1], f2: Field[M, T2], f3: Field[M, T3], f4: Field[M, T4], /
+    ) -> Projection[tuple[T1, T2, T3, T4]]: ...
+    @overload
+    def only(self, *fields: Field[M, Any]) -> Projection[tuple[Any, ...]]: ...
+    def only(self, *fields: Field[M, Any]) -> Projection[Any]:
+        """Fetch only these fields (``HMGET``): results are tuples of their values, in this order."""
+        if not fields:
+            raise QueryError("only() needs at least one field")
+        for field in fields:
+            if not isinstance(field, Field) or not issubclass(self._model, field.owner):
+                raise QueryError(f"only() takes fields of {self._model.__qualname__}, got {field!r}")
+        return Projection(self, tuple(f.name for f in fields))
+
+    # -- terminal methods ------------------------------------------------------------------
 
     def all(self) -> list[M]:
-        """Every matching object, in ascending primary key order."""
+        """Every matching object (in pk order, unless ordered), on the server-side page."""
         return self._run("fetch")  # type: ignore[no-any-return]
 
     def first(self) -> M | None:
-        """The matching object with the lowest primary key, or None."""
+        """The first matching object (lowest pk, unless ordered), or None."""
         return self._run("first")  # type: ignore[no-any-return]
 
     def count(self) -> int:
-        """How many objects match (no object is fetched)."""
+        """How many objects match (no object is fetched); offset and limit apply."""
         return self._run("count")  # type: ignore[no-any-return]
 
     def exists(self) -> bool:
@@ -75,25 +146,63 @@ class Query(Generic[M]):
         return self._run("exists")  # type: ignore[no-any-return]
 
     def pks(self) -> list[int]:
-        """The primary keys of the matching objects, ascending."""
+        """The primary keys of the matching objects, in the query's order."""
         return self._run("pks")  # type: ignore[no-any-return]
 
     def delete(self) -> int:
         """Delete every matching object (atomically, with its index entries); returns how many."""
+        self._refuse_paged("delete")
         return self._run("delete")  # type: ignore[no-any-return]
+
+    def update(self, **values: Any) -> int:
+        """Set fields of every matching object in one atomic step, indexes included; returns how many.
+
+        Values are validated against the fields' types (pydantic's ValidationError) before
+        anything is sent; model validators are not run. Setting a `Unique` field on more than
+        one object, or to a value another object holds, raises `UniqueViolation` and writes nothing.
+        """
+        self._refuse_paged("update")
+        if not values:
+            return 0
+        if "pk" in values:
+            raise QueryError("update() cannot change pk")
+        return self._run("update", updates=values)  # type: ignore[no-any-return]
+
+    def iter(self, batch: int = 1000) -> Iterator[M]:
+        """Stream the matching objects, ``batch`` at a time (bounded client memory).
+
+        One round trip lists the matching pks (8 bytes each on the client), then each batch is
+        fetched by pk. Objects deleted meanwhile are skipped; objects changed meanwhile come
+        in their new state (pks are never reused, so nothing of another dataset slips in).
+        """
+        return _stream(self, batch, None)
+
+    # -- inspection ------------------------------------------------------------------------
 
     def program(self) -> Program:
         """The compiled set program (plain data) this query runs."""
         return compile_program(self._where)
 
     def explain(self) -> str:
-        """The Redis set operations this query performs, one per line."""
-        return explain(self.program())
+        """The Redis operations this query performs, one per line."""
+        text = explain(self.program())
+        page = self._page
+        if page.order is not None:
+            text += f"\norder: {page.order} {'descending' if page.descending else 'ascending'}"
+        if page.offset or page.limit is not None:
+            text += f"\npage: offset {page.offset}, limit {page.limit}"
+        return text
 
-    def _run(self, action: Action) -> Any:
+    # -- internals -------------------------------------------------------------------------
+
+    def _run(self, action: Action, *, only: tuple[str, ...] | None = None, updates: Any = None) -> Any:
         spec = self._model.spec()
-        operation = operations.query(spec, self.program(), action)
+        operation = operations.query(spec, self.program(), action, self._page, only, updates)
         return executor_for(self._model).run(operation)
+
+    def _refuse_paged(self, action: str) -> None:
+        if self._page.offset or self._page.limit is not None:
+            raise QueryError(f"{action}() acts on every matching object: remove limit() and offset()")
 
     def _and(self, parts: list[Expr[M]]) -> Expr[M] | None:
         if self._where is not None:
@@ -121,14 +230,26 @@ class Query(Generic[M]):
         for key, value in lookups.items():
             name, _, op = key.partition("__")
             if op not in ("", *_LOOKUPS):
-                raise QueryError(f"unknown lookup {key!r}: use {name}=, {name}__ne= or {name}__in=")
-            field = getattr(fields, name) if name in self._model.spec().by_name else None
-            if field is None:
+                raise QueryError(f"unknown lookup {key!r}: use {name}=, {name}__ne=, {name}__in=, __lt= ...")
+            if name not in self._model.spec().by_name:
                 raise QueryError(f"{self._model.__qualname__} has no field {name!r}")
+            field: Any = getattr(fields, name)
+            if op in ("lt", "lte", "gt", "gte", "startswith") and not isinstance(field, SortedField):
+                field.spec.require_sorted()
             if op == "in":
                 parts.append(field.in_(value))
             elif op == "ne":
                 parts.append(field != value)
+            elif op == "lt":
+                parts.append(field < value)
+            elif op == "lte":
+                parts.append(field <= value)
+            elif op == "gt":
+                parts.append(field > value)
+            elif op == "gte":
+                parts.append(field >= value)
+            elif op == "startswith":
+                parts.append(field.startswith(value))
             else:
                 parts.append(field == value)
         return parts
@@ -136,3 +257,46 @@ class Query(Generic[M]):
     def __repr__(self) -> str:
         where = "" if self._where is None else repr(self._where)
         return f"<Query {self._model.__qualname__}.query({where})>"
+
+
+class Projection(Generic[R]):
+    """A query that fetches only some fields; its results are tuples of their values."""
+
+    __slots__ = ("_fields", "_query")
+
+    def __init__(self, query: Query[Any], fields: tuple[str, ...]) -> None:
+        self._query = query
+        self._fields = fields
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The names of the fetched fields, in tuple order."""
+        return self._fields
+
+    def all(self) -> list[R]:
+        """The tuples of every matching object, in the query's order."""
+        return self._query._run("fetch", only=self._fields)  # type: ignore[no-any-return]
+
+    def first(self) -> R | None:
+        """The tuple of the first matching object, or None."""
+        return self._query._run("first", only=self._fields)  # type: ignore[no-any-return]
+
+    def iter(self, batch: int = 1000) -> Iterator[R]:
+        """Stream the tuples, ``batch`` objects at a time (see `Query.iter`)."""
+        return _stream(self._query, batch, self._fields)
+
+
+def _stream(query: Query[Any], batch: int, only: tuple[str, ...] | None) -> Iterator[Any]:
+    from array import array
+
+    if batch < 1:
+        raise QueryError(f"iter() needs a batch size >= 1, got {batch}")
+    pks = array("q", query.pks())
+    spec = query.model.spec()
+    executor = executor_for(query.model)
+    for start in range(0, len(pks), batch):
+        chunk = pks[start : start + batch].tolist()
+        if only is None:
+            yield from (obj for obj in executor.run(operations.get(spec, chunk)) if obj is not None)
+        else:
+            yield from executor.run(operations.project(spec, chunk, only))

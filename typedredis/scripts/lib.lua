@@ -37,22 +37,35 @@ local function call_chunked(cmd, key, items)
   end
 end
 
--- HMGET arguments that read an object's stored index members: for each indexed field f,
--- "#f" (set when the member differs from the stored value) and "f".
-local function member_fields(indexed)
-  local names = {}
-  for i, f in ipairs(indexed) do
-    names[2 * i - 1] = f
-    names[2 * i] = '#' .. f
-  end
-  return names
-end
-
 -- UNLINK keys in chunks.
 local function unlink_all(keys)
   for i = 1, #keys, CHUNK do
     redis.call('UNLINK', unpack(keys, i, math.min(i + CHUNK - 1, #keys)))
   end
+end
+
+-- Sorted indexes hold `sort key .. pk8`: the 8-byte big-endian pk breaks ties (see sortkeys.py).
+local function pk8(pk)
+  local n = tonumber(pk)
+  return struct.pack('>I4I4', math.floor(n / 4294967296), n % 4294967296)
+end
+
+local function pk_of(member)
+  local hi, lo = struct.unpack('>I4I4', string.sub(member, -8))
+  return string.format('%.0f', hi * 4294967296 + lo)
+end
+
+-- HMGET arguments that read an object's stored index entries: for each equality-indexed field
+-- f, "f" and "#f" (the member, when it differs from the stored value); then for each sorted
+-- field s, "~s" (its sort key).
+local function member_fields(indexed, sorted)
+  local names = {}
+  for i, f in ipairs(indexed) do
+    names[2 * i - 1] = f
+    names[2 * i] = '#' .. f
+  end
+  for _, s in ipairs(sorted) do names[#names + 1] = '~' .. s end
+  return names
 end
 
 -- Remove pk from an index set; drop the set from the generation's registry once it is gone.
@@ -63,15 +76,29 @@ local function index_remove(gp, key, pk)
   end
 end
 
+-- Remove a member from a sorted index, likewise.
+local function zindex_remove(gp, key, member)
+  redis.call('ZREM', key, member)
+  if redis.call('EXISTS', key) == 0 then
+    redis.call('SREM', gp .. 'ix', key)
+  end
+end
+
 -- Delete one object and its index entries; returns 1 if it existed.
-local function delete_object(gp, pk, indexed, names)
+local function delete_object(gp, pk, indexed, sorted, names)
   local okey = gp .. 'o:' .. pk
-  if #indexed > 0 then
+  if #names > 0 then
     local stored = redis.call('HMGET', okey, unpack(names))
     for i, f in ipairs(indexed) do
       local member = stored[2 * i] or stored[2 * i - 1]
       if member then
         index_remove(gp, gp .. 'i:' .. f .. ':' .. member, pk)
+      end
+    end
+    for j, s in ipairs(sorted) do
+      local key = stored[2 * #indexed + j]
+      if key then
+        zindex_remove(gp, gp .. 's:' .. s, key .. pk8(pk))
       end
     end
   end

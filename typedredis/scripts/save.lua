@@ -1,46 +1,87 @@
 -- save.lua: insert or replace objects, moving their index entries from the stored old
--- values to the new ones, all in one atomic step.
+-- values to the new ones, all in one atomic step; refuses (writing nothing) a batch that
+-- would leave two objects with one value of a unique field.
 --
 -- KEYS[1]          {K}:meta
 -- ARGV[1]          target generation: '' for the current one, or a generation that `reset`
 --                  is staging (then every object is new in it)
--- ARGV[2]          ni: number of indexed fields
--- ARGV[3]          nf: number of stored fields, indexed ones first
--- ARGV[4..3+nf]    the field names
--- then, per object, 1 + nf + ni arguments:
+-- ARGV[2]          ni: number of equality-indexed fields (first among the field names)
+-- ARGV[3]          nu: how many of those are unique (they come first)
+-- ARGV[4]          ns: number of sorted fields (their names follow the field names)
+-- ARGV[5]          nf: number of stored fields
+-- ARGV[6..5+nf]    the field names; ARGV[6+nf..5+nf+ns] the sorted field names
+-- then, per object, 1 + nf + ni + ns arguments:
 --                  pk ('' allocates a new one), nf msgpack values,
---                  ni index members ('' when the member equals the stored value)
--- Returns the objects' primary keys, in order.
+--                  ni index members ('' when the member equals the stored value), ns sort keys
+-- Returns the objects' primary keys, in order; or, when a unique value would be shared,
+-- {'!unique', field, member} (and nothing is written).
 local gen = ARGV[1]
 local staging = gen ~= ''
 if staging then
   if not redis.call('ZSCORE', BASE .. 'staging', gen) then
     return redis.error_reply('typedredis: generation ' .. gen .. ' is no longer being staged')
   end
-  redis.call('ZADD', BASE .. 'staging', 'XX', now_ms(), gen)
 else
   gen = current_gen()
 end
 local gp = gen_prefix(gen)
-local ni = tonumber(ARGV[2])
-local nf = tonumber(ARGV[3])
-local fields = {}
-for i = 1, nf do fields[i] = ARGV[3 + i] end
+local ni, nu, ns, nf = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local fields, sorted = {}, {}
+for i = 1, nf do fields[i] = ARGV[5 + i] end
+for j = 1, ns do sorted[j] = ARGV[5 + nf + j] end
 local indexed = {}
 for i = 1, ni do indexed[i] = fields[i] end
-local names = member_fields(indexed)
-local first = 4 + nf
-local stride = 1 + nf + ni
+local names = member_fields(indexed, sorted)
+local first = 6 + nf + ns
+local stride = 1 + nf + ni + ns
+
+-- pass 1: read what is stored, and check unique fields against the batch's final state
+local objects = {}
+for at = first, #ARGV, stride do
+  local o = {at = at, pk = ARGV[at]}
+  if o.pk ~= '' and not staging and #names > 0 then
+    o.stored = redis.call('HMGET', gp .. 'o:' .. o.pk, unpack(names))
+  end
+  objects[#objects + 1] = o
+end
+local function member_of(o, i)
+  local member = ARGV[o.at + nf + i]
+  if member == '' then member = ARGV[o.at + i] end
+  return member
+end
+if nu > 0 then
+  local in_batch = {}
+  for _, o in ipairs(objects) do
+    if o.pk ~= '' then in_batch[o.pk] = true end
+  end
+  for i = 1, nu do
+    local claims = {}
+    for n, o in ipairs(objects) do
+      local key = gp .. 'i:' .. fields[i] .. ':' .. member_of(o, i)
+      local who = o.pk ~= '' and o.pk or ('new ' .. n)
+      local owners = claims[key]
+      if not owners then
+        owners = {}
+        for _, pk in ipairs(redis.call('SMEMBERS', key)) do
+          if not in_batch[pk] then owners[pk] = true end
+        end
+        claims[key] = owners
+      end
+      owners[who] = true
+      if next(owners, next(owners)) then
+        return {'!unique', fields[i], member_of(o, i)}
+      end
+    end
+  end
+end
 
 -- explicit primary keys first, so that newly allocated ones never collide with them
-local top = nil
-local fresh = 0
-for at = first, #ARGV, stride do
-  local pk = ARGV[at]
-  if pk == '' then
+local top, fresh = nil, 0
+for _, o in ipairs(objects) do
+  if o.pk == '' then
     fresh = fresh + 1
-  elseif top == nil or tonumber(pk) > top then
-    top = tonumber(pk)
+  elseif top == nil or tonumber(o.pk) > top then
+    top = tonumber(o.pk)
   end
 end
 if top ~= nil and top > tonumber(redis.call('HGET', META, 'pk') or '0') then
@@ -50,48 +91,67 @@ local nextpk = 0
 if fresh > 0 then
   nextpk = redis.call('HINCRBY', META, 'pk', fresh) - fresh
 end
+if staging then
+  redis.call('ZADD', BASE .. 'staging', 'XX', now_ms(), gen)
+end
 
-local pks = {}
-local touched = {}
-local registry = {}
-for at = first, #ARGV, stride do
-  local pk = ARGV[at]
+-- pass 2: write
+local pks, touched, registry, written = {}, {}, {}, {}
+local removed = false -- whether an index entry was removed (then a touched key may be gone)
+local function register(key)
+  if not touched[key] then
+    touched[key] = true
+    registry[#registry + 1] = key
+  end
+end
+for _, o in ipairs(objects) do
+  local at, pk, stored = o.at, o.pk, o.stored
   local new = staging
   if pk == '' then
     nextpk = nextpk + 1
     pk = tostring(nextpk)
     new = true
+  elseif written[pk] then
+    -- the same pk twice in one call: its index entries are now the earlier copy's
+    stored = redis.call('HMGET', gp .. 'o:' .. pk, unpack(names))
+    new = false
   end
+  written[pk] = true
   local okey = gp .. 'o:' .. pk
-  local stored = nil
-  if not new and ni > 0 then
-    stored = redis.call('HMGET', okey, unpack(names))
-  end
   local hset = {okey}
   for i = 1, nf do
     hset[2 * i] = fields[i]
     hset[2 * i + 1] = ARGV[at + i]
   end
   for i = 1, ni do
-    local member = ARGV[at + nf + i]
-    if member == '' then
-      member = ARGV[at + i]
-    else
+    local member = member_of(o, i)
+    if member ~= ARGV[at + i] then
       hset[#hset + 1] = '#' .. fields[i]
       hset[#hset + 1] = member
     end
     local old = stored and (stored[2 * i] or stored[2 * i - 1])
     if old and old ~= member then
       index_remove(gp, gp .. 'i:' .. fields[i] .. ':' .. old, pk)
+      removed = true
     end
     -- added even when the member did not change: the field may have been stored before it
     -- was indexed (a schema change), and SADD is idempotent
     local key = gp .. 'i:' .. fields[i] .. ':' .. member
     redis.call('SADD', key, pk)
-    if not touched[key] then
-      touched[key] = true
-      registry[#registry + 1] = key
+    register(key)
+  end
+  for j = 1, ns do
+    local sortkey = ARGV[at + nf + ni + j]
+    local key = gp .. 's:' .. sorted[j]
+    local old = stored and stored[2 * ni + j]
+    if old and old ~= sortkey then
+      zindex_remove(gp, key, old .. pk8(pk))
+      removed = true
     end
+    redis.call('ZADD', key, 0, sortkey .. pk8(pk))
+    register(key)
+    hset[#hset + 1] = '~' .. sorted[j]
+    hset[#hset + 1] = sortkey
   end
   if not new then
     redis.call('DEL', okey)
@@ -101,6 +161,13 @@ for at = first, #ARGV, stride do
 end
 if #pks > 0 then
   call_chunked('SADD', gp .. 'all', pks)
+end
+if removed then
+  local existing = {}
+  for _, key in ipairs(registry) do
+    if redis.call('EXISTS', key) == 1 then existing[#existing + 1] = key end
+  end
+  registry = existing
 end
 if #registry > 0 then
   call_chunked('SADD', gp .. 'ix', registry)
