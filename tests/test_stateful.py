@@ -5,9 +5,12 @@ and every kind of query must return what filtering that model returns."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import hypothesis.strategies as st
+import pytest
 import redis
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import (
@@ -19,7 +22,7 @@ from hypothesis.stateful import (
 )
 
 import typedredis
-from typedredis import Indexed, Model
+from typedredis import Indexed, Model, Sorted, Unique, UniqueViolation
 from typedredis.expr import And, Eq, Expr, In, Not, Or
 
 from . import support
@@ -184,6 +187,230 @@ def test_state_machine(redis_url: str) -> None:
     typedredis.connect(client)
     run_state_machine_as_test(
         lambda: StoreMachine(client),
+        settings=settings(
+            max_examples=int(os.environ.get("TYPEDREDIS_STATEFUL_EXAMPLES", "60")),
+            stateful_step_count=25,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        ),
+    )
+    support.clean(client, shared=support.SHARED)
+    client.close()
+
+
+# -- range, unique and prefix indexes; ordered, paginated and projected queries -------------
+
+
+class Event(Model, key=support.key("event")):
+    kind: Indexed[str]
+    size: Sorted[int]
+    slug: Unique[str]
+    title: Sorted[str | None] = None
+    price: Sorted[Decimal | None] = None
+
+
+KINDS = ["a", "b", ""]
+SIZES = [-(2**60), -1, 0, 1, 2**53, 2**53 + 1]
+SLUGS = ["s1", "s2", "s3", "s4", "s5", "s6"]
+TITLES = [None, "", "R", "Re", "Re:x", "Rf", "\u00e9", "re"]
+PRICES = [None, Decimal("0"), Decimal("-0.5"), Decimal("1.00"), Decimal("1"), Decimal("1E+30")]
+PREFIXES = ["", "R", "Re", "x"]
+
+events = st.builds(
+    Event,
+    kind=st.sampled_from(KINDS),
+    size=st.sampled_from(SIZES),
+    slug=st.sampled_from(SLUGS),
+    title=st.sampled_from(TITLES),
+    price=st.sampled_from(PRICES),
+)
+
+Predicate = Callable[[Event], bool]
+
+
+def _compare(field: str, op: str, value: Any) -> tuple[Expr[Event], Predicate]:
+    f: Any = getattr(Event.f, field)
+    checks: dict[str, tuple[Any, Callable[[Any], bool]]] = {
+        "<": (f < value, lambda v: v < value),
+        "<=": (f <= value, lambda v: v <= value),
+        ">": (f > value, lambda v: v > value),
+        ">=": (f >= value, lambda v: v >= value),
+        "==": (f == value, lambda v: v == value),
+    }
+    expr, test = checks[op]
+    return expr, lambda e: getattr(e, field) is not None and test(getattr(e, field))
+
+
+def event_leaves() -> st.SearchStrategy[tuple[Expr[Event], Predicate]]:
+    kind = st.sampled_from(KINDS).map(lambda k: (Event.f.kind == k, lambda e: e.kind == k))
+    ops = st.sampled_from(["<", "<=", ">", ">=", "=="])
+    size = st.tuples(ops, st.sampled_from(SIZES)).map(lambda a: _compare("size", *a))
+    price = st.tuples(ops, st.sampled_from(PRICES[1:])).map(lambda a: _compare("price", *a))
+    title = st.tuples(ops, st.sampled_from(TITLES[1:])).map(lambda a: _compare("title", *a))
+    between = st.tuples(st.sampled_from(SIZES), st.sampled_from(SIZES)).map(
+        lambda b: (Event.f.size.between(*b), lambda e: b[0] <= e.size <= b[1])
+    )
+    prefix = st.sampled_from(PREFIXES).map(
+        lambda p: (Event.f.title.startswith(p), lambda e: e.title is not None and e.title.startswith(p))
+    )
+    slug = st.sampled_from(SLUGS).map(lambda s: (Event.f.slug == s, lambda e: e.slug == s))
+    none_title = st.just((Event.f.title == None, lambda e: e.title is None))  # noqa: E711
+    return st.one_of(kind, size, price, title, between, prefix, slug, none_title)
+
+
+event_exprs: st.SearchStrategy[tuple[Expr[Event], Predicate]] = st.recursive(
+    event_leaves(),
+    lambda inner: st.one_of(
+        st.tuples(inner, inner).map(lambda ab: (ab[0][0] & ab[1][0], lambda e: ab[0][1](e) and ab[1][1](e))),
+        st.tuples(inner, inner).map(lambda ab: (ab[0][0] | ab[1][0], lambda e: ab[0][1](e) or ab[1][1](e))),
+        inner.map(lambda a: (~a[0], lambda e: not a[1](e))),
+    ),
+    max_leaves=4,
+)
+
+
+def _order_key(field: str, obj: Event) -> tuple[Any, ...]:
+    value = getattr(obj, field)
+    return (0, 0, obj.pk) if value is None else (1, value, obj.pk)
+
+
+class RangeMachine(RuleBasedStateMachine):
+    def __init__(self, client: redis.Redis) -> None:
+        super().__init__()
+        self.client = client
+        support.clean(client, shared=support.SHARED)
+        self.model: dict[int, Event] = {}
+
+    def holder(self, slug: str, besides: set[int]) -> bool:
+        return any(e.slug == slug for pk, e in self.model.items() if pk not in besides)
+
+    @rule(obj=events)
+    def insert(self, obj: Event) -> None:
+        if self.holder(obj.slug, set()):
+            with pytest.raises(UniqueViolation):
+                obj.save()
+            assert obj.pk is None
+        else:
+            obj.save()
+            assert obj.pk is not None
+            self.model[obj.pk] = obj.model_copy()
+
+    @precondition(lambda self: self.model)
+    @rule(data=st.data(), changes=events)
+    def update(self, data: st.DataObject, changes: Event) -> None:
+        pk = data.draw(st.sampled_from(sorted(self.model)))
+        fields = data.draw(st.sets(st.sampled_from(["kind", "size", "slug", "title", "price"]), min_size=1))
+        obj = self.model[pk].model_copy()
+        for field in fields:
+            setattr(obj, field, getattr(changes, field))
+        if self.holder(obj.slug, {pk}):
+            with pytest.raises(UniqueViolation):
+                obj.save()
+        else:
+            obj.save()
+            self.model[pk] = obj.model_copy()
+
+    @precondition(lambda self: self.model)
+    @rule(data=st.data())
+    def delete(self, data: st.DataObject) -> None:
+        pk = data.draw(st.sampled_from(sorted(self.model)))
+        assert Event.delete_many([pk]) == 1
+        del self.model[pk]
+
+    @rule(data=st.data(), new=st.lists(events, max_size=4))
+    def save_all(self, data: st.DataObject, new: list[Event]) -> None:
+        pks = st.lists(st.sampled_from(sorted(self.model)), max_size=3, unique=True)
+        existing = data.draw(pks) if self.model else []
+        slugs = [data.draw(st.sampled_from(SLUGS)) for _ in existing]
+        moved = [
+            self.model[pk].model_copy(update={"slug": slug}) for pk, slug in zip(existing, slugs, strict=True)
+        ]
+        batch = new + moved
+        final = [e.slug for pk, e in self.model.items() if pk not in existing] + [e.slug for e in batch]
+        if len(final) != len(set(final)):
+            with pytest.raises(UniqueViolation):
+                Event.save_all(batch)
+            assert all(e.pk is None for e in new)
+        else:
+            Event.save_all(batch)
+            for obj in batch:
+                assert obj.pk is not None
+                self.model[obj.pk] = obj.model_copy()
+
+    @rule(new=st.lists(events, max_size=5))
+    def reset(self, new: list[Event]) -> None:
+        if len({e.slug for e in new}) != len(new):
+            with pytest.raises(UniqueViolation):
+                Event.reset(new)
+            return
+        Event.reset(new)
+        self.model = {e.pk: e.model_copy() for e in new}  # type: ignore[misc]
+
+    @rule(where=event_exprs, data=st.data())
+    def query_update(self, where: tuple[Expr[Event], Predicate], data: st.DataObject) -> None:
+        expr, pred = where
+        field = data.draw(st.sampled_from(["kind", "size", "slug", "title"]))
+        pools: dict[str, list[Any]] = {"kind": KINDS, "size": SIZES, "slug": SLUGS, "title": TITLES}
+        value = data.draw(st.sampled_from(pools[field]))
+        matched = {pk for pk, e in self.model.items() if pred(e)}
+        conflict = field == "slug" and matched and (len(matched) > 1 or self.holder(value, matched))
+        if conflict:
+            with pytest.raises(UniqueViolation):
+                Event.query(expr).update(**{field: value})
+            return
+        assert Event.query(expr).update(**{field: value}) == len(matched)
+        for pk in matched:
+            self.model[pk] = self.model[pk].model_copy(update={field: value})
+
+    @rule(
+        where=st.one_of(st.none(), event_exprs),
+        order=st.sampled_from([None, "size", "title", "price"]),
+        descending=st.booleans(),
+        offset=st.integers(0, 6),
+        limit=st.one_of(st.none(), st.integers(0, 5)),
+        project=st.booleans(),
+    )
+    def ordered_query(
+        self,
+        where: tuple[Expr[Event], Predicate] | None,
+        order: str | None,
+        descending: bool,
+        offset: int,
+        limit: int | None,
+        project: bool,
+    ) -> None:
+        matching = [e for e in self.model.values() if where is None or where[1](e)]
+        if order is None:
+            ordered = sorted(matching, key=lambda e: e.pk or 0)
+        else:
+            ordered = sorted(matching, key=lambda e: _order_key(order, e), reverse=descending)
+        expected = ordered[offset:] if limit is None else ordered[offset : offset + limit]
+        query = Event.objects if where is None else Event.query(where[0])
+        if order is not None:
+            field: Any = getattr(Event.f, order)
+            query = query.order_by(field.desc() if descending else field.asc())
+        query = query.offset(offset)
+        if limit is not None:
+            query = query.limit(limit)
+        assert query.pks() == [e.pk for e in expected]
+        assert query.count() == len(expected)
+        assert query.exists() == bool(expected)
+        if project:
+            assert query.only(Event.f.slug, Event.f.size).all() == [(e.slug, e.size) for e in expected]
+        else:
+            assert query.all() == expected
+            assert query.first() == (expected[0] if expected else None)
+
+    @invariant()
+    def storage_is_exact(self) -> None:
+        support.check_invariants(self.client, Event, self.model)
+
+
+def test_range_state_machine(redis_url: str) -> None:
+    client = redis.Redis.from_url(redis_url)
+    typedredis.connect(client)
+    run_state_machine_as_test(
+        lambda: RangeMachine(client),
         settings=settings(
             max_examples=int(os.environ.get("TYPEDREDIS_STATEFUL_EXAMPLES", "60")),
             stateful_step_count=25,

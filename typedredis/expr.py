@@ -223,6 +223,14 @@ class Field(Generic[M, T]):
     def __repr__(self) -> str:
         return f"{self.owner.__qualname__}.f.{self.spec.name}"
 
+    if not TYPE_CHECKING:  # at runtime only: to type checkers a Field has no ordering at all
+
+        def __lt__(self, other):
+            self.spec.require_sorted()  # a QueryError naming the field and the fix
+            return NotImplemented
+
+        __le__ = __gt__ = __ge__ = __lt__
+
 
 class SortedField(Field[M, T]):
     """A `Sorted` field: also ``<``, ``<=``, ``>``, ``>=``, `between`, `startswith` and ordering.

@@ -106,20 +106,51 @@ def _assign_pks(objects: Sequence[Model], pks: list[int]) -> None:
 
 # -- unique fields -------------------------------------------------------------------------
 
-_Claims = dict[tuple[str, bytes], set[object]]
+_Key = tuple[str, bytes]
+"""(unique field, index member)"""
 
 
-def _unique_claims(spec: ModelSpec, rows: Sequence[list[Arg]]) -> _Claims:
-    """Who claims each (unique field, member) in a list of encoded objects."""
-    nf, ni = len(spec.stored), len(spec.indexed)
-    claims: _Claims = {}
-    for n, row in enumerate(rows):
-        who: object = row[0] if row[0] != b"" else ("new", n)
-        for i in range(spec.unique_count):
-            member = row[1 + nf + i] or row[1 + i]
-            assert isinstance(member, bytes) and ni > i
-            claims.setdefault((spec.stored[i], member), set()).add(who)
-    return claims
+NIL_MEMBER: Final = b"\xc0"
+"""The index member of None: exempt from uniqueness, like SQL's NULL."""
+
+
+def _unique_keys(spec: ModelSpec, row: list[Arg]) -> list[_Key]:
+    nf = len(spec.stored)
+    keys = []
+    for i in range(spec.unique_count):
+        member = row[1 + nf + i] or row[1 + i]
+        assert isinstance(member, bytes)
+        if member != NIL_MEMBER:
+            keys.append((spec.stored[i], member))
+    return keys
+
+
+def _check_unique(spec: ModelSpec, rows: Sequence[list[Arg]], holders: dict[_Key, list[int]]) -> None:
+    """Raise `UniqueViolation` if saving ``rows`` would make two objects share a unique value.
+
+    Simulates what the save script decides, call by call: within one call only the call's
+    final state counts (two objects may swap values), calls apply in order. ``holders`` are
+    the objects holding each claimed value now (empty for a fresh dataset).
+    """
+    state: dict[_Key, set[object]] = {key: set(pks) for key, pks in holders.items()}
+    held: dict[tuple[str, object], bytes] = {}
+    for (field, member), pks in holders.items():
+        for pk in pks:
+            held[(field, pk)] = member
+    for start in range(0, len(rows), OBJECTS_PER_CALL):
+        claimed: list[_Key] = []
+        for n, row in enumerate(rows[start : start + OBJECTS_PER_CALL], start):
+            who: object = row[0] if row[0] != b"" else ("new", n)
+            for field, member in _unique_keys(spec, row):
+                old = held.get((field, who))
+                if old is not None and old != member:
+                    state[(field, old)].discard(who)
+                state.setdefault((field, member), set()).add(who)
+                held[(field, who)] = member
+                claimed.append((field, member))
+        for key in claimed:
+            if len(state[key]) > 1:
+                raise _violation(spec, key[0], key[1])
 
 
 def _violation(spec: ModelSpec, field: str | bytes, member: bytes, detail: str = "") -> UniqueViolation:
@@ -130,15 +161,6 @@ def _violation(spec: ModelSpec, field: str | bytes, member: bytes, detail: str =
         field=name,
         value=value,
     )
-
-
-def _check_claims(spec: ModelSpec, claims: _Claims, holders: dict[tuple[str, bytes], list[int]]) -> None:
-    """Raise `UniqueViolation` if, after the whole list is saved, two objects share a value."""
-    listed = {who for claimants in claims.values() for who in claimants if isinstance(who, int)}
-    for key, claimants in claims.items():
-        final = claimants | {pk for pk in holders.get(key, ()) if pk not in listed}
-        if len(final) > 1:
-            raise _violation(spec, key[0], key[1])
 
 
 def _is_violation(reply: Any) -> bool:
@@ -211,14 +233,13 @@ def save(spec: ModelSpec, objects: Sequence[Model]) -> Operation[None]:
     """Insert or replace ``objects``; assigns ``pk`` to new ones (an instance listed twice is saved once).
 
     With unique fields, a list that needs several script calls is checked as a whole first
-    (read-only), so that a violation writes nothing; one call is atomic anyway.
+    (read-only, simulating the calls in order), so that a violation writes nothing; one call is
+    atomic anyway. A concurrent writer can still take a value between the check and the writes.
     """
     objects = list({id(obj): obj for obj in objects}.values())
     rows = encode_objects(spec, objects)
     if spec.unique_count and len(rows) > OBJECTS_PER_CALL:
-        claims = _unique_claims(spec, rows)
-        _check_claims(spec, claims, {})
-        keys = list(claims)
+        keys = list(dict.fromkeys(key for row in rows for key in _unique_keys(spec, row)))
         calls = [
             ScriptCall(
                 "holders",
@@ -230,7 +251,7 @@ def save(spec: ModelSpec, objects: Sequence[Model]) -> Operation[None]:
         ]
         replies = yield calls
         found = [[int(pk) for pk in pks] for reply in replies for pks in reply]
-        _check_claims(spec, claims, dict(zip(keys, found, strict=True)))
+        _check_unique(spec, rows, dict(zip(keys, found, strict=True)))
     pks: list[int] = []
     for batch in _save_batches(spec, None, rows):
         replies = yield batch
@@ -387,7 +408,7 @@ def reset(spec: ModelSpec, objects: Sequence[Model]) -> Operation[None]:
                 )
             seen.add(row[0])
     if spec.unique_count:
-        _check_claims(spec, _unique_claims(spec, rows), {})
+        _check_unique(spec, rows, {})  # a fresh dataset: only the list itself can collide
     meta = (spec.keys.meta,)
     (gen,) = yield (ScriptCall("reset_begin", meta, (STALE_STAGING_MS,), writes=True),)
     pks: list[int] = []

@@ -83,6 +83,8 @@ class Query(Generic[M]):
         """
         if isinstance(key, SortedField):
             key = key.asc()
+        elif isinstance(key, Field):
+            key.spec.require_sorted()  # an error naming the field and the fix
         if not isinstance(key, Ordering):
             raise QueryError(f"order_by() takes a Sorted field or field.asc()/.desc(), got {key!r}")
         if not issubclass(self._model, key.owner):

@@ -7,6 +7,7 @@ local META = KEYS[1]
 local BASE = string.sub(META, 1, -5) -- "{K}:"
 local HAS_SINTERCARD = (redis.REDIS_VERSION_NUM or 0) >= 0x070000
 local CHUNK = 1000 -- stay far below Lua's limit on unpack() arguments
+local NIL_MEMBER = '\192' -- the index member of None (msgpack nil): exempt from uniqueness
 
 local function current_gen()
   return redis.call('HGET', META, 'gen') or '0'

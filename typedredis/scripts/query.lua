@@ -197,7 +197,7 @@ if action == 'update' then
   end
   local pks = redis.call('SMEMBERS', result)
   for _, u in ipairs(updates) do
-    if u.unique and #pks > 0 then
+    if u.unique and #pks > 0 and u.member ~= NIL_MEMBER then
       local holders = redis.call('SMEMBERS', gp .. 'i:' .. u.name .. ':' .. u.member)
       local mine = {}
       for _, pk in ipairs(pks) do mine[pk] = true end

@@ -57,19 +57,22 @@ if nu > 0 then
   for i = 1, nu do
     local claims = {}
     for n, o in ipairs(objects) do
-      local key = gp .. 'i:' .. fields[i] .. ':' .. member_of(o, i)
-      local who = o.pk ~= '' and o.pk or ('new ' .. n)
-      local owners = claims[key]
-      if not owners then
-        owners = {}
-        for _, pk in ipairs(redis.call('SMEMBERS', key)) do
-          if not in_batch[pk] then owners[pk] = true end
+      local member = member_of(o, i)
+      if member ~= NIL_MEMBER then -- None is never a duplicate (as SQL's NULL)
+        local key = gp .. 'i:' .. fields[i] .. ':' .. member
+        local who = o.pk ~= '' and o.pk or ('new ' .. n)
+        local owners = claims[key]
+        if not owners then
+          owners = {}
+          for _, pk in ipairs(redis.call('SMEMBERS', key)) do
+            if not in_batch[pk] then owners[pk] = true end
+          end
+          claims[key] = owners
         end
-        claims[key] = owners
-      end
-      owners[who] = true
-      if next(owners, next(owners)) then
-        return {'!unique', fields[i], member_of(o, i)}
+        owners[who] = true
+        if next(owners, next(owners)) then
+          return {'!unique', fields[i], member}
+        end
       end
     end
   end
