@@ -15,7 +15,7 @@ from collections.abc import Callable
 import redis
 
 import typedredis
-from typedredis import Indexed, Model
+from typedredis import Indexed, Model, Sorted, Unique
 from typedredis.testing import RedisServer
 
 
@@ -36,9 +36,18 @@ class User(Model, key="typedredis-demo:user"):
     bio: str = ""
 
 
+class Event(Model, key="typedredis-demo:event"):
+    """Range, prefix and unique indexes."""
+
+    kind: Indexed[str]
+    size: Sorted[int]
+    title: Sorted[str]
+    slug: Unique[str]
+
+
 def _show(out: Callable[[str], None], source: str) -> object:
     """Print a line of code and what it returns (the tour runs exactly the code it shows)."""
-    result = eval(source, {"User": User, "City": City})
+    result = eval(source, {"User": User, "City": City, "Event": Event})
     out(f"{source:<62} -> {result!r}")
     return result
 
@@ -65,6 +74,30 @@ def tour(out: Callable[[str], None] = print) -> None:
     except typedredis.QueryError as exc:
         source = 'User.query(User.f.bio == "x")'
         out(f"{source:<62} -> QueryError: {exc}")
+
+    out("\n== Sorted and Unique fields: exact ranges, prefixes, server-side ordering and pages")
+    Event.save_all(
+        [
+            Event(
+                kind="talk" if i % 2 else "demo",
+                size=i * 10,
+                title=f"{'Re' if i % 3 else 'Fw'}: {i}",
+                slug=f"e{i}",
+            )
+            for i in range(1, 11)
+        ]
+    )
+    _show(out, "Event.query(Event.f.size >= 30, Event.f.size < 60).pks()")
+    _show(out, 'Event.query(Event.f.title.startswith("Fw")).count()')
+    _show(out, 'Event.query(Event.f.kind == "talk").order_by(Event.f.size.desc()).limit(2).pks()')
+    _show(
+        out, "Event.objects.order_by(Event.f.size).offset(2).limit(3).only(Event.f.slug, Event.f.size).all()"
+    )
+    try:
+        Event(kind="talk", size=1, title="dup", slug="e1").save()
+    except typedredis.UniqueViolation as exc:
+        source = "Event(..., slug='e1').save()"
+        out(f"{source:<62} -> UniqueViolation: {exc}")
 
     out("\n== Update: the save script moves index entries using the *stored* old values")
     ann.city = "Paris"
@@ -98,7 +131,7 @@ def tour(out: Callable[[str], None] = print) -> None:
 
 
 def _cleanup(client: redis.Redis) -> None:
-    for model in (User, City):
+    for model in (User, City, Event):
         model.reset([])
         client.delete(model.spec().keys.meta)
 
