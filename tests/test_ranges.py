@@ -142,7 +142,7 @@ def test_every_page_strategy_matches_sorting_in_python(
     query = Doc.objects if kind is None else Doc.query(Doc.f.kind == kind)
     ordered = query.order_by(Doc.f.rank.desc() if descending else Doc.f.rank)
     n = len(expected)
-    for offset, limit in [(0, 20), (40, 20), (0, None), (n - 3, 10), (n + 5, 5), (7, 0)]:
+    for offset, limit in [(0, 20), (40, 20), (0, None), (n - 3, 10), (n + 5, 5), (7, 0), (0, 0)]:
         page = ordered.offset(offset)
         page = page if limit is None else page.limit(limit)
         want = expected[offset:] if limit is None else expected[offset : offset + limit]

@@ -355,7 +355,7 @@ def query(
     extra: tuple[Arg, ...] = ()
     if action == "update":
         extra = update_args(spec, updates or {})
-    if program.result is None:
+    if program.result is None or (page.limit == 0 and action in ("pks", "fetch", "first")):
         return {"count": 0, "exists": False, "pks": [], "fetch": [], "first": None}.get(action, 0)
     if action in ("fetch", "first"):
         fields = only or spec.stored

@@ -108,6 +108,7 @@ end
 
 -- The requested page's pks, in order; nil for the whole result in no particular order.
 local function page()
+  if limit == 0 then return {} end -- (stop would be -1, which means "to the end")
   local stop = limit < 0 and -1 or offset + limit - 1
   if order == '' then
     if offset == 0 and limit < 0 then return nil end
