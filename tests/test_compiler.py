@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from typedredis import Indexed, Model
+from typedredis import Indexed, Model, Sorted
 from typedredis.codec import index_member
-from typedredis.compiler import ALL, Key, Program, Register, SetOp, compile_program, explain, query_call
+from typedredis.compiler import (
+    ALL,
+    Key,
+    Program,
+    RangeScan,
+    Register,
+    SetOp,
+    compile_program,
+    explain,
+    query_call,
+)
 from typedredis.expr import Expr
 
 from .support import key
@@ -86,3 +96,26 @@ def test_query_builders_are_immutable() -> None:
     assert base.filter(age=3).program() != base.program()
     assert base.program() == Program((), ANN)
     assert User.objects.exclude().program() == Program((), ALL)
+
+
+class Event(Model, key=key("cevent")):
+    kind: Indexed[str]
+    size: Sorted[int]
+
+
+def test_ranges_of_one_field_merge_into_one_scan() -> None:
+    program = compile_program((Event.f.size >= 10) & (Event.f.size < 100) & (Event.f.size > 5))
+    (scan,) = program.ops
+    assert isinstance(scan, RangeScan)
+    size = Event.spec().by_name["size"]
+    assert (scan.low, scan.high) == (b"[" + size.sort_key(10), b"(" + size.sort_key(100))
+    assert compile_program((Event.f.size > 10) & (Event.f.size < 5)).result is None
+    assert compile_program((Event.f.size >= 7) & (Event.f.size < 7)).result is None
+    assert compile_program((Event.f.size >= 7) & (Event.f.size <= 7)).result is not None
+
+
+def test_a_range_runs_within_the_other_conditions() -> None:
+    program = compile_program((Event.f.kind == "a") & (Event.f.size > 3))
+    (scan,) = program.ops
+    assert isinstance(scan, RangeScan) and scan.within == k("kind", "a")
+    assert "within <gen>:i:kind:'a'" in explain(program)

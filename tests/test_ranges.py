@@ -199,3 +199,15 @@ def test_order_by_refuses_unsorted_and_foreign_fields() -> None:
         Doc.objects.order_by(Num.f.n)  # type: ignore[arg-type]
     with pytest.raises(QueryError, match="no range index"):
         Doc.f.kind < "x"  # type: ignore[operator]  # noqa: B015
+
+
+def test_a_small_candidate_set_probes_instead_of_scanning_the_range(client: redis.Redis) -> None:
+    Doc.save_all([Doc(kind="rare" if i % 50 == 0 else "common", rank=i) for i in range(1000)])
+    rare_big = Doc.query(Doc.f.kind == "rare", Doc.f.rank >= 100)  # 18 candidates, 900 in range
+    assert rare_big.pks() == [i + 1 for i in range(100, 1000, 50)]
+    assert rare_big.order_by(Doc.f.rank.desc()).limit(2).pks() == [951, 901]
+    common_small = Doc.query(Doc.f.kind == "common", Doc.f.rank < 10)  # the range is smaller
+    assert common_small.pks() == list(range(2, 11))
+    assert Doc.query(Doc.f.kind == "nobody", Doc.f.rank < 10).count() == 0
+    assert "within" in rare_big.explain()
+    check_invariants(client, Doc)

@@ -57,13 +57,19 @@ class SetOp:
 
 @dataclass(frozen=True, slots=True)
 class RangeScan:
-    """The objects whose sort key for ``field`` lies in ``ZRANGEBYLEX`` bounds ``low``..``high``."""
+    """The objects whose sort key for ``field`` lies in ``ZRANGEBYLEX`` bounds ``low``..``high``.
+
+    With ``within``, only those among that set: the script then either scans the range and
+    intersects, or, when the set is smaller than the range, sorts just the set's sort keys in a
+    scratch sorted set and takes the range of that (a probe), whichever touches fewer entries.
+    """
 
     field: str
     low: bytes
     high: bytes
     text: str = ""
     """How the range was written (for `explain`)."""
+    within: Operand | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +112,51 @@ def _unique(parts: list[_Formula]) -> tuple[_Formula, ...]:
     return tuple(dict.fromkeys(parts))
 
 
+def _lower(a: bytes, b: bytes) -> bytes:
+    """The tighter of two ZRANGEBYLEX lower bounds (``-``, ``[x`` or ``(x``)."""
+    if a == b"-" or b == b"-":
+        return b if a == b"-" else a
+    if a[1:] != b[1:]:
+        return a if a[1:] > b[1:] else b
+    return a if a[:1] == b"(" else b
+
+
+def _upper(a: bytes, b: bytes) -> bytes:
+    """The tighter of two ZRANGEBYLEX upper bounds (``+``, ``[x`` or ``(x``)."""
+    if a == b"+" or b == b"+":
+        return b if a == b"+" else a
+    if a[1:] != b[1:]:
+        return a if a[1:] < b[1:] else b
+    return a if a[:1] == b"(" else b
+
+
+def _disjoint(scan: RangeScan) -> bool:
+    """Whether a range's bounds exclude everything (its low bound lies above its high bound)."""
+    if scan.low == b"-" or scan.high == b"+":
+        return False
+    low, high = scan.low[1:], scan.high[1:]
+    return low > high or (low == high and b"(" in (scan.low[:1], scan.high[:1]))
+
+
+def _merge_ranges(parts: list[_Formula]) -> list[_Formula] | None:
+    """Intersect the ranges of one field into one range; None if they cannot overlap."""
+    merged: dict[str, RangeScan] = {}
+    others: list[_Formula] = []
+    for part in parts:
+        if not isinstance(part, RangeScan):
+            others.append(part)
+            continue
+        seen = merged.get(part.field)
+        if seen is None:
+            merged[part.field] = part
+        else:
+            low, high = _lower(seen.low, part.low), _upper(seen.high, part.high)
+            merged[part.field] = RangeScan(part.field, low, high, f"{seen.text} and{part.text}")
+    if any(_disjoint(scan) for scan in merged.values()):
+        return None
+    return others + list(merged.values())
+
+
 def _conjoin(parts: list[_Formula]) -> _Formula:
     positive: list[_Formula] = []
     negative: list[_Formula] = []
@@ -122,7 +173,10 @@ def _conjoin(parts: list[_Formula]) -> _Formula:
             negative.extend(part.minus)
         else:
             positive.append(part)
-    pos, neg = _unique(positive), _unique(negative)
+    merged = _merge_ranges(list(_unique(positive)))
+    if merged is None:
+        return _EMPTY
+    pos, neg = _unique(merged), _unique(negative)
     if set(pos) & set(neg):
         return _EMPTY
     base: _Formula = ALL if not pos else pos[0] if len(pos) == 1 else _Inter(pos)
@@ -183,6 +237,16 @@ def compile_program(expr: Expr[Any] | None) -> Program:
             return f
         if isinstance(f, RangeScan):
             op = f
+        elif isinstance(f, _Inter) and any(isinstance(p, RangeScan) for p in f.parts):
+            # ranges run last, each restricted to what the other conditions left
+            sets = [p for p in f.parts if not isinstance(p, RangeScan)]
+            scans = [p for p in f.parts if isinstance(p, RangeScan)]
+            within = emit(sets[0] if len(sets) == 1 else _Inter(tuple(sets))) if sets else None
+            for scan in scans:
+                ops.append(RangeScan(scan.field, scan.low, scan.high, scan.text, within))
+                within = Register(len(ops))
+            assert within is not None
+            return within
         elif isinstance(f, _Inter):
             op = SetOp("inter", tuple(emit(p) for p in f.parts))
         elif isinstance(f, _Union):
@@ -250,7 +314,8 @@ def query_call(
     args: list[Arg] = [action, header, len(fields), *fields, len(program.ops)]
     for op in program.ops:
         if isinstance(op, RangeScan):
-            args += [b"R", op.field, op.low, op.high]
+            within = b"" if op.within is None else _operand(op.within)
+            args += [b"R", op.field, op.low, op.high, within]
         else:
             args += [_OPCODES[op.op], len(op.operands), *map(_operand, op.operands)]
     args.append(_operand(program.result))
@@ -279,7 +344,10 @@ def explain(program: Program) -> str:
         return "<gen>:all"
 
     lines = [
-        f"tmp:{i} = ZRANGEBYLEX <gen>:s:{op.field} ({op.field}{op.text}) into a set"
+        (
+            f"tmp:{i} = ZRANGEBYLEX <gen>:s:{op.field} ({op.field}{op.text}) into a set"
+            + ("" if op.within is None else f", within {show(op.within)} (probing it when smaller)")
+        )
         if isinstance(op, RangeScan)
         else f"tmp:{i} = {names[op.op]} {' '.join(map(show, op.operands))}"
         for i, op in enumerate(program.ops, 1)

@@ -10,8 +10,9 @@
 --                  fields, then the sorted ones (whose index entries must be maintained)
 -- ARGV[4+nf]       nops: number of operations, then per operation either
 --                  I|U|D (inter, union, diff), n, then n operands, or
---                  R, field, low, high: the objects whose sort key of `field` lies in the
---                  ZRANGEBYLEX bounds low..high
+--                  R, field, low, high, within: the objects whose sort key of `field` lies
+--                  in the ZRANGEBYLEX bounds low..high, and ('' = no restriction) that are
+--                  in the set of operand `within`
 -- then             the result operand
 -- then             the page: order field ('' = by pk), descending ('1' or ''), offset,
 --                  limit (-1 = no limit)
@@ -59,11 +60,11 @@ for i = 1, nops do
   local code = ARGV[at]
   local dst = BASE .. 'tmp:' .. i
   if code == 'R' then
-    local field, low, high = ARGV[at + 1], ARGV[at + 2], ARGV[at + 3]
-    at = at + 4
+    local field, low, high, within = ARGV[at + 1], ARGV[at + 2], ARGV[at + 3], ARGV[at + 4]
+    at = at + 5
     local zkey = gp .. 's:' .. field
     local direct = false -- answered from the sorted index without collecting the range
-    if nops == 1 then
+    if nops == 1 and within == '' then
       only_range = {field, low, high}
       if action == 'count' then
         return redis.call('ZLEXCOUNT', zkey, low, high)
@@ -73,7 +74,40 @@ for i = 1, nops do
       -- ARGV[at] is now the result operand and ARGV[at + 1] the order field
       direct = ARGV[at + 1] == field and (action == 'pks' or action == 'fetch' or action == 'first')
     end
-    if not direct then
+    if within ~= '' then
+      -- restricted to a candidate set: probe the candidates when they are fewer than the range
+      local candidates = operand(within)
+      local n = redis.call('SCARD', candidates)
+      if n > 0 and 3 * n < redis.call('ZLEXCOUNT', zkey, low, high) then
+        local probe = BASE .. 'tmp:probe'
+        local batch = {}
+        for _, pk in ipairs(redis.call('SMEMBERS', candidates)) do
+          local sortkey = redis.call('HGET', gp .. 'o:' .. pk, '~' .. field)
+          if sortkey then
+            batch[#batch + 1] = 0
+            batch[#batch + 1] = sortkey .. pk8(pk)
+            if #batch >= 2 * CHUNK then
+              redis.call('ZADD', probe, unpack(batch))
+              batch = {}
+            end
+          end
+        end
+        if #batch > 0 then redis.call('ZADD', probe, unpack(batch)) end
+        local found = pks_of(redis.call('ZRANGEBYLEX', probe, low, high))
+        redis.call('UNLINK', probe)
+        if #found > 0 then
+          scratch[#scratch + 1] = dst
+          call_chunked('SADD', dst, found)
+        end
+      elseif n > 0 then
+        local found = pks_of(redis.call('ZRANGEBYLEX', zkey, low, high))
+        if #found > 0 then
+          scratch[#scratch + 1] = dst
+          call_chunked('SADD', dst, found)
+          redis.call('SINTERSTORE', dst, dst, candidates)
+        end
+      end
+    elseif not direct then
       local found = pks_of(redis.call('ZRANGEBYLEX', zkey, low, high))
       if #found > 0 then
         scratch[#scratch + 1] = dst
@@ -87,7 +121,9 @@ for i = 1, nops do
     at = at + 2 + n
     if i == nops and code == 'I' and HAS_SINTERCARD and (action == 'count' or action == 'exists') then
       if action == 'exists' then
-        return finish(math.min(redis.call('SINTERCARD', n, unpack(keys)), 1))
+        keys[#keys + 1] = 'LIMIT'
+        keys[#keys + 1] = 1
+        return finish(redis.call('SINTERCARD', n, unpack(keys)))
       end
       return finish(redis.call('SINTERCARD', n, unpack(keys)))
     end
