@@ -211,3 +211,17 @@ def test_a_small_candidate_set_probes_instead_of_scanning_the_range(client: redi
     assert Doc.query(Doc.f.kind == "nobody", Doc.f.rank < 10).count() == 0
     assert "within" in rare_big.explain()
     check_invariants(client, Doc)
+
+
+def test_sorted_types_are_checked_when_the_class_is_defined() -> None:
+    from pydantic import AwareDatetime, PastDate
+
+    class Stamped(Model, key=key("stamped")):
+        at: Sorted[AwareDatetime]
+        day: Sorted[PastDate]
+
+    assert Stamped.spec().sorted_names == ("at", "day")
+    with pytest.raises(SchemaError, match=r"Tagged\.tags: a Sorted field must be"):
+
+        class Tagged(Model, key=key("tagged")):
+            tags: Sorted[list[int]]

@@ -53,7 +53,12 @@ class ResetAborted(TypedRedisError):
 
 
 class UniqueViolation(TypedRedisError, ValueError):
-    """Two objects would share a value that must be unique (for now: a primary key in `reset`)."""
+    """Two objects would share the value of a `Unique` field (or a primary key in `reset`).
+
+    ``field`` names the field and ``value`` is the shared value. Nothing was written, except
+    when another client took the value while a `save_all` of several script calls was being
+    written: then the calls before the refused one were saved (each object atomically).
+    """
 
     def __init__(self, message: str, *, field: str, value: object) -> None:
         super().__init__(message)

@@ -82,6 +82,8 @@ class Model(BaseModel):
         cls.__typedredis_key__ = key
         cls.__typedredis_spec__ = None
         ModelSpec.check_key(cls, key)
+        if cls.__pydantic_complete__:
+            cls.spec()  # a field typedredis cannot index fails here, not at first use
         _registry[key] = cls
 
     @classmethod

@@ -151,6 +151,16 @@ _ENCODERS: Final[dict[type, SortKey]] = {
 }
 SUPPORTED: Final = "int, float, Decimal, datetime, date, time, timedelta or str (optionally | None)"
 
+_PYDANTIC_ALIASES: Final[dict[str, type]] = {
+    "AwareDatetime": datetime,
+    "NaiveDatetime": datetime,
+    "PastDatetime": datetime,
+    "FutureDatetime": datetime,
+    "PastDate": date,
+    "FutureDate": date,
+}
+"""pydantic's constrained date/time marker classes (not subclasses) and the type their values have."""
+
 
 def _types_of(annotation: Any) -> tuple[list[type], bool]:
     """The concrete types of an annotation (unions flattened) and whether None is allowed."""
@@ -168,6 +178,8 @@ def _types_of(annotation: Any) -> tuple[list[type], bool]:
     if annotation is None or annotation is type(None):
         return [], True
     if isinstance(annotation, type):
+        if annotation.__module__ == "pydantic.types" and annotation.__name__ in _PYDANTIC_ALIASES:
+            return [_PYDANTIC_ALIASES[annotation.__name__]], False
         return [annotation], False
     raise SchemaError(f"a Sorted field must be {SUPPORTED}, not {annotation!r}")
 
@@ -178,7 +190,10 @@ def encoder_for(annotation: Any, where: str) -> SortKey:
     The encoding is chosen by the declared type, not by each value's runtime type, so that all
     values of one field share one order: a union of numbers uses the exact decimal encoding.
     """
-    kinds, optional = _types_of(annotation)
+    try:
+        kinds, optional = _types_of(annotation)
+    except SchemaError as exc:
+        raise SchemaError(f"{where}: {exc}") from None
     kinds = [k for k in kinds if k is not type(None)]
     numeric = {int, float, Decimal, bool}
     encode: SortKey
