@@ -225,3 +225,27 @@ def test_sorted_types_are_checked_when_the_class_is_defined() -> None:
 
         class Tagged(Model, key=key("tagged")):
             tags: Sorted[list[int]]
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_a_page_within_a_range_of_the_order_field(client: redis.Redis, descending: bool) -> None:
+    docs = [Doc(kind="a" if i % 4 == 0 else "b", rank=i) for i in range(2000)]
+    Doc.save_all(docs)
+    cases = [("a", 1000, 0, 20), ("a", 1000, 30, 5), ("b", 1990, 0, 20), ("a", 5000, 0, 5)]
+    for kind, low, offset, limit in cases:
+        matching = [d for d in docs if d.kind == kind and d.rank >= low]
+        want = sorted(matching, key=lambda d: d.rank, reverse=descending)
+        page = Doc.query(Doc.f.kind == kind, Doc.f.rank >= low)
+        page = page.order_by(Doc.f.rank.desc() if descending else Doc.f.rank).offset(offset).limit(limit)
+        assert page.pks() == [d.pk for d in want[offset : offset + limit]], (kind, low, offset, limit)
+
+
+def test_a_filter_correlated_with_the_order_falls_back_to_sorting(client: redis.Redis) -> None:
+    docs = [Doc(kind="old" if i < 100 else "new", rank=i) for i in range(5000)]  # "old" = lowest ranks
+    Doc.save_all(docs)
+    client.config_resetstat()
+    newest_old = Doc.query(Doc.f.kind == "old").order_by(Doc.f.rank.desc()).limit(3)
+    assert newest_old.pks() == [100, 99, 98]
+    walked = client.info("commandstats").get("cmdstat_smismember", {}).get("calls", 0)
+    assert walked <= 3, f"the walk should give up after ~2 x 100 entries, made {walked} membership checks"
+    assert Doc.query(Doc.f.kind == "old").order_by(Doc.f.rank).limit(3).pks() == [1, 2, 3]

@@ -36,6 +36,26 @@ at = at + 1
 local gen = current_gen()
 local gp = gen_prefix(gen)
 
+-- parse the program first: what runs depends on the page that follows it
+local ops = {}
+for i = 1, nops do
+  local code = ARGV[at]
+  if code == 'R' then
+    ops[i] = {code = code, field = ARGV[at + 1], low = ARGV[at + 2], high = ARGV[at + 3], within = ARGV[at + 4]}
+    at = at + 5
+  else
+    local n = tonumber(ARGV[at + 1])
+    local refs = {}
+    for j = 1, n do refs[j] = ARGV[at + 1 + j] end
+    ops[i] = {code = code, refs = refs}
+    at = at + 2 + n
+  end
+end
+local result_ref = ARGV[at]
+local order, descending = ARGV[at + 1], ARGV[at + 2] == '1'
+local offset, limit = tonumber(ARGV[at + 3]), tonumber(ARGV[at + 4])
+at = at + 5
+
 local function operand(s)
   local c = string.sub(s, 1, 1)
   if c == 'k' then return gp .. string.sub(s, 2) end
@@ -45,9 +65,9 @@ end
 
 local STORE = {I = 'SINTERSTORE', U = 'SUNIONSTORE', D = 'SDIFFSTORE'}
 local scratch = {}
-local function finish(result)
+local function finish(value)
   unlink_all(scratch)
-  return result
+  return value
 end
 
 local function pks_of(members)
@@ -55,143 +75,14 @@ local function pks_of(members)
   return members
 end
 
-local only_range = nil -- the program is one range scan: {field, low, high}
-for i = 1, nops do
-  local code = ARGV[at]
-  local dst = BASE .. 'tmp:' .. i
-  if code == 'R' then
-    local field, low, high, within = ARGV[at + 1], ARGV[at + 2], ARGV[at + 3], ARGV[at + 4]
-    at = at + 5
-    local zkey = gp .. 's:' .. field
-    local direct = false -- answered from the sorted index without collecting the range
-    if nops == 1 and within == '' then
-      only_range = {field, low, high}
-      if action == 'count' then
-        return redis.call('ZLEXCOUNT', zkey, low, high)
-      elseif action == 'exists' then
-        return #redis.call('ZRANGEBYLEX', zkey, low, high, 'LIMIT', 0, 1)
-      end
-      -- ARGV[at] is now the result operand and ARGV[at + 1] the order field
-      direct = ARGV[at + 1] == field and (action == 'pks' or action == 'fetch' or action == 'first')
-    end
-    if within ~= '' then
-      -- restricted to a candidate set: probe the candidates when they are fewer than the range
-      local candidates = operand(within)
-      local n = redis.call('SCARD', candidates)
-      if n > 0 and 3 * n < redis.call('ZLEXCOUNT', zkey, low, high) then
-        local probe = BASE .. 'tmp:probe'
-        local batch = {}
-        for _, pk in ipairs(redis.call('SMEMBERS', candidates)) do
-          local sortkey = redis.call('HGET', gp .. 'o:' .. pk, '~' .. field)
-          if sortkey then
-            batch[#batch + 1] = 0
-            batch[#batch + 1] = sortkey .. pk8(pk)
-            if #batch >= 2 * CHUNK then
-              redis.call('ZADD', probe, unpack(batch))
-              batch = {}
-            end
-          end
-        end
-        if #batch > 0 then redis.call('ZADD', probe, unpack(batch)) end
-        local found = pks_of(redis.call('ZRANGEBYLEX', probe, low, high))
-        redis.call('UNLINK', probe)
-        if #found > 0 then
-          scratch[#scratch + 1] = dst
-          call_chunked('SADD', dst, found)
-        end
-      elseif n > 0 then
-        local found = pks_of(redis.call('ZRANGEBYLEX', zkey, low, high))
-        if #found > 0 then
-          scratch[#scratch + 1] = dst
-          call_chunked('SADD', dst, found)
-          redis.call('SINTERSTORE', dst, dst, candidates)
-        end
-      end
-    elseif not direct then
-      local found = pks_of(redis.call('ZRANGEBYLEX', zkey, low, high))
-      if #found > 0 then
-        scratch[#scratch + 1] = dst
-        call_chunked('SADD', dst, found)
-      end
-    end
-  else
-    local n = tonumber(ARGV[at + 1])
-    local keys = {}
-    for j = 1, n do keys[j] = operand(ARGV[at + 1 + j]) end
-    at = at + 2 + n
-    if i == nops and code == 'I' and HAS_SINTERCARD and (action == 'count' or action == 'exists') then
-      if action == 'exists' then
-        keys[#keys + 1] = 'LIMIT'
-        keys[#keys + 1] = 1
-        return finish(redis.call('SINTERCARD', n, unpack(keys)))
-      end
-      return finish(redis.call('SINTERCARD', n, unpack(keys)))
-    end
-    scratch[#scratch + 1] = dst
-    redis.call(STORE[code], dst, unpack(keys))
-  end
-end
-local result = operand(ARGV[at])
-local order, descending = ARGV[at + 1], ARGV[at + 2] == '1'
-local offset, limit = tonumber(ARGV[at + 3]), tonumber(ARGV[at + 4])
-at = at + 5
-
-if action == 'count' then
-  return finish(redis.call('SCARD', result))
-elseif action == 'exists' then
-  return finish(math.min(redis.call('SCARD', result), 1))
-end
-
--- The requested page's pks, in order; nil for the whole result in no particular order.
-local function page()
-  if limit == 0 then return {} end -- (stop would be -1, which means "to the end")
-  local stop = limit < 0 and -1 or offset + limit - 1
-  if order == '' then
-    if offset == 0 and limit < 0 then return nil end
-    return redis.call('SORT', result, 'LIMIT', offset, limit)
-  end
-  local zkey = gp .. 's:' .. order
-  if result == gp .. 'all' then -- the whole model: walk the sorted index directly
-    return pks_of(redis.call(descending and 'ZREVRANGE' or 'ZRANGE', zkey, offset, stop))
-  end
-  if only_range and only_range[1] == order then -- a range of the order field itself
-    local low, high = only_range[2], only_range[3]
-    if descending then
-      return pks_of(redis.call('ZREVRANGEBYLEX', zkey, high, low, 'LIMIT', offset, limit))
-    end
-    return pks_of(redis.call('ZRANGEBYLEX', zkey, low, high, 'LIMIT', offset, limit))
-  end
-  local n = redis.call('SCARD', result)
-  if n == 0 or limit == 0 then return {} end
-  local total = redis.call('ZCARD', zkey)
-  local goal = limit < 0 and n or limit
-  local walk = math.min(n, offset + goal) * total / n -- index entries a walk expects to visit
-  if walk <= 2 * n then
-    -- walk the sorted index in order, keeping the members of the result
-    local out, hits, start = {}, 0, 0
-    local chunk = math.max(128, math.min(4096, math.ceil(walk / 4)))
-    while start < total and #out < goal do
-      local members = redis.call(descending and 'ZREVRANGE' or 'ZRANGE', zkey, start, start + chunk - 1)
-      start = start + chunk
-      for _, member in ipairs(members) do
-        local pk = pk_of(member)
-        if redis.call('SISMEMBER', result, pk) == 1 then
-          hits = hits + 1
-          if hits > offset then
-            out[#out + 1] = pk
-            if #out >= goal then break end
-          end
-        end
-      end
-    end
-    return out
-  end
-  -- sort the result by its stored sort keys in a scratch sorted set
+-- Sort the sort keys of the objects in `set` in a scratch sorted set, and return the page of
+-- those within low..high (O(n log n) for n objects in the set).
+local function sorted_page(set, field, low, high)
   local sorting = BASE .. 'tmp:order'
   scratch[#scratch + 1] = sorting
   local batch = {}
-  for _, pk in ipairs(redis.call('SMEMBERS', result)) do
-    local sortkey = redis.call('HGET', gp .. 'o:' .. pk, '~' .. order)
+  for _, pk in ipairs(redis.call('SMEMBERS', set)) do
+    local sortkey = redis.call('HGET', gp .. 'o:' .. pk, '~' .. field)
     if sortkey then
       batch[#batch + 1] = 0
       batch[#batch + 1] = sortkey .. pk8(pk)
@@ -202,7 +93,171 @@ local function page()
     end
   end
   if #batch > 0 then redis.call('ZADD', sorting, unpack(batch)) end
-  return pks_of(redis.call(descending and 'ZREVRANGE' or 'ZRANGE', sorting, offset, stop))
+  local members
+  if descending then
+    members = redis.call('ZREVRANGEBYLEX', sorting, high, low, 'LIMIT', offset, limit)
+  else
+    members = redis.call('ZRANGEBYLEX', sorting, low, high, 'LIMIT', offset, limit)
+  end
+  redis.call('UNLINK', sorting)
+  return pks_of(members)
+end
+
+-- Walk the sorted index of `field` from low to high (high to low when descending), keeping the
+-- members of `set`, until the page is complete. Gives up (returns nil) after `cap` entries, so
+-- that a filter correlated with the order never costs more than about twice a sort.
+local function walked_page(set, field, low, high, goal, cap, chunk)
+  local zkey = gp .. 's:' .. field
+  local out, hits, visited = {}, 0, 0
+  while visited < cap do
+    local members
+    if descending then
+      members = redis.call('ZREVRANGEBYLEX', zkey, high, low, 'LIMIT', 0, chunk)
+    else
+      members = redis.call('ZRANGEBYLEX', zkey, low, high, 'LIMIT', 0, chunk)
+    end
+    if #members == 0 then return out end
+    if descending then high = '(' .. members[#members] else low = '(' .. members[#members] end
+    visited = visited + #members
+    local pks = pks_of(members)
+    local flags = redis.call('SMISMEMBER', set, unpack(pks))
+    for k, pk in ipairs(pks) do
+      if flags[k] == 1 then
+        hits = hits + 1
+        if hits > offset then
+          out[#out + 1] = pk
+          if #out >= goal then return out end
+        end
+      end
+    end
+  end
+  return nil
+end
+
+-- The page of the objects in `set` whose `field` lies in low..high, ordered by `field`:
+-- walk the index when the set is dense enough, else sort the set; a walk that finds too few
+-- members (the filter is correlated with the order) falls back to sorting.
+local function filtered_page(set, field, low, high)
+  local n = redis.call('SCARD', set)
+  if n == 0 then return {} end
+  local zkey = gp .. 's:' .. field
+  local total = redis.call('ZCARD', zkey)
+  local span = (low == '-' and high == '+') and total or redis.call('ZLEXCOUNT', zkey, low, high)
+  local goal = limit < 0 and n or limit
+  local expected = math.min(span, math.min(n, offset + goal) * total / n)
+  if expected <= 2 * n then
+    local chunk = math.max(128, math.min(4096, math.ceil(expected / 4)))
+    local found = walked_page(set, field, low, high, goal, 2 * n + chunk, chunk)
+    if found then return found end
+  end
+  return sorted_page(set, field, low, high)
+end
+
+-- run the program; a last range scan of the order field itself is not collected into a set
+-- when a page is wanted: the page is walked (or sorted) within that range instead
+local deferred = nil
+local paged = action == 'pks' or action == 'fetch' or action == 'first'
+for i, op in ipairs(ops) do
+  local dst = BASE .. 'tmp:' .. i
+  if op.code == 'R' then
+    local zkey = gp .. 's:' .. op.field
+    if nops == 1 and op.within == '' then
+      if action == 'count' then
+        return redis.call('ZLEXCOUNT', zkey, op.low, op.high)
+      elseif action == 'exists' then
+        return #redis.call('ZRANGEBYLEX', zkey, op.low, op.high, 'LIMIT', 0, 1)
+      end
+    end
+    if i == nops and paged and op.field == order then
+      deferred = op
+    elseif op.within ~= '' then
+      -- restricted to a candidate set: probe the candidates when they are fewer than the range
+      local candidates = operand(op.within)
+      local n = redis.call('SCARD', candidates)
+      local found = {}
+      if n > 0 and 3 * n < redis.call('ZLEXCOUNT', zkey, op.low, op.high) then
+        local probe = BASE .. 'tmp:probe'
+        local batch = {}
+        for _, pk in ipairs(redis.call('SMEMBERS', candidates)) do
+          local sortkey = redis.call('HGET', gp .. 'o:' .. pk, '~' .. op.field)
+          if sortkey then
+            batch[#batch + 1] = 0
+            batch[#batch + 1] = sortkey .. pk8(pk)
+            if #batch >= 2 * CHUNK then
+              redis.call('ZADD', probe, unpack(batch))
+              batch = {}
+            end
+          end
+        end
+        if #batch > 0 then redis.call('ZADD', probe, unpack(batch)) end
+        found = pks_of(redis.call('ZRANGEBYLEX', probe, op.low, op.high))
+        redis.call('UNLINK', probe)
+        if #found > 0 then
+          scratch[#scratch + 1] = dst
+          call_chunked('SADD', dst, found)
+        end
+      elseif n > 0 then
+        found = pks_of(redis.call('ZRANGEBYLEX', zkey, op.low, op.high))
+        if #found > 0 then
+          scratch[#scratch + 1] = dst
+          call_chunked('SADD', dst, found)
+          redis.call('SINTERSTORE', dst, dst, candidates)
+        end
+      end
+    else
+      local found = pks_of(redis.call('ZRANGEBYLEX', zkey, op.low, op.high))
+      if #found > 0 then
+        scratch[#scratch + 1] = dst
+        call_chunked('SADD', dst, found)
+      end
+    end
+  else
+    local keys = {}
+    for j, ref in ipairs(op.refs) do keys[j] = operand(ref) end
+    if i == nops and op.code == 'I' and HAS_SINTERCARD and (action == 'count' or action == 'exists') then
+      if action == 'exists' then
+        keys[#keys + 1] = 'LIMIT'
+        keys[#keys + 1] = 1
+      end
+      return finish(redis.call('SINTERCARD', #op.refs, unpack(keys)))
+    end
+    scratch[#scratch + 1] = dst
+    redis.call(STORE[op.code], dst, unpack(keys))
+  end
+end
+local result = operand(result_ref)
+
+if action == 'count' then
+  return finish(redis.call('SCARD', result))
+elseif action == 'exists' then
+  return finish(math.min(redis.call('SCARD', result), 1))
+end
+
+-- The requested page's pks, in order; nil for the whole result in no particular order.
+local function page()
+  if limit == 0 then return {} end -- (a stop index would be -1, which means "to the end")
+  if order == '' then
+    if offset == 0 and limit < 0 then return nil end
+    return redis.call('SORT', result, 'LIMIT', offset, limit)
+  end
+  local zkey = gp .. 's:' .. order
+  if deferred then
+    if deferred.within == '' then -- a lone range of the order field: read the page from it
+      local members
+      if descending then
+        members = redis.call('ZREVRANGEBYLEX', zkey, deferred.high, deferred.low, 'LIMIT', offset, limit)
+      else
+        members = redis.call('ZRANGEBYLEX', zkey, deferred.low, deferred.high, 'LIMIT', offset, limit)
+      end
+      return pks_of(members)
+    end
+    return filtered_page(operand(deferred.within), order, deferred.low, deferred.high)
+  end
+  if result == gp .. 'all' then -- the whole model: read the page from the sorted index
+    local stop = limit < 0 and -1 or offset + limit - 1
+    return pks_of(redis.call(descending and 'ZREVRANGE' or 'ZRANGE', zkey, offset, stop))
+  end
+  return filtered_page(result, order, '-', '+')
 end
 
 local ni = tonumber(header) or 0
