@@ -289,20 +289,25 @@ class Ordering(Generic[M_contra]):
 
 
 class Fields(Generic[M]):
-    """The field namespace of a model, ``Model.f``: ``User.f.name`` is a `Field`."""
+    """The field namespace of a model, ``Model.f``: ``User.f.name`` is a `Field`.
+
+    A `Sorted` field is a `SortedField`, any other one a plain `Field`. Type checkers without
+    the typedredis mypy plugin see every field as the loose ``SortedField[M, Any]``, so that no
+    correct query is reported; the plugin gives each field its own class and value type.
+    """
 
     __slots__ = ("_fields", "_model", "_spec")
 
     _model: type[M]
     _spec: ModelSpec
-    _fields: dict[str, Field[M, Any]]
+    _fields: dict[str, SortedField[M, Any]]
 
     def __init__(self, model: type[M], spec: ModelSpec) -> None:
         object.__setattr__(self, "_model", model)
         object.__setattr__(self, "_spec", spec)
         object.__setattr__(self, "_fields", {})
 
-    def __getattr__(self, name: str) -> Field[M, Any]:
+    def __getattr__(self, name: str) -> SortedField[M, Any]:
         try:
             return self._fields[name]
         except KeyError:
@@ -312,7 +317,10 @@ class Fields(Generic[M]):
         spec = self._spec.by_name.get(name)
         if spec is None:
             raise AttributeError(f"{self._model.__qualname__} has no field {name!r}")
-        field: Field[M, Any] = (SortedField if spec.sorted else Field)(self._model, spec)
+        # Typed as the loose fallback (see the class docstring); a plain Field at runtime.
+        field: SortedField[M, Any] = (SortedField if spec.sorted else Field)(  # type: ignore[assignment]
+            self._model, spec
+        )
         self._fields[name] = field
         return field
 

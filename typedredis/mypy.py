@@ -1,22 +1,38 @@
 """The typedredis mypy plugin: checks query expressions such as ``User.f.name == "ann"``.
 
 Enable it with ``plugins = ["typedredis.mypy"]`` (before or after ``pydantic.mypy``). It makes
-``User.f.name`` a ``Field[User, str]`` (the field's own value type) instead of ``Field[User, Any]``,
-reports unknown and unindexed fields, and checks the value compared with a field on either side
-of ``==`` / ``!=`` and inside ``in_()``. Every error carries one of the plugin's own codes
-(``typedredis-field``, ``typedredis-index``, ``typedredis-value``) so it can be silenced selectively.
+``User.f.name`` a ``Field[User, str]`` (the field's own value type) instead of the loose
+``SortedField[User, Any]``, and a ``SortedField[User, T]`` for a `Sorted` field; it reports
+unknown and unindexed fields, range operations (``<``, ``between``, ``startswith``, ordering)
+on fields without a range index, and checks the value compared with a field on either side of
+``==`` / ``!=`` / ``<`` / ``<=`` / ``>`` / ``>=``, inside ``in_()`` and ``between()``, and given to
+``Model.get_by``; ``Query.order_by`` takes only `Sorted` fields of the query's model (or of a
+base model); a chained comparison with a field (``1 < field < 9``, which raises at runtime) is
+reported. Every error about a field, a value or an expression carries one of the plugin's own
+codes (``typedredis-field``, ``typedredis-index``, ``typedredis-value``, ``typedredis-query``)
+so it can be silenced selectively; a key of another model in ``order_by`` is an ``arg-type``
+error, like an expression of another model in ``query()``.
 
 How it works:
 
 1. mypy drops ``Annotated`` metadata, so a class hook reads each model field's annotation as
-   written in the class body (``Indexed[str]``, ``Annotated[str, EQ]``) and stores the index kind
-   of every field in the class's ``TypeInfo.metadata``. That metadata is cached with the module and
-   is part of its interface, so editing only a marker re-checks dependent modules.
-2. An attribute hook on ``Fields.__getattr__`` turns ``Model.f.<name>`` into a precise `Field`.
-3. A method hook on `Field.__eq__` / ``__ne__`` checks the compared value; mypy would otherwise
-   retry a failed ``field == 3`` as the reflected ``int.__eq__(field)`` (which accepts any object)
-   and quietly infer ``bool``, so a hook on every other ``__eq__`` / ``__ne__`` makes that
-   reflected call fail whenever a `Field` is its argument.
+   written in the class body (``Indexed[str]``, ``Annotated[str, UNIQUE, RANGE]``) and stores the
+   index kinds of every field in the class's ``TypeInfo.metadata``. That metadata is cached with
+   the module and is part of its interface, so editing only a marker re-checks dependent modules.
+2. An attribute hook on ``Fields.__getattr__`` turns ``Model.f.<name>`` into a precise `Field`
+   or `SortedField`. A field without a range index also gets instance-only attributes
+   ``between``, ``startswith``, ``asc``, ``desc`` and the order operators (mypy's
+   ``extra_attrs``), so that calling them reaches a method hook that explains the missing index
+   instead of "has no attribute".
+3. Method hooks on `Field` methods check the compared values. mypy would otherwise retry a
+   failed ``field == 3`` as the reflected ``int.__eq__(field)`` (which accepts any object) and
+   quietly infer ``bool``, so a hook on every other ``__eq__`` / ``__ne__`` makes that reflected
+   call fail whenever a `Field` is its argument. ``<`` and friends take the same route: a
+   `Field` without a range index has no ``__lt__``, so mypy only tries ``str.__gt__(field)``;
+   the hooks on every other ``__lt__`` / ``__le__`` / ``__gt__`` / ``__ge__`` accept a `Field`
+   argument (so mypy's own "Unsupported operand types" does not appear) and then fail with the
+   plugin's message. ``Query.order_by`` and ``Model.get_by`` accept any argument for mypy, and
+   their method hooks check it.
 
 The plugin API of mypy is internal: the supported mypy versions are listed in the docs
 (docs/how-to/type-checking.md) and tested in tests/typing.
@@ -28,23 +44,30 @@ from collections.abc import Callable, Mapping
 from typing import Final
 
 import mypy.plugin  # first: mypy's modules import each other circularly and need this order
+from mypy import errorcodes as codes
+from mypy.checker import TypeChecker
 from mypy.errorcodes import ErrorCode
 from mypy.expandtype import expand_type_by_instance
 from mypy.maptype import map_instance_to_supertype
 from mypy.messages import format_type
 from mypy.nodes import (
+    ARG_STAR,
+    ARG_STAR2,
     AssignmentStmt,
     CallExpr,
     ComparisonExpr,
+    Context,
     Expression,
     MemberExpr,
     NameExpr,
     PlaceholderNode,
+    TempNode,
     TypeInfo,
     Var,
 )
 from mypy.plugin import (
     AttributeContext,
+    CheckerPluginInterface,
     ClassDefContext,
     MethodContext,
     MethodSigContext,
@@ -53,8 +76,11 @@ from mypy.plugin import (
 from mypy.subtypes import is_subtype
 from mypy.types import (
     AnyType,
+    CallableType,
+    ExtraAttrs,
     FunctionLike,
     Instance,
+    NoneType,
     Type,
     TypeOfAny,
     TypeVarType,
@@ -63,25 +89,46 @@ from mypy.types import (
     get_proper_type,
 )
 
-PLUGIN_VERSION: Final = "1"
+PLUGIN_VERSION: Final = "2"
 """Bump whenever the plugin's output or its stored metadata changes: mypy then drops old caches."""
 
 FIELD_ERROR: Final = ErrorCode("typedredis-field", "A model has no field of this name", "typedredis")
-INDEX_ERROR: Final = ErrorCode("typedredis-index", "Queried model field is not indexed", "typedredis")
+INDEX_ERROR: Final = ErrorCode(
+    "typedredis-index", "Queried model field lacks the index the operation needs", "typedredis"
+)
 VALUE_ERROR: Final = ErrorCode(
     "typedredis-value", "Value compared with a model field has the wrong type", "typedredis"
+)
+QUERY_ERROR: Final = ErrorCode(
+    "typedredis-query", "Query expression that cannot be built at runtime", "typedredis"
 )
 
 METADATA_KEY: Final = "typedredis"
 BASE_MODEL: Final = "pydantic.main.BaseModel"
+MODEL: Final = "typedredis.model.Model"
 FIELDS: Final = "typedredis.expr.Fields"
 FIELD: Final = "typedredis.expr.Field"
+SORTED_FIELD: Final = "typedredis.expr.SortedField"
+ORDERING: Final = "typedredis.expr.Ordering"
+QUERY: Final = "typedredis.query.Query"
 
-MARKER_ALIASES: Final[Mapping[str, str]] = {"typedredis.fields.Indexed": "eq"}
+EQ: Final = "eq"
+RANGE: Final = "range"
+UNIQUE: Final = "unique"
+
+MARKER_ALIASES: Final[Mapping[str, str]] = {
+    "typedredis.fields.Indexed": EQ,
+    "typedredis.fields.Sorted": RANGE,
+    "typedredis.fields.Unique": UNIQUE,
+}
 """Index aliases (``Indexed[T]`` is ``Annotated[T, EQ]``) and the index kind each one declares."""
-MARKER_CONSTANTS: Final[Mapping[str, str]] = {"typedredis.fields.EQ": "eq"}
+MARKER_CONSTANTS: Final[Mapping[str, str]] = {
+    "typedredis.fields.EQ": EQ,
+    "typedredis.fields.RANGE": RANGE,
+    "typedredis.fields.UNIQUE": UNIQUE,
+}
 """Marker constants usable inside ``Annotated[T, ...]`` and their index kinds."""
-FIELD_CLASSES: Final[Mapping[str, str]] = {}
+FIELD_CLASSES: Final[Mapping[str, str]] = {RANGE: SORTED_FIELD}
 """Index kind -> the `Field` subclass that ``Model.f.<name>`` has (default: `Field` itself)."""
 
 ANNOTATED: Final = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
@@ -89,6 +136,9 @@ CLASS_VAR: Final = frozenset({"typing.ClassVar", "typing_extensions.ClassVar"})
 NOT_FIELDS: Final = frozenset({"pk"})
 """Model attributes that are not queryable fields: ``pk`` is the key (use ``Model.get(pk)``)."""
 EQUALITY: Final = ("__eq__", "__ne__")
+ORDER_OPERATORS: Final = {"__lt__": "<", "__le__": "<=", "__gt__": ">", "__ge__": ">="}
+RANGE_METHODS: Final = ("between", "startswith", "asc", "desc")
+"""The methods only a `SortedField` has (besides the order operators)."""
 
 
 class _Skip:
@@ -110,7 +160,7 @@ class TypedRedisPlugin(mypy.plugin.Plugin):
         """Part of every module's cache key: a new plugin version invalidates old caches."""
         return {"typedredis-plugin": PLUGIN_VERSION}
 
-    # -- semantic analysis: remember each field's index kind --------------------------------
+    # -- semantic analysis: remember each field's index kinds -------------------------------
 
     def get_customize_class_mro_hook(self, fullname: str) -> Callable[[ClassDefContext], None] | None:
         """Claim pydantic model classes only (the hook runs before the class body is analysed)."""
@@ -132,28 +182,45 @@ class TypedRedisPlugin(mypy.plugin.Plugin):
         return lambda ctx: self._field_attribute(ctx, name)
 
     def get_method_signature_hook(self, fullname: str) -> Callable[[MethodSigContext], FunctionLike] | None:
-        """Let any value reach `Field.__eq__` / ``in_``: the method hook checks it (with our code)."""
+        """Let any value reach the checked methods: their method hooks check it (with our codes)."""
         owner, _, method = fullname.rpartition(".")
-        if method in (*EQUALITY, "in_") and self._is_field_class(owner):
+        if method in ORDER_OPERATORS:
+            return _relax_signature if self._is_field_class(owner) else _accept_field_argument
+        if method in (*EQUALITY, "in_", "between") and self._is_field_class(owner):
             return _relax_signature
+        if method == "order_by" and self._has_base(owner, QUERY):
+            return _relax_signature
+        if method == "get_by" and self._has_base(owner, MODEL):
+            return _relax_get_by_value
         return None
 
     def get_method_hook(self, fullname: str) -> Callable[[MethodContext], Type] | None:
         """Check values compared with fields; make reflected comparisons with a field fail."""
         owner, _, method = fullname.rpartition(".")
-        if method in EQUALITY:
-            return _check_compared_value if self._is_field_class(owner) else _refuse_reflected
+        if method in EQUALITY or method in ORDER_OPERATORS:
+            if self._is_field_class(owner):
+                return _check_compared_value
+            return _refuse_reflected
         if method == "in_" and self._is_field_class(owner):
             return _check_in_values
+        if method in RANGE_METHODS and self._is_field_class(owner):
+            return lambda ctx: _check_range_method(ctx, method)
+        if method == "order_by" and self._has_base(owner, QUERY):
+            return _check_order_key
+        if method == "get_by" and self._has_base(owner, MODEL):
+            return _check_get_by
         return None
 
     def _type_info(self, fullname: str) -> TypeInfo | None:
         sym = self.lookup_fully_qualified(fullname)
         return sym.node if sym is not None and isinstance(sym.node, TypeInfo) else None
 
+    def _has_base(self, fullname: str, base: str) -> bool:
+        info = self._type_info(fullname) if fullname else None
+        return info is not None and info.has_base(base)
+
     def _is_field_class(self, fullname: str) -> bool:
-        info = self._type_info(fullname)
-        return info is not None and info.has_base(FIELD)
+        return self._has_base(fullname, FIELD)
 
     def _field_attribute(self, ctx: AttributeContext, name: str) -> Type:
         fields_type = get_proper_type(ctx.type)
@@ -174,8 +241,8 @@ class TypedRedisPlugin(mypy.plugin.Plugin):
                     code=FIELD_ERROR,
                 )
             return AnyType(TypeOfAny.from_error)
-        kind = kinds[name]
-        if kind is None:
+        field_kinds = kinds[name]
+        if not field_kinds:
             ctx.api.fail(
                 f'"{info.name}.{name}" is not indexed; annotate it as "{name}: Indexed[...]" to query it',
                 ctx.context,
@@ -187,21 +254,33 @@ class TypedRedisPlugin(mypy.plugin.Plugin):
                     ctx.context,
                     code=INDEX_ERROR,
                 )
-        field_info = self._type_info(FIELD_CLASSES.get(kind or "", FIELD))
+        classes = [FIELD_CLASSES[kind] for kind in sorted(field_kinds) if kind in FIELD_CLASSES]
+        field_info = self._type_info(classes[0] if classes else FIELD)
         if field_info is None:
             return ctx.default_attr_type
-        return Instance(field_info, [model, _value_type(bound, name)])
+        field = Instance(field_info, [model, _value_type(bound, name)])
+        if not field_info.has_base(SORTED_FIELD):
+            # Calls of these reach `_check_range_method` (and `_check_compared_value`), which
+            # explain the missing index. mypy never looks here for operator methods, except
+            # as its last resort when neither operand has one (``field < None``).
+            anything = _any_callable(ctx.api)
+            names = (*RANGE_METHODS, *ORDER_OPERATORS)
+            field.extra_attrs = ExtraAttrs(dict.fromkeys(names, anything), set(), None)
+        return field
 
 
 # -- semantic analysis helpers ----------------------------------------------------------------
 
 
 def _record_fields(ctx: ClassDefContext) -> None:
-    """Store ``{"fields": {name: kind or None}, "nested": [...]}`` in the class's metadata."""
+    """Store ``{"fields": {name: [kinds]}, "nested": [...]}`` in the class's metadata.
+
+    An unindexed field has no kinds (``[]``): it is kept, so a subclass can un-index a field.
+    """
     info = ctx.cls.info
     if not info.has_base(BASE_MODEL):
         return
-    kinds: dict[str, str | None] = {}
+    fields: dict[str, list[str]] = {}
     nested: list[str] = []
     for stmt in ctx.cls.defs.body:
         if not isinstance(stmt, AssignmentStmt) or stmt.unanalyzed_type is None:
@@ -211,18 +290,18 @@ def _record_fields(ctx: ClassDefContext) -> None:
         name = stmt.lvalues[0].name
         if name.startswith("_") or name == "model_config":
             continue
-        kind = _index_kind(stmt.unanalyzed_type, ctx)
-        if isinstance(kind, _Defer):
+        kinds = _index_kinds(stmt.unanalyzed_type, ctx)
+        if isinstance(kinds, _Defer):
             if not ctx.api.final_iteration:
                 ctx.api.defer()
                 return
-            kind = None
-        if isinstance(kind, _Skip):
+            kinds = frozenset()
+        if isinstance(kinds, _Skip):
             continue
-        kinds[name] = kind
-        if kind is None and _has_nested_marker(stmt.unanalyzed_type, ctx):
+        fields[name] = sorted(kinds)
+        if not kinds and _has_nested_marker(stmt.unanalyzed_type, ctx):
             nested.append(name)
-    info.metadata[METADATA_KEY] = {"fields": kinds, "nested": nested}
+    info.metadata[METADATA_KEY] = {"fields": fields, "nested": nested}
 
 
 def _head(typ: Type, ctx: ClassDefContext) -> str | _Defer | None:
@@ -237,44 +316,54 @@ def _head(typ: Type, ctx: ClassDefContext) -> str | _Defer | None:
     return sym.node.fullname
 
 
-def _index_kind(typ: Type, ctx: ClassDefContext) -> str | _Skip | _Defer | None:
-    """The index kind an annotation declares, following pydantic's rule for nested Annotated.
+def _index_kinds(typ: Type, ctx: ClassDefContext) -> frozenset[str] | _Skip | _Defer:
+    """The index kinds an annotation declares, following pydantic's rule for nested Annotated.
 
     pydantic flattens ``Annotated[Annotated[T, a], b]`` to metadata ``[a, b]`` and typedredis
-    uses the last marker, so an outer marker wins over an inner one. Markers inside a union
+    uses every marker found there, so the kinds of all nesting levels add up
+    (``Annotated[Sorted[str], UNIQUE]`` is sorted and unique). Markers inside a union
     (``Indexed[str] | None``) do not reach the field's metadata: that field is not indexed.
     """
     head = _head(typ, ctx)
     if isinstance(head, _Defer):
         return head
     if head is None or not isinstance(typ, UnboundType):
-        return None
+        return frozenset()
     if head in CLASS_VAR:
         return _SKIP
+    kinds: set[str] = set()
     if head in MARKER_ALIASES:
-        return MARKER_ALIASES[head]
-    if head in ANNOTATED and typ.args:
-        kind: str | None = None
+        kinds.add(MARKER_ALIASES[head])
+    elif head in ANNOTATED and typ.args:
         for meta in typ.args[1:]:
             marker = _head(meta, ctx)
             if isinstance(marker, _Defer):
                 return marker
             if marker is not None and marker in MARKER_CONSTANTS:
-                kind = MARKER_CONSTANTS[marker]
-        if kind is not None:
-            return kind
-        inner = _index_kind(typ.args[0], ctx)
-        return None if isinstance(inner, _Skip) else inner
-    return None
+                kinds.add(MARKER_CONSTANTS[marker])
+    else:
+        return frozenset()
+    if typ.args:
+        inner = _index_kinds(typ.args[0], ctx)
+        if isinstance(inner, _Defer):
+            return inner
+        if isinstance(inner, frozenset):
+            kinds.update(inner)
+    return frozenset(kinds)
 
 
 def _has_nested_marker(typ: Type, ctx: ClassDefContext) -> bool:
     """Whether a union member of the annotation carries an index marker (a common mistake)."""
     if isinstance(typ, UnionType):
-        return any(isinstance(_index_kind(item, ctx), str) for item in typ.items)
+        return any(_declares_index(item, ctx) for item in typ.items)
     if isinstance(typ, UnboundType) and _head(typ, ctx) == "typing.Optional" and typ.args:
-        return isinstance(_index_kind(typ.args[0], ctx), str)
+        return _declares_index(typ.args[0], ctx)
     return False
+
+
+def _declares_index(typ: Type, ctx: ClassDefContext) -> bool:
+    kinds = _index_kinds(typ, ctx)
+    return isinstance(kinds, frozenset) and bool(kinds)
 
 
 # -- type checking helpers --------------------------------------------------------------------
@@ -288,16 +377,16 @@ def _model_instance(model: Type) -> Instance | None:
     return proper if isinstance(proper, Instance) else None
 
 
-def _merged_fields(info: TypeInfo) -> tuple[dict[str, str | None], set[str]]:
+def _merged_fields(info: TypeInfo) -> tuple[dict[str, frozenset[str]], set[str]]:
     """Index kinds of a model's fields, base classes first so a subclass overrides them."""
-    kinds: dict[str, str | None] = {}
+    kinds: dict[str, frozenset[str]] = {}
     nested: set[str] = set()
     for base in reversed(info.mro):
         data = base.metadata.get(METADATA_KEY)
         if not data:
             continue
-        for name, kind in data["fields"].items():
-            kinds[name] = kind
+        for name, field_kinds in data["fields"].items():
+            kinds[name] = frozenset(field_kinds or ())
             nested.discard(name)
         nested.update(data.get("nested", ()))
     return kinds, nested
@@ -313,22 +402,77 @@ def _value_type(model: Instance, name: str) -> Type:
     return expand_type_by_instance(node.type, owner)
 
 
-def _field_parts(typ: Type) -> tuple[Type, Type] | None:
-    """``(model, value type)`` of a `Field` instance, or None if ``typ`` is not a Field."""
+def _any_callable(api: CheckerPluginInterface) -> CallableType:
+    """``def (*args: Any, **kwargs: Any) -> Any``."""
+    anything = AnyType(TypeOfAny.special_form)
+    return CallableType(
+        [anything, anything],
+        [ARG_STAR, ARG_STAR2],
+        [None, None],
+        anything,
+        api.named_generic_type("builtins.function", []),
+    )
+
+
+def _supertype_args(typ: Type, fullname: str) -> list[Type] | None:
+    """The type arguments of ``typ`` seen as an instance of class ``fullname`` (None: it is not)."""
     proper = get_proper_type(typ)
     if not isinstance(proper, Instance):
         return None
     for base in proper.type.mro:
-        if base.fullname == FIELD:
-            field = map_instance_to_supertype(proper, base)
-            return (field.args[0], field.args[1]) if len(field.args) == 2 else None
+        if base.fullname == fullname:
+            return list(map_instance_to_supertype(proper, base).args)
     return None
 
 
+def _field_parts(typ: Type) -> tuple[Type, Type] | None:
+    """``(model, value type)`` of a `Field` instance, or None if ``typ`` is not a Field."""
+    args = _supertype_args(typ, FIELD)
+    return (args[0], args[1]) if args is not None and len(args) == 2 else None
+
+
+def _is_sorted(typ: Type) -> bool:
+    """Whether ``typ`` is a `SortedField`."""
+    proper = get_proper_type(typ)
+    return isinstance(proper, Instance) and proper.type.has_base(SORTED_FIELD)
+
+
 def _relax_signature(ctx: MethodSigContext) -> FunctionLike:
-    """Accept any argument, inferred without context; the method hook checks it (with our code)."""
+    """Accept any arguments, inferred without context; the method hook checks them (our codes)."""
     sig = ctx.default_signature
-    if len(sig.arg_types) != 1:
+    anything = ctx.api.named_generic_type("builtins.object", [])
+    return sig.copy_modified(arg_types=[anything for _ in sig.arg_types])
+
+
+def _relax_get_by_value(ctx: MethodSigContext) -> FunctionLike:
+    """``Model.get_by(field, value)``: the field fixes the value type; the method hook checks it."""
+    sig = ctx.default_signature
+    if len(sig.arg_types) != 2:
+        return sig
+    anything = ctx.api.named_generic_type("builtins.object", [])
+    return sig.copy_modified(arg_types=[sig.arg_types[0], anything])
+
+
+def _known_type(api: CheckerPluginInterface, expr: Expression) -> Type | None:
+    """The type mypy already inferred for ``expr`` (without inferring it again), if any."""
+    if isinstance(expr, TempNode):
+        return expr.type
+    if isinstance(api, TypeChecker):
+        return api.lookup_type_or_none(expr)
+    return None
+
+
+def _accept_field_argument(ctx: MethodSigContext) -> FunctionLike:
+    """``value.__lt__(field)``: take the `Field` argument, so that only `_refuse_reflected` reports.
+
+    mypy checks the operand before it looks up the operator, so its type is already known;
+    any other argument keeps the method's own signature.
+    """
+    sig = ctx.default_signature
+    if len(sig.arg_types) != 1 or len(ctx.args) != 1 or len(ctx.args[0]) != 1:
+        return sig
+    known = _known_type(ctx.api, ctx.args[0][0])
+    if known is None or _field_parts(known) is None:
         return sig
     return sig.copy_modified(arg_types=[ctx.api.named_generic_type("builtins.object", [])])
 
@@ -350,14 +494,35 @@ def _fits(ctx: MethodContext, value: Expression, actual: Type, expected: Type) -
     return not errors.has_new_errors() and is_subtype(again, expected)
 
 
-def _value_mismatch(ctx: MethodContext, field: str, actual: Type, expected: Type) -> None:
+def _value_mismatch(
+    ctx: MethodContext, field: str, actual: Type, expected: Type, what: str = "cannot compare it with"
+) -> None:
     options = ctx.api.options
     ctx.api.fail(
         f"{field[0].upper()}{field[1:]} holds {format_type(expected, options)} values; "
-        f"cannot compare it with {format_type(actual, options)}",
+        f"{what} {format_type(actual, options)}",
         ctx.context,
         code=VALUE_ERROR,
     )
+
+
+def _no_range_index(
+    api: CheckerPluginInterface, context: Context, expr: Expression | None, field_type: Type, use: str
+) -> None:
+    """Report that a field has no range index, and how to give it one."""
+    parts = _field_parts(field_type)
+    bound = _model_instance(parts[0]) if parts is not None else None
+    if isinstance(expr, MemberExpr) and bound is not None:
+        name = expr.name
+        kinds = _merged_fields(bound.type)[0].get(name, frozenset())
+        marker = "Annotated[..., UNIQUE, RANGE]" if UNIQUE in kinds else "Sorted[...]"
+        message = f'"{bound.type.name}.{name}" has no range index; annotate it as "{name}: {marker}" to {use}'
+    else:
+        message = (
+            f"{format_type(field_type, api.options)} has no range index; "
+            f'only a field declared "Sorted[...]" can {use.replace(" on it", "")}'
+        )
+    api.fail(message, context, code=INDEX_ERROR)
 
 
 def _field_operand(ctx: MethodContext, field_is_arg: bool) -> Expression | None:
@@ -369,40 +534,97 @@ def _field_operand(ctx: MethodContext, field_is_arg: bool) -> Expression | None:
     node = ctx.context
     if not isinstance(node, ComparisonExpr) or len(node.operands) != 2 or not ctx.args or not ctx.args[0]:
         return None
+    fields = [op for op in node.operands if _field_parts(_known_type(ctx.api, op) or NoneType()) is not None]
+    if len(fields) == 1:
+        return fields[0]  # e.g. ``field < n`` with ``n: int | None``: mypy passes stand-ins for both
     forward = ctx.args[0][0] is node.operands[1]
     return node.operands[1] if forward == field_is_arg else node.operands[0]
 
 
+def _operator_use(ctx: MethodContext) -> str:
+    node = ctx.context
+    operator = node.operators[0] if isinstance(node, ComparisonExpr) and node.operators else "<"
+    return f'use "{operator}" on it'
+
+
+def _chained(ctx: MethodContext) -> bool:
+    """Report ``a < field < b``: Python evaluates ``(a < field) and (field < b)``, and the
+    truth value of an expression raises `QueryError`. (mypy drops repeated identical errors.)
+    """
+    node = ctx.context
+    if not isinstance(node, ComparisonExpr) or len(node.operands) < 3:
+        return False
+    ctx.api.fail(
+        'A chained comparison with a field is not a query; use between(), or "&" between two comparisons',
+        node,
+        code=QUERY_ERROR,
+    )
+    return True
+
+
 def _check_compared_value(ctx: MethodContext) -> Type:
-    """``field == value``: the value must fit the field's type (either operand order)."""
+    """``field == value``, ``field < value``: the value must fit the field's type (either order).
+
+    ``<`` on a field without a range index gets here only as mypy's last resort, when the other
+    operand has no reflected method either (``field < None``), through the field's extra attributes.
+    """
     parts = _field_parts(ctx.type)
-    if parts is None or len(ctx.arg_types) != 1 or len(ctx.arg_types[0]) != 1:
+    actuals = [
+        (t, e)
+        for types, exprs in zip(ctx.arg_types, ctx.args, strict=False)
+        for t, e in zip(types, exprs, strict=False)
+    ]
+    if parts is None or len(actuals) != 1:
         return ctx.default_return_type
     model, expected = parts
-    actual = ctx.arg_types[0][0]
-    if not _fits(ctx, ctx.args[0][0], actual, expected):
-        field = _describe_field(_field_operand(ctx, field_is_arg=False), model, ctx)
-        _value_mismatch(ctx, field, actual, expected)
+    actual, value = actuals[0]
+    if _chained(ctx):
+        return AnyType(TypeOfAny.from_error)
+    operand = _field_operand(ctx, field_is_arg=False)
+    node = ctx.context
+    ordering = isinstance(node, ComparisonExpr) and node.operators[0] in ORDER_OPERATORS.values()
+    if ordering and not _is_sorted(ctx.type):
+        _no_range_index(ctx.api, ctx.context, operand, ctx.type, _operator_use(ctx))
+        return AnyType(TypeOfAny.from_error)
+    if not _fits(ctx, value, actual, expected):
+        _value_mismatch(ctx, _describe_field(operand, model, ctx), actual, expected)
     return ctx.default_return_type
 
 
 def _refuse_reflected(ctx: MethodContext) -> Type:
-    """``value.__eq__(field)``: fail, so that mypy reports the forward `Field.__eq__` check.
+    """``value.__eq__(field)``, ``value.__lt__(field)``: fail, so that the `Field` method decides.
 
     mypy tries ``value == field`` as ``value.__eq__(field)`` and then ``field.__eq__(value)``
     (or the reverse order); it keeps the first variant that passes and otherwise reports the
-    first variant's errors. Failing here leaves `Field.__eq__` to decide; the message below
-    is shown only when that check fails too, so it states the mismatch.
+    first variant's errors. Failing here leaves the `Field` method to decide; the message below
+    is shown only when that check fails too (or when there is no such method: ``<`` on a field
+    without a range index), so it states the mismatch.
     """
     if len(ctx.arg_types) != 1 or len(ctx.arg_types[0]) != 1:
         return ctx.default_return_type
-    parts = _field_parts(ctx.arg_types[0][0])
+    field_type = ctx.arg_types[0][0]
+    parts = _field_parts(field_type)
     if parts is None:
         return ctx.default_return_type
     model, expected = parts
-    field = _describe_field(_field_operand(ctx, field_is_arg=True), model, ctx)
-    _value_mismatch(ctx, field, ctx.type, expected)
-    return ctx.default_return_type
+    if _chained(ctx):
+        return AnyType(TypeOfAny.from_error)
+    operand = _field_operand(ctx, field_is_arg=True)
+    node = ctx.context
+    ordering = isinstance(node, ComparisonExpr) and node.operators[0] in ORDER_OPERATORS.values()
+    if ordering and not _is_sorted(field_type):
+        _no_range_index(ctx.api, ctx.context, operand, field_type, _operator_use(ctx))
+    else:
+        _value_mismatch(ctx, _describe_field(operand, model, ctx), ctx.type, expected)
+    # Not this method's ``bool``: when this is the only variant (``<`` on a field without a
+    # range index), mypy keeps its result, which must not reach query() as a second error.
+    return AnyType(TypeOfAny.from_error)
+
+
+def _callee_object(ctx: MethodContext) -> Expression | None:
+    """``x`` in the call ``x.method(...)`` that the hook checks."""
+    callee = ctx.context.callee if isinstance(ctx.context, CallExpr) else None
+    return callee.expr if isinstance(callee, MemberExpr) else None
 
 
 def _check_in_values(ctx: MethodContext) -> Type:
@@ -421,16 +643,89 @@ def _check_in_values(ctx: MethodContext) -> Type:
             code=VALUE_ERROR,
         )
     elif not _fits(ctx, ctx.args[0][0], actual, iterable):
-        callee = ctx.context.callee if isinstance(ctx.context, CallExpr) else None
-        expr = callee.expr if isinstance(callee, MemberExpr) else None
+        field = _describe_field(_callee_object(ctx), model, ctx)
+        _value_mismatch(ctx, field, actual, expected, "in_() got")
+    return ctx.default_return_type
+
+
+def _is_plain_str(typ: Type) -> bool:
+    """``str`` or ``str | None``: the value types whose range index supports a prefix search."""
+    proper = get_proper_type(typ)
+    if isinstance(proper, (AnyType, TypeVarType)):
+        return True
+    items = [get_proper_type(t) for t in proper.items] if isinstance(proper, UnionType) else [proper]
+    values = [t for t in items if not isinstance(t, NoneType)]
+    return bool(values) and all(
+        isinstance(t, Instance) and t.type.fullname == "builtins.str" and t.last_known_value is None
+        for t in values
+    )
+
+
+def _check_range_method(ctx: MethodContext, method: str) -> Type:
+    """``between``, ``startswith``, ``asc``, ``desc``: a range index, and values of the field's type."""
+    parts = _field_parts(ctx.type)
+    if parts is None:
+        return ctx.default_return_type
+    model, expected = parts
+    field_expr = _callee_object(ctx)
+    if not _is_sorted(ctx.type):
+        use = "order by it" if method in ("asc", "desc") else f"use {method}() on it"
+        _no_range_index(ctx.api, ctx.context, field_expr, ctx.type, use)
+        return AnyType(TypeOfAny.from_error)
+    if method == "between":
+        for types, exprs in zip(ctx.arg_types, ctx.args, strict=False):
+            if len(types) == 1 and len(exprs) == 1 and not _fits(ctx, exprs[0], types[0], expected):
+                field = _describe_field(field_expr, model, ctx)
+                _value_mismatch(ctx, field, types[0], expected, "between() got")
+    elif method == "startswith" and not _is_plain_str(expected):
         options = ctx.api.options
-        field = _describe_field(expr, model, ctx)
+        field = _describe_field(field_expr, model, ctx)
         ctx.api.fail(
             f"{field[0].upper()}{field[1:]} holds {format_type(expected, options)} values; "
-            f"in_() got {format_type(actual, options)}",
+            'startswith() needs a "Sorted[str]" field',
             ctx.context,
             code=VALUE_ERROR,
         )
+    return ctx.default_return_type
+
+
+def _check_order_key(ctx: MethodContext) -> Type:
+    """``query.order_by(key)``: a `Sorted` field of the query's model or a base, or its ordering."""
+    query_args = _supertype_args(ctx.type, QUERY)
+    if not query_args or len(ctx.arg_types) != 1 or len(ctx.arg_types[0]) != 1:
+        return ctx.default_return_type
+    model = query_args[0]
+    key = ctx.arg_types[0][0]
+    if isinstance(get_proper_type(key), AnyType):
+        return ctx.default_return_type
+    parts = _field_parts(key)
+    ordering = _supertype_args(key, ORDERING)
+    key_model = parts[0] if parts is not None else ordering[0] if ordering else None
+    if key_model is None or not is_subtype(model, key_model):
+        options = ctx.api.options
+        model_text = format_type(model, options)
+        ctx.api.fail(
+            f'Argument 1 to "order_by" of "Query" has incompatible type {format_type(key, options)}; '
+            f"expected a Sorted field of {model_text} (or of a base model) or its asc()/desc()",
+            ctx.context,
+            code=codes.ARG_TYPE,
+        )
+    elif parts is not None and not _is_sorted(key):
+        _no_range_index(ctx.api, ctx.context, ctx.args[0][0], key, "order by it")
+    return ctx.default_return_type
+
+
+def _check_get_by(ctx: MethodContext) -> Type:
+    """``Model.get_by(field, value)``: the value must fit the field's type."""
+    if len(ctx.arg_types) != 2 or any(len(types) != 1 for types in ctx.arg_types):
+        return ctx.default_return_type
+    parts = _field_parts(ctx.arg_types[0][0])
+    if parts is None:
+        return ctx.default_return_type
+    model, expected = parts
+    actual = ctx.arg_types[1][0]
+    if not _fits(ctx, ctx.args[1][0], actual, expected):
+        _value_mismatch(ctx, _describe_field(ctx.args[0][0], model, ctx), actual, expected, "get_by() got")
     return ctx.default_return_type
 
 

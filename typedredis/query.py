@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, overload
 
 from . import operations
 from .compiler import WHOLE, Action, Page, Program, compile_program, explain
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .model import Model
 
 M = TypeVar("M", bound="Model")
+M_contra = TypeVar("M_contra", bound="Model", contravariant=True)
 R = TypeVar("R")
 T1 = TypeVar("T1")
 T2 = TypeVar("T2")
@@ -29,6 +30,19 @@ T3 = TypeVar("T3")
 T4 = TypeVar("T4")
 
 _LOOKUPS = ("eq", "ne", "in", "lt", "lte", "gt", "gte", "startswith")
+
+
+class OrderKey(Protocol[M_contra]):
+    """What `Query.order_by` takes besides an `Ordering`: a `SortedField` (typing only).
+
+    ``SortedField[User, T]`` is an ``OrderKey[Admin]`` when ``Admin`` derives from ``User``, as a
+    predicate on a base model filters a subclass, so no type checker needs a plugin to accept
+    a base model's field or to refuse another model's.
+    """
+
+    def asc(self) -> Ordering[M_contra]:
+        """Order by the field, smallest first."""
+        ...
 
 
 class Query(Generic[M]):
@@ -75,7 +89,7 @@ class Query(Generic[M]):
         excluded = parts[0] if len(parts) == 1 else And(self._model, tuple(parts))
         return Query(self._model, self._and([Not(self._model, excluded)]), self._page)
 
-    def order_by(self, key: SortedField[M, Any] | Ordering[M]) -> Query[M]:
+    def order_by(self, key: OrderKey[M] | Ordering[M]) -> Query[M]:
         """A new query whose results are ordered by a `Sorted` field (``Event.f.at.desc()``).
 
         Ties are broken by pk (ascending, or descending with ``desc()``), so pages are stable;

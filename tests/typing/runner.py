@@ -161,18 +161,41 @@ def expected_lines(path: Path, run: str, mypy_version: tuple[int, ...]) -> list[
 
 
 _TYPEVAR_ID = re.compile(r"`-?\d+")
-_UNION = re.compile(r"Union\[([^\[\]]*)\]")
-_OPTIONAL = re.compile(r"Optional\[([^\[\]]*)\]")
+_UNION_OR_OPTIONAL = re.compile(r"\b(Union|Optional)\[")
 
 
 def normalize(message: str) -> str:
     """Older mypy versions spell types differently (``builtins.list``, ``Union[...]``, ``M`-1``)."""
     message = message.replace("builtins.", "")
     message = _TYPEVAR_ID.sub("", message)
-    for _ in range(5):
-        message = _UNION.sub(lambda m: " | ".join(p.strip() for p in m.group(1).split(",")), message)
-        message = _OPTIONAL.sub(lambda m: f"{m.group(1)} | None", message)
+    while (match := _UNION_OR_OPTIONAL.search(message)) is not None:
+        items, end = _bracketed_items(message, match.end())
+        if end is None:
+            break
+        if match.group(1) == "Optional":
+            items.append("None")
+        message = message[: match.start()] + " | ".join(items) + message[end:]
     return message
+
+
+def _bracketed_items(text: str, start: int) -> tuple[list[str], int | None]:
+    """The comma-separated items from ``start`` to the matching ``]``, and the index after it."""
+    items: list[str] = []
+    depth = 0
+    item_start = start
+    for i in range(start, len(text)):
+        char = text[i]
+        if char == "[":
+            depth += 1
+        elif char == "]" and depth:
+            depth -= 1
+        elif char == "]":
+            items.append(text[item_start:i].strip())
+            return items, i + 1
+        elif char == "," and not depth:
+            items.append(text[item_start:i].strip())
+            item_start = i + 1
+    return items, None
 
 
 def compare(path: Path, actual: Sequence[Line], run: str, mypy_version: tuple[int, ...]) -> list[str]:

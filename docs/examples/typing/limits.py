@@ -14,10 +14,10 @@ class Tag(Model):
 # error: "Tag.label" is not indexed; annotate it as "label: Indexed[...]" to query it  [typedredis-index]
 Tag.query(Tag.f.label == "x")
 
-# `== None` on a field that is not optional is a plain bool to mypy >= 1.19: query() rejects it
-# error[mypy>=1.19]: Argument 1 to "query" of "Model" has incompatible type "bool";
+# `== None` on a field that is not optional is a plain bool to mypy >= 1.17: query() rejects it
+# error[mypy>=1.17]: Argument 1 to "query" of "Model" has incompatible type "bool";
 #                    expected "Expr[Tag]"  [arg-type]
-# error[mypy<1.19]: Field "Tag.slug" holds "str" values; cannot compare it with "None"  [typedredis-value]
+# error[mypy<1.17]: Field "Tag.slug" holds "str" values; cannot compare it with "None"  [typedredis-value]
 Tag.query(Tag.f.slug == None)  # noqa: E711
 
 # Every error has a code of its own, so it can be silenced one at a time:

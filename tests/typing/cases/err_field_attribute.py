@@ -2,4 +2,4 @@
 
 from models import User
 
-value = User.f.name.nonexistent  # E: "Field[User, str]" has no attribute "nonexistent"  [attr-defined]  # E[plain]: "Field[User, Any]" has no attribute "nonexistent"  [attr-defined]
+value = User.f.name.nonexistent  # E: "Field[User, str]" has no attribute "nonexistent"  [attr-defined]  # E[plain]: "SortedField[User, Any]" has no attribute "nonexistent"  [attr-defined]

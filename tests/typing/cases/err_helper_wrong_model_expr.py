@@ -12,6 +12,6 @@ def first_match(model: type[M], *where: Expr[M]) -> M | None:
     return model.query(*where).first()
 
 
-# E[all,mypy>=1.19]: Cannot infer value of type parameter "M" of "first_match"  [misc]
-# E[all,mypy<1.19]: Cannot infer type argument 1 of "first_match"  [misc]
+# E[all,mypy>=1.18]: Cannot infer value of type parameter "M" of "first_match"  [misc]
+# E[all,mypy<1.18]: Cannot infer type argument 1 of "first_match"  [misc]
 first_match(User, Post.f.title == "x")

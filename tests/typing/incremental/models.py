@@ -1,4 +1,4 @@
-"""The models module of the incremental-cache scenario (the test edits one index marker)."""
+"""The models module of the incremental-cache scenario (the test edits index markers only)."""
 
 from typedredis import Indexed, Model
 
@@ -6,3 +6,4 @@ from typedredis import Indexed, Model
 class User(Model):
     name: Indexed[str]
     bio: str = ""
+    age: Indexed[int] = 0
