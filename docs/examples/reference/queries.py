@@ -1,0 +1,236 @@
+"""Queries reference: every operator and terminal method, with what each runs in Redis."""
+
+from datetime import UTC, datetime
+
+from pydantic import ValidationError
+
+import typedredis
+from typedredis import Indexed, Model, NotFound, QueryError, Sorted, Unique, UniqueViolation
+
+
+# --8<-- [start:model]
+class Event(Model, key="docs_queries_event"):
+    kind: Indexed[str]  # equality index: one set per value
+    size: Sorted[int]  # range index: one sorted set, exact order
+    title: Sorted[str]  # ranges, order_by and startswith (code-point order)
+    at: Sorted[datetime]
+    slug: Unique[str]  # an equality index whose values are unique
+    room: Indexed[Sorted[str]] = "main"  # both: == uses the set, < and order_by the sorted set
+    note: str = ""  # stored, not queryable
+
+
+def day(d: int, hour: int) -> datetime:
+    return datetime(2024, 5, d, hour, tzinfo=UTC)
+
+
+def fill() -> None:
+    Event.save_all([
+        Event(kind="talk", size=30, title="Redis internals", at=day(1, 10), slug="internals"),
+        Event(kind="talk", size=120, title="Rust for Pythonistas", at=day(1, 11), slug="rust"),
+        Event(kind="workshop", size=15, title="Lua scripting", at=day(2, 9), slug="lua", room="b"),
+        Event(kind="talk", size=120, title="Range queries", at=day(2, 10), slug="ranges"),
+        Event(kind="keynote", size=500, title="Opening", at=day(1, 9), slug="opening"),
+        Event(kind="workshop", size=30, title="Redis on k8s", at=day(3, 9), slug="k8s", room="b"),
+    ])  # pks 1 to 6
+# --8<-- [end:model]
+
+
+# --8<-- [start:equality]
+def equality() -> None:
+    f = Event.f
+    print(Event.query(f.kind == "talk").pks(), Event.query(f.kind != "talk").pks())
+    #> [1, 2, 4] [3, 5, 6]
+    print(Event.query(f.kind.in_(["keynote", "workshop"])).pks())
+    #> [3, 5, 6]
+    print(Event.query((f.kind == "talk") & (f.room == "main")).pks())  # same as query(a, b)
+    #> [1, 2, 4]
+    print(Event.query((f.kind == "keynote") | (f.room == "b")).pks())
+    #> [3, 5, 6]
+
+    # What each one runs: explain() lists the set operations, one per line
+    print(Event.query(f.kind == "talk").explain())  # the index set itself, no operation
+    #> result: <gen>:i:kind:'talk'
+    print(Event.query(f.kind == "talk", f.room != "b").explain())  # a & ~b: a difference
+    #> tmp:1 = SDIFFSTORE <gen>:i:kind:'talk' <gen>:i:room:'b'
+    #> result: tmp:1
+    print(Event.query(f.kind != "talk").explain())  # ~a alone: every object minus a
+    #> tmp:1 = SDIFFSTORE <gen>:all <gen>:i:kind:'talk'
+    #> result: tmp:1
+    print(Event.query(f.kind.in_(["keynote", "workshop"]), f.room == "b").explain())
+    #> tmp:1 = SUNIONSTORE <gen>:i:kind:'keynote' <gen>:i:kind:'workshop'
+    #> tmp:2 = SINTERSTORE tmp:1 <gen>:i:room:'b'
+    #> result: tmp:2
+    print(Event.query(f.kind.in_([])).explain())  # provably empty: no round trip at all
+    #> (empty result: nothing is sent to Redis)
+# --8<-- [end:equality]
+
+
+# --8<-- [start:ranges]
+def ranges() -> None:
+    f = Event.f
+    print(Event.query(f.size < 30).pks(), Event.query(f.size <= 30).pks())
+    #> [3] [1, 3, 6]
+    print(Event.query(f.size > 120).pks(), Event.query(f.size >= 120).pks())
+    #> [5] [2, 4, 5]
+    print(Event.query(f.at.between(day(1, 10), day(2, 10))).pks())  # both ends included
+    #> [1, 2, 3, 4]
+    print(Event.query(f.title.startswith("Re")).pks())  # a prefix is a range of strings
+    #> [1, 6]
+    print(Event.query(f.size == 120).pks(), Event.query(f.size.in_([15, 500])).pks())
+    #> [2, 4] [3, 5]
+
+    # A range alone reads the sorted index; with other conditions it is collected into a set
+    print(Event.query(f.size >= 100).explain())
+    #> tmp:1 = ZRANGEBYLEX <gen>:s:size (size >= 100) into a set
+    #> result: tmp:1
+    print(Event.query(f.kind == "talk", f.title.startswith("R")).explain())
+    #> tmp:1 = ZRANGEBYLEX <gen>:s:title (title.startswith('R')) into a set, within <gen>:i:kind:'talk' (probing it when smaller)
+    #> result: tmp:1
+
+    # Two comparisons of one field are merged into one range, the same scan as between()
+    print(Event.query(f.size >= 20, f.size <= 200).explain())
+    #> tmp:1 = ZRANGEBYLEX <gen>:s:size (size >= 20 and <= 200) into a set
+    #> result: tmp:1
+    print(Event.query(f.size.between(20, 200)).explain())
+    #> tmp:1 = ZRANGEBYLEX <gen>:s:size (size.between(20, 200)) into a set
+    #> result: tmp:1
+
+    # On a field that is Indexed and Sorted, == uses the set; on a Sorted-only one, a range
+    print(Event.query(f.room == "b").explain())
+    #> result: <gen>:i:room:'b'
+
+    # Ranges need a Sorted field, and a value of the field's type
+    try:
+        Event.query(f.kind < "talk")
+    except QueryError as exc:
+        print(exc)
+        #> Event.kind has no range index, so it cannot be compared with <, <=, >, >=, between, ...
+    try:
+        Event.query(f.size < "big")
+    except ValidationError as exc:
+        print(exc.errors()[0]["type"])
+        #> int_parsing
+# --8<-- [end:ranges]
+
+
+# --8<-- [start:lookups]
+def lookups() -> None:
+    events = Event.objects  # a query of every object
+    print(events.filter(kind="talk", size__gte=100).pks())
+    #> [2, 4]
+    print(events.filter(kind__in=["talk", "keynote"], kind__ne="talk").pks())
+    #> [5]
+    print(events.filter(size__gt=15, size__lt=500, title__startswith="R").pks())
+    #> [1, 2, 4, 6]
+    print(events.filter(at__lte=day(1, 23)).exclude(size__lt=100).pks())
+    #> [2, 5]
+    try:
+        events.filter(size__between=(1, 2))
+    except QueryError as exc:
+        print(exc)
+        #> unknown lookup 'size__between': use size=, size__ne=, size__in=, __lt= ...
+# --8<-- [end:lookups]
+
+
+# --8<-- [start:ordering]
+def ordering() -> None:
+    f = Event.f
+    by_size = Event.objects.order_by(f.size)  # ties (30, 120) by pk, ascending
+    print(by_size.pks())
+    #> [3, 1, 6, 2, 4, 5]
+    print(Event.objects.order_by(f.size.desc()).pks())  # ties by pk, descending
+    #> [5, 4, 2, 6, 1, 3]
+    print(by_size.offset(2).limit(3).pks())  # a page: applied on the server
+    #> [6, 2, 4]
+    print(Event.query(f.kind == "talk").order_by(f.at.desc()).first().title)
+    #> Range queries
+    print(Event.query(f.kind == "talk").offset(1).limit(1).pks())  # no order_by: by pk
+    #> [2]
+
+    # count() and exists() of a page: the whole result's count, then offset and limit
+    print(by_size.offset(4).limit(10).count(), by_size.offset(6).exists())
+    #> 2 False
+
+    print(Event.query(f.kind == "talk").order_by(f.at).offset(20).limit(10).explain())
+    #> result: <gen>:i:kind:'talk'
+    #> order: at ascending
+    #> page: offset 20, limit 10
+# --8<-- [end:ordering]
+
+
+# --8<-- [start:terminal]
+def terminal() -> None:
+    f = Event.f
+    talks = Event.query(f.kind == "talk")  # nothing runs until a terminal method
+    print(talks.count(), talks.exists(), talks.pks())
+    #> 3 True [1, 2, 4]
+    print([e.slug for e in talks.all()], talks.first().slug)
+    #> ['internals', 'rust', 'ranges'] internals
+
+    # only(): some fields, as tuples (typed: list[tuple[str, int]])
+    print(talks.order_by(f.size.desc()).only(f.title, f.size).all())
+    #> [('Range queries', 120), ('Rust for Pythonistas', 120), ('Redis internals', 30)]
+    print(talks.only(f.slug, f.at).first())  # a tuple, or None
+    #> ('internals', datetime.datetime(2024, 5, 1, 10, 0, tzinfo=datetime.timezone.utc))
+
+    # iter(): the matching pks in one round trip, then the objects batch by batch
+    print([e.pk for e in Event.objects.order_by(f.at).iter(batch=4)])
+    #> [5, 1, 2, 3, 4, 6]
+# --8<-- [end:terminal]
+
+
+# --8<-- [start:lookup_by_key]
+def by_key() -> None:
+    print(Event.get(3).slug, [e and e.slug for e in Event.get_many([5, 99, 1])])
+    #> lua ['opening', None, 'internals']
+    print(Event.get_by(Event.f.slug, "rust").pk)  # a query of one Unique value
+    #> 2
+    try:
+        Event.get_by(Event.f.slug, "nope")
+    except NotFound as exc:
+        print(exc)
+        #> no Event with slug='nope'
+# --8<-- [end:lookup_by_key]
+
+
+# --8<-- [start:writes]
+def writes() -> None:
+    f = Event.f
+    # update(): one script; index entries follow; returns how many objects it changed
+    print(Event.query(f.kind == "workshop").update(room="lab", size=20))
+    #> 2
+    print(Event.query(f.room == "lab", f.size == 20).pks())
+    #> [3, 6]
+    try:
+        Event.query(f.kind == "talk").update(slug="same")  # 3 objects, one unique value
+    except UniqueViolation as exc:
+        print(exc.field, exc.value)
+        #> slug same
+    try:
+        Event.objects.order_by(f.at).limit(2).delete()  # acts on every match, so refused
+    except QueryError as exc:
+        print(exc)
+        #> delete() acts on every matching object: remove limit() and offset()
+
+    print(Event.query(f.at < day(2, 0)).delete(), Event.objects.count())
+    #> 3 3
+# --8<-- [end:writes]
+
+
+def main(url: str) -> None:
+    typedredis.connect(url)
+    fill()
+    equality()
+    ranges()
+    lookups()
+    ordering()
+    terminal()
+    by_key()
+    writes()
+
+
+if __name__ == "__main__":
+    from typedredis.testing import RedisServer
+
+    with RedisServer() as server:  # a private, throwaway redis-server
+        main(server.url)
