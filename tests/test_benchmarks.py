@@ -51,3 +51,45 @@ def test_benchmark_script_runs_at_smoke_size(tmp_path: Path) -> None:
     page = out.read_text()
     assert "| bulk insert of 500 objects |" in page
     assert "Where typedredis stands against its targets" in page
+
+
+def test_page_benchmark_runs_at_smoke_size(tmp_path: Path) -> None:
+    """benchmarks/page.py end to end at N = 3 000: every page of raw and typedredis is checked
+    against the page computed in Python by the script itself (it exits non-zero otherwise)."""
+    out, results = tmp_path / "benchmarks-page.md", tmp_path / "page-results.json"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "page.py"),
+            "--n",
+            "3000",
+            "--rounds",
+            "3",
+            "--sweep-rounds",
+            "1",
+            "--check-rounds",
+            "1",
+            "--out",
+            str(out),
+            "--json",
+            str(results),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    data = json.loads(results.read_text())
+    main = {(s["key"], s["side"]): s for s in data["main"]}
+    for key in ("eq10", "eq01", "index", "range"):
+        for side in ("raw", "typedredis"):
+            entry = main[(key, side)]
+            assert entry["calls"] == 3 and entry["wall_ms"] > 0, (key, side)
+            assert entry["commands_per_call"].get("hmget", 0) > 0 or key == "eq01", (key, side)
+    sides = {s["side"] for s in data["sweep"]}
+    assert sides == {"typedredis", "raw walk", "raw walk (SMISMEMBER)", "raw sort"}
+    assert {s["key"] for s in data["check"]} == {"old", "range_eq"}
+    page = out.read_text()
+    assert "| workload (N = 3,000) |" in page
+    assert "## Strategy check: walk or sort" in page
