@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 
 import pytest
 import redis
@@ -199,6 +200,10 @@ def test_order_by_refuses_unsorted_and_foreign_fields() -> None:
         Doc.objects.order_by(Num.f.n)  # type: ignore[arg-type]
     with pytest.raises(QueryError, match="no range index"):
         Doc.f.kind < "x"  # type: ignore[operator]  # noqa: B015
+    kind: Any = Doc.f.kind  # to type checkers an Indexed field has none of these methods
+    for use in (lambda: kind.between("a", "b"), lambda: kind.startswith("a"), kind.asc, kind.desc):
+        with pytest.raises(QueryError, match=r"Doc\.kind has no range index.*Sorted\["):
+            use()
 
 
 def test_a_small_candidate_set_probes_instead_of_scanning_the_range(client: redis.Redis) -> None:

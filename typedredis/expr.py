@@ -231,6 +231,11 @@ class Field(Generic[M, T]):
 
         __le__ = __gt__ = __ge__ = __lt__
 
+        def _needs_range_index(self, *args, **kwargs):
+            self.spec.require_sorted()
+
+        between = startswith = asc = desc = _needs_range_index
+
 
 class SortedField(Field[M, T]):
     """A `Sorted` field: also ``<``, ``<=``, ``>``, ``>=``, `between`, `startswith` and ordering.
