@@ -182,11 +182,12 @@ class StoreMachine(RuleBasedStateMachine):
         assert Thing.objects.count() == len(self.model)
 
 
-def test_state_machine(redis_url: str) -> None:
+def run_machine(redis_url: str, machine: Callable[[redis.Redis], RuleBasedStateMachine]) -> None:
+    """Run a state machine against the test server (TYPEDREDIS_STATEFUL_EXAMPLES: how many runs)."""
     client = redis.Redis.from_url(redis_url)
     typedredis.connect(client)
     run_state_machine_as_test(
-        lambda: StoreMachine(client),
+        lambda: machine(client),
         settings=settings(
             max_examples=int(os.environ.get("TYPEDREDIS_STATEFUL_EXAMPLES", "60")),
             stateful_step_count=25,
@@ -196,6 +197,10 @@ def test_state_machine(redis_url: str) -> None:
     )
     support.clean(client, shared=support.SHARED)
     client.close()
+
+
+def test_state_machine(redis_url: str) -> None:
+    run_machine(redis_url, StoreMachine)
 
 
 # -- range, unique and prefix indexes; ordered, paginated and projected queries -------------
@@ -407,16 +412,4 @@ class RangeMachine(RuleBasedStateMachine):
 
 
 def test_range_state_machine(redis_url: str) -> None:
-    client = redis.Redis.from_url(redis_url)
-    typedredis.connect(client)
-    run_state_machine_as_test(
-        lambda: RangeMachine(client),
-        settings=settings(
-            max_examples=int(os.environ.get("TYPEDREDIS_STATEFUL_EXAMPLES", "60")),
-            stateful_step_count=25,
-            deadline=None,
-            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-        ),
-    )
-    support.clean(client, shared=support.SHARED)
-    client.close()
+    run_machine(redis_url, RangeMachine)

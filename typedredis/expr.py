@@ -62,43 +62,43 @@ def _common_model(a: Expr[Any], b: Expr[Any]) -> type[Model]:
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
-class Eq(Expr[Any]):
-    """``field == value``: the objects in the index set of ``member``."""
+class _Node(Expr[Any]):
+    """A node of the tree; ``owner`` is the model it filters."""
 
     owner: type[Model]
-    field: str
-    value: Any
-    member: bytes
 
     @property
     def model(self) -> type[Model]:
         """The model class the expression filters."""
         return self.owner
+
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Eq(_Node):
+    """``field == value``: the objects in the index set of ``member``."""
+
+    field: str
+    value: Any
+    member: bytes
 
     def __repr__(self) -> str:
         return f"{self.owner.__qualname__}.f.{self.field} == {self.value!r}"
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
-class In(Expr[Any]):
+class In(_Node):
     """``field.in_(values)``: the union of the index sets of ``members``."""
 
-    owner: type[Model]
     field: str
     values: tuple[Any, ...]
     members: tuple[bytes, ...]
-
-    @property
-    def model(self) -> type[Model]:
-        """The model class the expression filters."""
-        return self.owner
 
     def __repr__(self) -> str:
         return f"{self.owner.__qualname__}.f.{self.field}.in_({list(self.values)!r})"
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
-class Range(Expr[Any]):
+class Range(_Node):
     """Objects whose sort key for ``field`` lies between ``low`` and ``high``.
 
     The bounds are ``ZRANGEBYLEX`` arguments over the members ``sort key + 8-byte pk``:
@@ -106,64 +106,40 @@ class Range(Expr[Any]):
     range (their key sorts below every value), so ``low`` starts at ``[\x01`` at the least.
     """
 
-    owner: type[Model]
     field: str
     low: bytes
     high: bytes
     text: str
-
-    @property
-    def model(self) -> type[Model]:
-        """The model class the expression filters."""
-        return self.owner
 
     def __repr__(self) -> str:
         return f"{self.owner.__qualname__}.f.{self.field}{self.text}"
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
-class And(Expr[Any]):
+class And(_Node):
     """All of ``parts`` hold."""
 
-    owner: type[Model]
     parts: tuple[Expr[Any], ...]
-
-    @property
-    def model(self) -> type[Model]:
-        """The model class the expression filters."""
-        return self.owner
 
     def __repr__(self) -> str:
         return "(" + " & ".join(map(repr, self.parts)) + ")"
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
-class Or(Expr[Any]):
+class Or(_Node):
     """At least one of ``parts`` holds."""
 
-    owner: type[Model]
     parts: tuple[Expr[Any], ...]
-
-    @property
-    def model(self) -> type[Model]:
-        """The model class the expression filters."""
-        return self.owner
 
     def __repr__(self) -> str:
         return "(" + " | ".join(map(repr, self.parts)) + ")"
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
-class Not(Expr[Any]):
+class Not(_Node):
     """``part`` does not hold."""
 
-    owner: type[Model]
     part: Expr[Any]
-
-    @property
-    def model(self) -> type[Model]:
-        """The model class the expression filters."""
-        return self.owner
 
     def __repr__(self) -> str:
         return f"~({self.part!r})"

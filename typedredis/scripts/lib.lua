@@ -69,21 +69,17 @@ local function member_fields(indexed, sorted)
   return names
 end
 
--- Remove pk from an index set; drop the set from the generation's registry once it is gone.
-local function index_remove(gp, key, pk)
-  redis.call('SREM', key, pk)
+-- Remove a member from an index (`SREM` from a set, `ZREM` from a sorted index); drop the index
+-- from the generation's registry once it is gone.
+local function remove_entry(gp, command, key, member)
+  redis.call(command, key, member)
   if redis.call('EXISTS', key) == 0 then
     redis.call('SREM', gp .. 'ix', key)
   end
 end
 
--- Remove a member from a sorted index, likewise.
-local function zindex_remove(gp, key, member)
-  redis.call('ZREM', key, member)
-  if redis.call('EXISTS', key) == 0 then
-    redis.call('SREM', gp .. 'ix', key)
-  end
-end
+local function index_remove(gp, key, pk) remove_entry(gp, 'SREM', key, pk) end
+local function zindex_remove(gp, key, member) remove_entry(gp, 'ZREM', key, member) end
 
 -- Delete one object and its index entries; returns 1 if it existed.
 local function delete_object(gp, pk, indexed, sorted, names)

@@ -77,9 +77,9 @@ end
 
 -- Sort the sort keys of the objects in `set` in a scratch sorted set, and return the page of
 -- those within low..high (O(n log n) for n objects in the set).
-local function sorted_page(set, field, low, high)
-  local sorting = BASE .. 'tmp:order'
-  scratch[#scratch + 1] = sorting
+-- Copy the stored sort keys of `field` of the objects in `set` into the sorted set `zkey`
+-- (members `sort key .. pk8`, all scores 0), so that ZRANGEBYLEX can order or range them.
+local function sort_keys_into(zkey, set, field)
   local batch = {}
   for _, pk in ipairs(redis.call('SMEMBERS', set)) do
     local sortkey = redis.call('HGET', gp .. 'o:' .. pk, '~' .. field)
@@ -87,12 +87,18 @@ local function sorted_page(set, field, low, high)
       batch[#batch + 1] = 0
       batch[#batch + 1] = sortkey .. pk8(pk)
       if #batch >= 2 * CHUNK then
-        redis.call('ZADD', sorting, unpack(batch))
+        redis.call('ZADD', zkey, unpack(batch))
         batch = {}
       end
     end
   end
-  if #batch > 0 then redis.call('ZADD', sorting, unpack(batch)) end
+  if #batch > 0 then redis.call('ZADD', zkey, unpack(batch)) end
+end
+
+local function sorted_page(set, field, low, high)
+  local sorting = BASE .. 'tmp:order'
+  scratch[#scratch + 1] = sorting
+  sort_keys_into(sorting, set, field)
   local members
   if descending then
     members = redis.call('ZREVRANGEBYLEX', sorting, high, low, 'LIMIT', offset, limit)
@@ -177,19 +183,7 @@ for i, op in ipairs(ops) do
       local found = {}
       if n > 0 and 3 * n < redis.call('ZLEXCOUNT', zkey, op.low, op.high) then
         local probe = BASE .. 'tmp:probe'
-        local batch = {}
-        for _, pk in ipairs(redis.call('SMEMBERS', candidates)) do
-          local sortkey = redis.call('HGET', gp .. 'o:' .. pk, '~' .. op.field)
-          if sortkey then
-            batch[#batch + 1] = 0
-            batch[#batch + 1] = sortkey .. pk8(pk)
-            if #batch >= 2 * CHUNK then
-              redis.call('ZADD', probe, unpack(batch))
-              batch = {}
-            end
-          end
-        end
-        if #batch > 0 then redis.call('ZADD', probe, unpack(batch)) end
+        sort_keys_into(probe, candidates, op.field)
         found = pks_of(redis.call('ZRANGEBYLEX', probe, op.low, op.high))
         redis.call('UNLINK', probe)
         if #found > 0 then
