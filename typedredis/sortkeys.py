@@ -26,7 +26,6 @@ followed by the type's encoding:
 
 from __future__ import annotations
 
-import math
 import struct
 import types
 import typing
@@ -220,11 +219,3 @@ def pk_bytes(pk: int) -> bytes:
     """The 8-byte big-endian primary key appended to sort keys (ties sort by pk)."""
     return pk.to_bytes(8, "big")
 
-
-def is_finite_number(value: Any) -> bool:
-    """False for NaN (of float or Decimal), which no range index accepts."""
-    if isinstance(value, float):
-        return not math.isnan(value)
-    if isinstance(value, Decimal):
-        return not value.is_nan()
-    return True
