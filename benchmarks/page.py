@@ -34,7 +34,6 @@ import gc
 import json
 import math
 import os
-import platform
 import random
 import statistics
 import sys
@@ -48,7 +47,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from run import X, fmt, fmt_ratio, git_commit, loadavg, machine, server_binary  # noqa: E402
+from run import X, fmt, fmt_ratio, git_commit, library_versions, loadavg, machine, server_binary  # noqa: E402
 
 # -- the dataset ------------------------------------------------------------------------------
 
@@ -202,7 +201,7 @@ return fetch(pks)
 """,
     # A walk of a range of the sorted index from its low bound (not from rank 0):
     # ZRANGEBYLEX low high LIMIT 0 chunk, continuing after the last member seen; SISMEMBER
-    # of the equality set per entry. Ascending. (What typedredis could do for `eq & range`.)
+    # of the equality set per entry. Ascending. (typedredis does this, with SMISMEMBER per chunk.)
     "range_walk": """
 local low, high = ARGV[A], ARGV[A + 1]
 local offset, limit, chunk = tonumber(ARGV[A + 2]), tonumber(ARGV[A + 3]), tonumber(ARGV[A + 4])
@@ -890,26 +889,6 @@ def render(data: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-def versions(data: dict[str, Any]) -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    def v(name: str) -> str:
-        try:
-            return version(name)
-        except PackageNotFoundError:
-            return "not installed"
-
-    return {
-        "Python": platform.python_version(),
-        "redis-server": f"{data['server_version']} (`{data['server_binary']}`)",
-        "redis-py": v("redis"),
-        "hiredis": v("hiredis"),
-        "pydantic": v("pydantic"),
-        "msgpack": v("msgpack"),
-        "typedredis": v("typedredis"),
-    }
-
-
 def print_table(data: dict[str, Any]) -> None:
     main = {(s["key"], s["side"]): s for s in data["main"]}
     print(f"\nN = {data['args']['n']:,}   (median wall ms / server ms; ratio typedredis/raw)")
@@ -955,7 +934,7 @@ def main(argv: list[str] | None = None) -> int:
         data = run(args)
         data["args"] = {k: getattr(args, k) for k in ("n", "rounds", "sweep_rounds", "check_rounds", "seed")}
         data["machine"] = machine()
-        data["versions"] = versions(data)
+        data["versions"] = library_versions(data)
         data["date"] = datetime.now(UTC).strftime("%Y-%m-%d")
         data["duration"] = time.monotonic() - started
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)

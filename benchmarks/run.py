@@ -319,7 +319,8 @@ def machine() -> dict[str, str]:
     }
 
 
-def versions(data: dict[str, Any]) -> dict[str, str]:
+def library_versions(data: dict[str, Any]) -> dict[str, str]:
+    """Python, the server and the project's libraries (shared with page.py)."""
     from importlib.metadata import PackageNotFoundError, version
 
     def v(name: str) -> str:
@@ -328,7 +329,7 @@ def versions(data: dict[str, Any]) -> dict[str, str]:
         except PackageNotFoundError:
             return "not installed"
 
-    out = {
+    return {
         "Python": platform.python_version(),
         "redis-server": f"{data['server_version']} (`{data['server_binary']}`)",
         "redis-py": v("redis"),
@@ -337,6 +338,10 @@ def versions(data: dict[str, Any]) -> dict[str, str]:
         "msgpack": v("msgpack"),
         "typedredis": v("typedredis"),
     }
+
+
+def versions(data: dict[str, Any]) -> dict[str, str]:
+    out = library_versions(data)
     commits = data.get("commits") or []
     if commits:
         first, last = commits[0], commits[-1]
