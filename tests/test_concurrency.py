@@ -144,7 +144,7 @@ def test_a_reclaimed_staging_generation_aborts_the_reset(client: redis.Redis) ->
         while True:  # what executor.run does, from the second batch on
             try:
                 replies = executor.execute(batch)
-            except redis.ResponseError as exc:
+            except typedredis.ServerError as exc:
                 batch = op.throw(exc)
                 continue
             batch = op.send(replies)

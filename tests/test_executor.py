@@ -46,8 +46,9 @@ def test_reads_are_not_reported_as_unknown_writes(client: redis.Redis, redis_url
     blocker = threading.Thread(target=lambda: client.execute_command("DEBUG", "SLEEP", "0.5"))
     blocker.start()
     time.sleep(0.05)
-    with pytest.raises(redis.TimeoutError):
+    with pytest.raises(typedredis.Unavailable) as info:
         Job.objects.count()
+    assert isinstance(info.value.__cause__, redis.TimeoutError)
     blocker.join()
 
 
@@ -77,7 +78,8 @@ def test_resp3_client_works(client: redis.Redis, redis_url: str) -> None:
     assert Job.objects.count() == 1
 
 
-def test_script_errors_surface_as_redis_errors(client: redis.Redis) -> None:
+def test_script_errors_surface_as_server_errors(client: redis.Redis) -> None:
     client.set(Job.spec().keys.all(0), "not a set")  # sabotage: wrong type under our key
-    with pytest.raises(redis.ResponseError, match="WRONGTYPE"):
+    with pytest.raises(typedredis.ServerError, match="save") as info:
         Job(state="x").save()
+    assert info.value.reply.startswith("WRONGTYPE")

@@ -40,3 +40,29 @@ def test_a_server_owns_its_directory_only_while_it_runs() -> None:
         assert server.client().ping()
         directory = server.directory
     assert not directory.exists()
+
+
+def test_a_killed_server_restarts_with_its_append_only_data() -> None:
+    with RedisServer(appendonly=True) as server:
+        pid = server.pid
+        with server.client() as raw:
+            raw.set("kept", "1")
+        server.kill()  # SIGKILL, as a crash would
+        assert not server.running and server.socket.parent.exists()
+        server.restart()
+        assert server.pid != pid
+        with server.client() as raw:
+            assert raw.get("kept") == b"1"
+        server.shutdown()
+        server.restart()
+        with server.client() as raw:
+            assert raw.get("kept") == b"1"
+        directory = server.directory
+    assert not directory.exists()
+
+
+def test_restart_refuses_a_running_server() -> None:
+    from typedredis import ConfigurationError
+
+    with RedisServer() as server, pytest.raises(ConfigurationError, match="kill"):
+        server.restart()

@@ -9,8 +9,10 @@ from .errors import (
     QueryError,
     ResetAborted,
     SchemaError,
+    ServerError,
     TypedRedisError,
     UniqueViolation,
+    Unavailable,
 )
 from .expr import Expr, Field, Fields, Ordering, SortedField
 from .fields import EQ, RANGE, UNIQUE, FieldSpec, Indexed, ModelSpec, Sorted, Unique
@@ -38,10 +40,12 @@ __all__ = [
     "QueryError",
     "ResetAborted",
     "SchemaError",
+    "ServerError",
     "Sorted",
     "SortedField",
     "TypedRedisError",
     "Unique",
+    "Unavailable",
     "UniqueViolation",
     "connect",
 ]

@@ -1,7 +1,10 @@
 """The exception hierarchy: every error typedredis raises derives from `TypedRedisError`.
 
 Invalid field values are the one exception: they raise pydantic's own
-`ValidationError`, before anything is sent to Redis.
+`ValidationError`, before anything is sent to Redis. Errors of the Redis client library
+(redis-py) never escape: a connection that fails becomes `Unavailable` (or `OutcomeUnknown`
+for a write that was sent), an error reply of the server becomes `ServerError`; the client
+library's own exception is chained as ``__cause__``.
 """
 
 from __future__ import annotations
@@ -38,6 +41,25 @@ class DecodeError(TypedRedisError, ValueError):
 
 class ConfigurationError(TypedRedisError):
     """No connection was configured, or a connection is configured in a way typedredis cannot use."""
+
+
+class Unavailable(TypedRedisError, ConnectionError):
+    """Redis could not be reached, or did not answer a read in time: nothing was written.
+
+    Also a builtin `ConnectionError` (an `OSError`), so code that already handles network
+    errors handles it too. A write whose bytes were sent raises `OutcomeUnknown` instead.
+    """
+
+
+class ServerError(TypedRedisError):
+    """The server answered a call with an error reply (e.g. OOM, NOPERM, WRONGTYPE, BUSY).
+
+    ``reply`` is the server's error text. The message says which typedredis script it was.
+    """
+
+    def __init__(self, message: str, *, reply: str) -> None:
+        super().__init__(message)
+        self.reply = reply
 
 
 class OutcomeUnknown(TypedRedisError):

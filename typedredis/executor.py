@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import redis
 from redis.exceptions import NoScriptError, ResponseError
 
-from .errors import ConfigurationError, OutcomeUnknown
+from .errors import ConfigurationError, OutcomeUnknown, ServerError, Unavailable
 from .plan import Batch, Operation
 from .scripts import script
 
@@ -69,13 +69,16 @@ class SyncExecutor:
             again = self._send(retry, [("EVAL", script(c.script).source) for c in retry])
             for i, reply in zip(missing, again, strict=True):
                 replies[i] = reply
-        for reply in replies:
+        for call, reply in zip(batch, replies, strict=True):
             if isinstance(reply, ResponseError):
-                raise reply
+                raise ServerError(f"Redis refused {call.script}.lua: {reply}", reply=str(reply)) from reply
         return replies
 
     def _send(self, batch: Batch, heads: list[tuple[str, str | bytes]]) -> list[Any]:
-        conn: Any = self._pool.get_connection()
+        try:
+            conn: Any = self._pool.get_connection()
+        except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+            raise Unavailable(f"cannot reach Redis ({exc}); nothing was sent") from exc
         try:
             commands = [(*head, len(c.keys), *c.keys, *c.args) for head, c in zip(heads, batch, strict=True)]
             try:
@@ -90,7 +93,7 @@ class SyncExecutor:
                 conn.disconnect()
                 if any(call.writes for call in batch):
                     raise OutcomeUnknown(_unknown_message(batch, exc)) from exc
-                raise
+                raise Unavailable(f"Redis did not answer a read ({exc}); nothing was written") from exc
             except BaseException:
                 conn.disconnect()
                 raise

@@ -74,12 +74,23 @@ class RedisServer:
         args: extra command-line arguments for the server (e.g. ``("--maxmemory", "100mb")``).
         debug: allow the DEBUG command (``--enable-debug-command local`` on Redis 7+, where it
             is off by default), which tests use to simulate a stalled server.
+        appendonly: turn on the append-only file (``appendfsync always``), for tests that
+            `kill` the server and `restart` it with its data.
 
     `start` creates a fresh temporary `directory` holding the `socket`, the log and nothing
-    else (persistence is off); `stop` shuts that process down and removes the directory.
+    else (persistence is off unless ``appendonly``); `stop` shuts that process down and removes
+    the directory. `kill` (SIGKILL) and `shutdown` stop the process but keep the directory, and
+    `restart` starts it again there, on the same socket.
     """
 
-    def __init__(self, binary: str | None = None, *, args: tuple[str, ...] = (), debug: bool = False) -> None:
+    def __init__(
+        self,
+        binary: str | None = None,
+        *,
+        args: tuple[str, ...] = (),
+        debug: bool = False,
+        appendonly: bool = False,
+    ) -> None:
         found = binary or find_server_binary()
         if found is None:
             raise ConfigurationError(
@@ -90,9 +101,13 @@ class RedisServer:
         if debug and binary_version(found) >= (7,):
             args = ("--enable-debug-command", "local", *args)
         self.args = args
+        self.appendonly = appendonly
+        """Keep an append-only file fsynced on every write, so that a `kill` loses nothing
+        that was acknowledged and a `restart` loads it back."""
         self.directory = Path(tempfile.gettempdir()) / "typedredis-not-started"
         """The server's working directory (created by `start`, removed by `stop`)."""
         self._process: subprocess.Popen[bytes] | None = None
+        self._started = False
 
     @property
     def socket(self) -> Path:
@@ -111,6 +126,44 @@ class RedisServer:
     def start(self, timeout: float = 10.0) -> RedisServer:
         """Start the process (in a fresh temporary directory) and wait until it answers PING."""
         self.directory = Path(tempfile.mkdtemp(prefix="typedredis-"))
+        self._started = True
+        return self._launch(timeout)
+
+    def restart(self, timeout: float = 30.0) -> RedisServer:
+        """Start the server again in the same directory, on the same socket (after `kill` or
+        `shutdown`); with ``appendonly`` it loads the data back. Waits until it answers PING."""
+        if not self._started:
+            raise ConfigurationError("restart() needs a server that was started")
+        if self.running:
+            raise ConfigurationError("restart() needs a server that is not running: kill() it first")
+        return self._launch(timeout)
+
+    @property
+    def running(self) -> bool:
+        """Whether the server process is alive."""
+        return self._process is not None and self._process.poll() is None
+
+    @property
+    def pid(self) -> int | None:
+        """The server's process id while it runs."""
+        return self._process.pid if self.running and self._process is not None else None
+
+    def kill(self) -> None:
+        """Kill the process at once (SIGKILL, as a crash would); the directory stays for `restart`."""
+        process = self._process
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait()
+
+    def shutdown(self) -> None:
+        """Stop the process cleanly (SHUTDOWN, which saves nothing but flushes the append-only
+        file); the directory stays for `restart`."""
+        process = self._process
+        if process is not None and process.poll() is None:
+            self._shutdown(process)
+
+    def _launch(self, timeout: float) -> RedisServer:
+        aof = ("yes", "--appendfsync", "always") if self.appendonly else ("no",)
         command = [
             self.binary,
             "--port",
@@ -124,7 +177,7 @@ class RedisServer:
             "--save",
             "",
             "--appendonly",
-            "no",
+            *aof,
             "--logfile",
             str(self.directory / "redis.log"),
             *self.args,
@@ -160,20 +213,24 @@ class RedisServer:
         """Shut the server down (no save) and remove its directory."""
         process, self._process = self._process, None
         if process is not None and process.poll() is None:
-            client = self.client(retry=Retry(NoBackoff(), 0), socket_timeout=5)
-            try:
-                client.shutdown(nosave=True)
-            except (redis.ConnectionError, redis.ResponseError):
-                pass
-            finally:
-                client.close()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        if process is not None:
+            self._shutdown(process)
+        if self._started:
+            self._started = False
             shutil.rmtree(self.directory, ignore_errors=True)
+
+    def _shutdown(self, process: subprocess.Popen[bytes]) -> None:
+        client = self.client(retry=Retry(NoBackoff(), 0), socket_timeout=5)
+        try:
+            client.shutdown(nosave=True)
+        except (redis.ConnectionError, redis.ResponseError):
+            pass
+        finally:
+            client.close()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
     def __enter__(self) -> RedisServer:
         return self.start()
