@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import enum
 
 import pytest
 from pydantic import Field, ValidationError
 
-from typedredis import Indexed, Model, QueryError
+from typedredis import Indexed, InvalidValue, Model, QueryError, Sorted
 from typedredis.expr import And, Eq, In, Not
 
 from .support import key
@@ -79,3 +80,46 @@ def test_repr_shows_the_query() -> None:
     assert (
         repr((Base.f.name == "a") | ~(Base.f.code == "b")) == "(Base.f.name == 'a' | ~(Base.f.code == 'b'))"
     )
+
+
+class Status(enum.Enum):
+    PAID = "paid"
+    OPEN = "open"
+
+
+class Order(Model, key=key("eorder")):
+    status: Indexed[Status]
+    total: Sorted[int] = 0
+    tags: Indexed[list[int]] = Field(default_factory=list)
+
+
+def test_an_invalid_query_value_names_the_model_and_field() -> None:
+    with pytest.raises(InvalidValue) as info:
+        Order.f.status == "lost"  # noqa: B015
+    error = info.value
+    assert str(error).startswith("Order.status: ")
+    assert str(error).endswith("(got 'lost')")
+    assert (error.model, error.field) == ("Order", "status")
+    assert isinstance(error, QueryError) and isinstance(error, ValidationError)  # either maps to 422
+    assert error.errors()[0]["type"] == "enum" and error.errors()[0]["input"] == "lost"
+    assert error.title == "Order.status"
+    for make in (
+        lambda: Order.objects.filter(status="lost"),
+        lambda: Order.f.status.in_(["paid", "lost"]),
+        lambda: Order.f.total < "many",
+        lambda: Order.objects.filter(total__gte="many"),
+        lambda: Order.f.total.between(1, "x"),
+    ):
+        with pytest.raises(InvalidValue, match=r"^Order\.(status|total): "):
+            make()
+
+
+def test_invalid_values_inside_containers_say_where() -> None:
+    with pytest.raises(InvalidValue, match=r"^Order\.tags\[1\]: "):
+        Order.f.tags == [1, "x"]  # noqa: B015
+
+
+def test_a_huge_invalid_value_is_quoted_short() -> None:
+    with pytest.raises(InvalidValue) as info:
+        Order.f.status == "x" * 100_000  # noqa: B015
+    assert len(str(info.value)) < 300

@@ -22,7 +22,7 @@ from hypothesis.stateful import (
 )
 
 import typedredis
-from typedredis import Indexed, Model, Sorted, Unique, UniqueViolation
+from typedredis import AlreadyExists, Indexed, Model, Sorted, Unique, UniqueViolation
 from typedredis.expr import And, Eq, Expr, In, Not, Or
 
 from . import support
@@ -112,6 +112,16 @@ class StoreMachine(RuleBasedStateMachine):
         assert obj.pk is not None and obj.pk > self.highest_pk, "primary keys are never reused"
         self.record(obj)
 
+    @rule(obj=things, pk=st.integers(min_value=1, max_value=40))
+    def insert_with_pk(self, obj: Thing, pk: int) -> None:
+        obj.pk = pk
+        if pk in self.model:
+            with pytest.raises(AlreadyExists):
+                obj.insert()
+        else:
+            obj.insert()
+            self.record(obj)
+
     @precondition(lambda self: self.model)
     @rule(data=st.data(), changes=things)
     def update(self, data: st.DataObject, changes: Thing) -> None:
@@ -151,11 +161,15 @@ class StoreMachine(RuleBasedStateMachine):
         for obj in batch:
             self.record(obj)
 
-    @rule(new=st.lists(things, max_size=6), explicit=st.lists(st.integers(1, 60), max_size=3, unique=True))
-    def reset(self, new: list[Thing], explicit: list[int]) -> None:
+    @rule(
+        new=st.lists(things, max_size=6),
+        explicit=st.lists(st.integers(1, 60), max_size=3, unique=True),
+        stream=st.booleans(),
+    )
+    def reset(self, new: list[Thing], explicit: list[int], stream: bool) -> None:
         for obj, pk in zip(new, explicit, strict=False):
             obj.pk = pk
-        Thing.reset(new)
+        Thing.reset((obj for obj in new) if stream else new)
         self.model = {}
         for obj in new:
             assert obj.pk is not None

@@ -2,8 +2,10 @@
 
 from .connection import connect
 from .errors import (
+    AlreadyExists,
     ConfigurationError,
     DecodeError,
+    InvalidValue,
     NotFound,
     OutcomeUnknown,
     QueryError,
@@ -11,8 +13,8 @@ from .errors import (
     SchemaError,
     ServerError,
     TypedRedisError,
-    UniqueViolation,
     Unavailable,
+    UniqueViolation,
 )
 from .expr import Expr, Field, Fields, Ordering, SortedField
 from .fields import EQ, RANGE, UNIQUE, FieldSpec, Indexed, ModelSpec, Sorted, Unique
@@ -21,6 +23,7 @@ from .query import Projection, Query
 
 __all__ = [
     "EQ",
+    "AlreadyExists",
     "RANGE",
     "UNIQUE",
     "ConfigurationError",
@@ -28,6 +31,7 @@ __all__ = [
     "Expr",
     "Field",
     "FieldSpec",
+    "InvalidValue",
     "Fields",
     "Indexed",
     "Model",

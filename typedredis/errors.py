@@ -9,6 +9,9 @@ library's own exception is chained as ``__cause__``.
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
 
 class TypedRedisError(Exception):
     """Base class of every error raised by typedredis itself."""
@@ -20,6 +23,34 @@ class NotFound(TypedRedisError, LookupError):
 
 class QueryError(TypedRedisError, TypeError):
     """A query or expression cannot be built: unindexed field, mixed models, `bool()` of an expression."""
+
+
+class InvalidValue(QueryError, ValidationError):
+    """A value given to a query (a comparison, a lookup, `update`) is not valid for its field.
+
+    Both a `QueryError` and a pydantic `ValidationError` (so an API can map either to a 422).
+    The message names the model and the field (``Order.status: Input should be 'paid' or
+    'open' (got 'lost')``); ``model`` and ``field`` name them, and `errors()` lists pydantic's
+    errors, as for any `ValidationError`. Build it with `InvalidValue.of`.
+    """
+
+    model: str
+    field: str
+    _message: str
+
+    @classmethod
+    def of(cls, error: ValidationError, *, model: str, field: str, message: str) -> InvalidValue:
+        """The `InvalidValue` for pydantic's ``error`` about ``model.field``."""
+        details: list[InitErrorDetails] = [
+            {"type": PydanticCustomError(e["type"], e["msg"]), "loc": e["loc"], "input": e["input"]}
+            for e in error.errors(include_url=False)
+        ]
+        exc = cls.from_exception_data(f"{model}.{field}", details)
+        exc.model, exc.field, exc._message = model, field, message
+        return exc
+
+    def __str__(self) -> str:
+        return self._message
 
 
 class SchemaError(TypedRedisError, TypeError):
@@ -86,3 +117,14 @@ class UniqueViolation(TypedRedisError, ValueError):
         super().__init__(message)
         self.field = field
         self.value = value
+
+
+class AlreadyExists(UniqueViolation):
+    """`insert` met an object already stored under the same primary key; nothing was written.
+
+    ``pk`` is that primary key (``field`` is ``"pk"``). `save` is the call that replaces.
+    """
+
+    def __init__(self, message: str, *, pk: object) -> None:
+        super().__init__(message, field="pk", value=pk)
+        self.pk = pk

@@ -6,11 +6,11 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Final, TypeVar
 
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
 from .codec import index_member, row_header
-from .errors import QueryError, SchemaError
+from .errors import InvalidValue, QueryError, SchemaError
 from .expr import Fields
 from .keys import KeySpace
 from .sortkeys import SortKey, encoder_for
@@ -86,12 +86,23 @@ class FieldSpec:
         return self.sort_key_of is not None
 
     def validate(self, value: Any) -> Any:
-        """Validate a query value against the field's type (pydantic's ValidationError on failure)."""
+        """Validate a query or update value against the field's type.
+
+        Raises `InvalidValue` (a `QueryError` and a `ValueError`) naming the model and field.
+        """
         if self._adapter is None:
             others = tuple(m for m in self.metadata if not isinstance(m, IndexMarker))
             target: Any = Annotated[(self.annotation, *others)] if others else self.annotation
             self._adapter = TypeAdapter(target)
-        return self._adapter.validate_python(value)
+        try:
+            return self._adapter.validate_python(value)
+        except ValidationError as exc:
+            where = f"{self.model_name}.{self.name}"
+            reasons = "; ".join(
+                where + _location(e["loc"]) + ": " + e["msg"] for e in exc.errors(include_url=False)
+            )
+            message = f"{reasons} (got {short_repr(value)})"
+            raise InvalidValue.of(exc, model=self.model_name, field=self.name, message=message) from exc
 
     def member(self, value: Any) -> bytes:
         """Validate ``value`` and return its equality-index member."""
@@ -190,6 +201,17 @@ class ModelSpec:
             return self.by_name[name]
         except KeyError:
             raise QueryError(f"{self.model.__qualname__} has no field {name!r}") from None
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc)
+
+
+def short_repr(value: object, limit: int = 60) -> str:
+    """``repr(value)``, cut to at most ``limit`` characters: error messages never quote a
+    huge value whole."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def snake_case(name: str) -> str:

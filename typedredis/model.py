@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Annotated, Any, ClassVar, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict
@@ -102,8 +102,21 @@ class Model(BaseModel):
     # -- instance API -----------------------------------------------------------------------
 
     def save(self) -> Self:
-        """Insert or replace this object (atomically with its index entries); returns self."""
+        """Insert or replace this object (atomically with its index entries); returns self.
+
+        An object without a pk gets a new one. With a pk, whatever is stored under it is
+        replaced: use `insert` where the pk may come from outside (a request body).
+        """
         self._run(operations.save(self.spec(), [self]))
+        return self
+
+    def insert(self) -> Self:
+        """Store this object as a new one (atomically with its index entries); returns self.
+
+        An object without a pk gets a new one. If an object is already stored under its pk,
+        raises `AlreadyExists` and writes nothing (`save` would replace it).
+        """
+        self._run(operations.save(self.spec(), [self], insert=True))
         return self
 
     def delete(self) -> bool:
@@ -146,8 +159,8 @@ class Model(BaseModel):
         return Query(cls).filter(*exprs)
 
     @classmethod
-    def save_all(cls, objects: Sequence[Self]) -> None:
-        """Insert or replace many objects, pipelined; each object is saved atomically.
+    def save_all(cls, objects: Iterable[Self]) -> None:
+        """Insert or replace many objects (any iterable), pipelined; each object is saved atomically.
 
         Everything is validated and encoded before the first write. The list as a whole is not
         one transaction (each script call of up to 100 objects is); if a call fails, the error
@@ -156,19 +169,34 @@ class Model(BaseModel):
         cls._run(operations.save(cls.spec(), objects))
 
     @classmethod
+    def insert_all(cls, objects: Iterable[Self]) -> None:
+        """Store many objects as new ones (any iterable), like `save_all`, but refuse stored pks.
+
+        If any object's pk is already stored (or listed twice), raises `AlreadyExists` and
+        writes nothing: a list of more than one script call (100 objects) is checked first,
+        read-only, and each call checks again atomically (a concurrent writer can still take
+        a pk between the two: then the earlier calls stay written, as with `save_all`).
+        """
+        cls._run(operations.save(cls.spec(), objects, insert=True))
+
+    @classmethod
     def delete_many(cls, pks: Iterable[int]) -> int:
         """Delete objects by primary key; returns how many existed."""
         return cls._run(operations.delete(cls.spec(), pks))  # type: ignore[no-any-return]
 
     @classmethod
-    def reset(cls, objects: Sequence[Self]) -> None:
-        """Atomically replace every stored object of this model by ``objects``.
+    def reset(cls, objects: Iterable[Self]) -> None:
+        """Atomically replace every stored object of this model by ``objects`` (any iterable).
 
-        Readers see either the whole old dataset or the whole new one. Objects without a pk get
-        new ones; primary keys are never reused. Objects that keep their pk must have distinct
-        ones (else `UniqueViolation`, before anything is written). Saves and deletes that other
-        clients make while the new dataset is being staged go to the old dataset and are discarded
-        with it. Raises `ResetAborted` if the staged dataset was reclaimed as abandoned.
+        Readers see either the whole old dataset or the whole new one. ``objects`` is streamed:
+        a generator is consumed 3 200 objects at a time and never held whole. Objects without a
+        pk get new ones as they are staged; primary keys are never reused. Objects that keep
+        their pk must have distinct ones, and unique fields distinct values (else
+        `UniqueViolation`). Any error before the switch (a bad object, a violation, a lost
+        connection) leaves the old dataset in place and removes the staged one; once the new
+        dataset is switched in, `reset` returns normally. Saves and deletes that other clients
+        make while the new dataset is being staged go to the old dataset and are discarded with
+        it. Raises `ResetAborted` if the staged dataset was reclaimed as abandoned.
         """
         cls._run(operations.reset(cls.spec(), objects))
 

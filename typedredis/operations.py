@@ -7,14 +7,17 @@ what to send.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from contextlib import suppress
+from itertools import islice
 from typing import TYPE_CHECKING, Any, Final
 
 from pydantic import ValidationError
 
 from .codec import MISSING, decode, decode_row, encode, encode_indexed, packer, row_header, split_row
 from .compiler import WHOLE, Action, Page, Program, query_call
-from .errors import DecodeError, NotFound, ResetAborted, SchemaError, UniqueViolation
+from .errors import AlreadyExists, DecodeError, NotFound, ResetAborted, SchemaError, UniqueViolation
 from .fields import ModelSpec
 from .plan import Arg, Batch, Operation, ScriptCall
 
@@ -30,9 +33,10 @@ CLEANUP_BUDGET: Final = 500
 """Keys deleted per cleanup call after a reset (~1 ms of server time)."""
 STALE_STAGING_MS: Final = 10 * 60 * 1000
 """A reset whose staging saw no write for this long is considered dead and is cleaned up."""
-HOLDERS_PER_CALL: Final = 1000
-"""Unique values looked up per call of the read-only pre-check of `save_all`."""
+PRECHECK_PER_CALL: Final = 1000
+"""Primary keys or unique values looked up per call of the read-only pre-check of `save_all`."""
 UNIQUE_REPLY: Final = b"!unique"
+EXISTS_REPLY: Final = b"!exists"
 
 
 # -- encoding ------------------------------------------------------------------------------
@@ -76,9 +80,10 @@ def encode_objects(spec: ModelSpec, objects: Sequence[Model]) -> list[list[Arg]]
     return [encode_object(spec, obj, pack) for obj in objects]
 
 
-def _save_call(spec: ModelSpec, gen: int | None, rows: Sequence[list[Arg]]) -> ScriptCall:
+def _save_call(spec: ModelSpec, gen: int | None, rows: Sequence[list[Arg]], insert: bool) -> ScriptCall:
     head: list[Arg] = [
         b"" if gen is None else gen,
+        b"i" if insert else b"",
         len(spec.indexed),
         spec.unique_count,
         len(spec.sorted),
@@ -91,9 +96,11 @@ def _save_call(spec: ModelSpec, gen: int | None, rows: Sequence[list[Arg]]) -> S
     return ScriptCall("save", (spec.keys.meta,), tuple(head), writes=True)
 
 
-def _save_batches(spec: ModelSpec, gen: int | None, rows: list[list[Arg]]) -> list[list[ScriptCall]]:
+def _save_batches(
+    spec: ModelSpec, gen: int | None, rows: list[list[Arg]], insert: bool = False
+) -> list[list[ScriptCall]]:
     per_call = OBJECTS_PER_CALL
-    calls = [_save_call(spec, gen, rows[i : i + per_call]) for i in range(0, len(rows), per_call)]
+    calls = [_save_call(spec, gen, rows[i : i + per_call], insert) for i in range(0, len(rows), per_call)]
     return [calls[i : i + CALLS_PER_BATCH] for i in range(0, len(calls), CALLS_PER_BATCH)]
 
 
@@ -167,6 +174,26 @@ def _is_violation(reply: Any) -> bool:
     return isinstance(reply, list) and len(reply) == 3 and reply[0] == UNIQUE_REPLY
 
 
+def _already_exists(spec: ModelSpec, pk: object, detail: str = "") -> AlreadyExists:
+    name = spec.model.__qualname__
+    return AlreadyExists(
+        f"{name} pk={pk} already exists{detail}; insert() never replaces an object "
+        "(save() inserts or replaces)",
+        pk=int(pk) if isinstance(pk, (int, bytes, str)) else pk,
+    )
+
+
+def _check_saved(spec: ModelSpec, reply: Any, several: bool) -> list[int]:
+    """The pks a save call returned; raises what the call refused (it then wrote nothing)."""
+    if isinstance(reply, list) and reply and isinstance(reply[0], bytes):
+        detail = " (a concurrent writer took it; earlier calls of this list were saved)" if several else ""
+        if _is_violation(reply):
+            raise _violation(spec, reply[1], reply[2], detail)
+        if reply[0] == EXISTS_REPLY and len(reply) == 2:
+            raise _already_exists(spec, reply[1].decode(), detail)
+    return reply  # type: ignore[no-any-return]
+
+
 # -- decoding ------------------------------------------------------------------------------
 
 
@@ -229,44 +256,59 @@ def _corrupt_row(spec: ModelSpec, gen: int, pk: int, row: bytes, fields: tuple[s
 # -- operations ----------------------------------------------------------------------------
 
 
-def save(spec: ModelSpec, objects: Sequence[Model]) -> Operation[None]:
-    """Insert or replace ``objects``; assigns ``pk`` to new ones (an instance listed twice is saved once).
+def save(spec: ModelSpec, objects: Iterable[Model], *, insert: bool = False) -> Operation[None]:
+    """Insert or replace ``objects`` (only insert, with ``insert``: a stored pk is refused with
+    `AlreadyExists`); assigns ``pk`` to new ones (an instance listed twice is saved once).
 
-    With unique fields, a list that needs several script calls is checked as a whole first
-    (read-only, simulating the calls in order), so that a violation writes nothing; one call is
-    atomic anyway. A concurrent writer can still take a value between the check and the writes.
+    A list that needs several script calls is checked as a whole first when it has unique
+    fields or inserts (read-only, simulating the calls in order), so that a refusal writes
+    nothing; one call is atomic anyway. A concurrent writer can still take a value or a pk
+    between the check and the writes.
     """
     objects = list({id(obj): obj for obj in objects}.values())
     rows = encode_objects(spec, objects)
-    if spec.unique_count and len(rows) > OBJECTS_PER_CALL:
-        keys = list(dict.fromkeys(key for row in rows for key in _unique_keys(spec, row)))
-        calls = [
-            ScriptCall(
-                "holders",
-                (spec.keys.meta,),
-                tuple(arg for field, member in keys[i : i + HOLDERS_PER_CALL] for arg in (field, member)),
-                writes=False,
-            )
-            for i in range(0, len(keys), HOLDERS_PER_CALL)
-        ]
-        replies = yield calls
-        found = [[int(pk) for pk in pks] for reply in replies for pks in reply]
-        _check_unique(spec, rows, dict(zip(keys, found, strict=True)))
+    several = len(rows) > OBJECTS_PER_CALL
+    explicit = [row[0] for row in rows if row[0] != b""] if insert else []
+    if len(set(explicit)) < len(explicit):
+        repeated = next(pk for pk, n in Counter(explicit).items() if n > 1)
+        raise _already_exists(spec, repeated, " (it is listed twice)")
+    if several and (explicit or spec.unique_count):
+        yield from _precheck(spec, rows, explicit)
     pks: list[int] = []
-    for batch in _save_batches(spec, None, rows):
+    for batch in _save_batches(spec, None, rows, insert):
         replies = yield batch
         for reply in replies:
-            if _is_violation(reply):
-                detail = (
-                    ""
-                    if len(rows) <= OBJECTS_PER_CALL
-                    else (
-                        " (a concurrent writer took it; other batches of this save_all may have been saved)"
-                    )
-                )
-                raise _violation(spec, reply[1], reply[2], detail)
-            pks += reply
+            pks += _check_saved(spec, reply, several)
     _assign_pks(objects, pks)
+
+
+def _precheck(spec: ModelSpec, rows: list[list[Arg]], explicit: list[Arg]) -> Operation[None]:
+    """Refuse, before any write, a multi-call save that a script call would refuse: one that
+    inserts a stored pk (of ``explicit``), or shares a value of a unique field."""
+    keys = list(dict.fromkeys(key for row in rows for key in _unique_keys(spec, row)))
+    per = PRECHECK_PER_CALL
+    calls = [
+        ScriptCall("precheck", (spec.keys.meta,), (len(chunk), *chunk), writes=False)
+        for chunk in (explicit[i : i + per] for i in range(0, len(explicit), per))
+    ]
+    calls += [
+        ScriptCall(
+            "precheck",
+            (spec.keys.meta,),
+            (0, *(arg for field, member in keys[i : i + per] for arg in (field, member))),
+            writes=False,
+        )
+        for i in range(0, len(keys), per)
+    ]
+    if not calls:
+        return
+    replies = yield calls
+    flags = [flag for reply in replies for flag in reply[0]]  # calls of unique values have none
+    for pk, flag in zip(explicit, flags, strict=True):
+        if flag:
+            raise _already_exists(spec, pk)
+    found = [[int(pk) for pk in pks] for reply in replies for pks in reply[1:]]
+    _check_unique(spec, rows, dict(zip(keys, found, strict=True)))
 
 
 def get(spec: ModelSpec, pks: Iterable[int]) -> Operation[list[Any]]:
@@ -390,61 +432,72 @@ def query(
     return rows
 
 
-def reset(spec: ModelSpec, objects: Sequence[Model]) -> Operation[None]:
+RESET_CHUNK: Final = OBJECTS_PER_CALL * CALLS_PER_BATCH
+"""Objects a `reset` takes from its iterable at a time: the most it holds in memory."""
+
+
+def reset(spec: ModelSpec, objects: Iterable[Model]) -> Operation[None]:
     """Replace the model's whole dataset by ``objects``, atomically for every reader.
 
-    Stages the objects in a fresh generation (invisible to readers), switches the current
-    generation in one O(1) script, then deletes the old generation in bounded steps.
+    Stages the objects in a fresh generation (invisible to readers), `RESET_CHUNK` at a time
+    (any iterable streams: a generator of a million objects is never held whole), switches the
+    current generation in one O(1) script, then deletes the old generation in bounded steps.
+    Every object gets its pk as soon as its chunk is staged. A failure before the switch
+    retires the staged generation and re-raises; after the switch the reset has succeeded,
+    and a failure of the clean-up is left to the next reset.
     """
-    rows = encode_objects(spec, objects)
-    seen: set[Arg] = set()
-    for row in rows:
-        if row[0] != b"":
-            if row[0] in seen:
-                raise UniqueViolation(
-                    f"reset: two {spec.model.__qualname__} objects have pk={row[0]!r}",
-                    field="pk",
-                    value=row[0],
-                )
-            seen.add(row[0])
-    if spec.unique_count:
-        _check_unique(spec, rows, {})  # a fresh dataset: only the list itself can collide
+    stream = iter(objects)
+    chunk, rows = _next_chunk(spec, stream)  # the first chunk is encoded before any write
     meta = (spec.keys.meta,)
     (gen,) = yield (ScriptCall("reset_begin", meta, (STALE_STAGING_MS,), writes=True),)
-    pks: list[int] = []
+    failure: BaseException | None = None
     try:
-        for batch in _save_batches(spec, int(gen), rows):
+        while rows:
+            (batch,) = _save_batches(spec, int(gen), rows, insert=True)
             replies = yield batch
-            for reply in replies:
-                if _is_violation(reply):  # unreachable after the check above, but never trusted
-                    raise _violation(spec, reply[1], reply[2])
-                pks += reply
+            try:
+                pks = [pk for reply in replies for pk in _check_saved(spec, reply, several=False)]
+            except AlreadyExists as exc:
+                raise UniqueViolation(
+                    f"reset: two {spec.model.__qualname__} objects have pk={exc.pk}", field="pk", value=exc.pk
+                ) from None
+            _assign_pks(chunk, pks)
+            chunk, rows = _next_chunk(spec, stream)
         yield (ScriptCall("reset_switch", meta, (gen,), writes=True),)
     except GeneratorExit:
         raise
     except BaseException as exc:
-        yield from _abort(meta, gen)
-        if "no longer being staged" in str(exc):
-            raise ResetAborted(
-                f"reset of {spec.model.__qualname__} aborted: its staged generation {gen} was reclaimed "
-                f"(no progress for {STALE_STAGING_MS // 1000} s); the old dataset is still in place"
-            ) from exc
-        raise
-    _assign_pks(objects, pks)
-    yield from collect_retired(spec)
+        if not (yield from _switched_anyway(meta, gen)):
+            failure = exc
+    with suppress(Exception):  # after a switch the reset has succeeded: the next one finishes this
+        yield from collect_retired(meta)
+    if failure is None:
+        return
+    if "no longer being staged" in str(failure):
+        raise ResetAborted(
+            f"reset of {spec.model.__qualname__} aborted: its staged generation {gen} was "
+            f"reclaimed (no progress for {STALE_STAGING_MS // 1000} s); the old dataset is still in place"
+        ) from failure
+    raise failure
 
 
-def _abort(meta: tuple[bytes], gen: int) -> Generator[Batch, list[Any], None]:
+def _next_chunk(spec: ModelSpec, stream: Iterator[Model]) -> tuple[list[Model], list[list[Arg]]]:
+    chunk = list({id(obj): obj for obj in islice(stream, RESET_CHUNK)}.values())
+    return chunk, encode_objects(spec, chunk)
+
+
+def _switched_anyway(meta: tuple[bytes], gen: int) -> Generator[Batch, list[Any], bool]:
+    """After a failure: retire the staged generation (cleanup removes it), unless it had been
+    switched in after all (a switch whose reply was lost): then True."""
     try:
-        yield (ScriptCall("reset_abort", meta, (gen,), writes=True),)
-        while (yield (ScriptCall("reset_cleanup", meta, (CLEANUP_BUDGET,), writes=True),))[0]:
-            pass
-    except Exception:  # the caller sees the original error; the next reset cleans up
-        pass
+        (state,) = yield (ScriptCall("reset_abort", meta, (gen,), writes=True),)
+    except Exception:  # the caller sees the original error; the stale-staging reclaim cleans up
+        return False
+    return bool(state == 2)
 
 
-def collect_retired(spec: ModelSpec) -> Operation[None]:
+def collect_retired(meta: tuple[bytes]) -> Operation[None]:
     """Delete what earlier resets retired, a bounded number of keys per call."""
-    call = ScriptCall("reset_cleanup", (spec.keys.meta,), (CLEANUP_BUDGET,), writes=True)
+    call = ScriptCall("reset_cleanup", meta, (CLEANUP_BUDGET,), writes=True)
     while (yield (call,))[0]:
         pass

@@ -9,6 +9,11 @@ local HAS_SINTERCARD = (redis.REDIS_VERSION_NUM or 0) >= 0x070000
 local CHUNK = 1000 -- stay far below Lua's limit on unpack() arguments
 local NIL_MEMBER = '\192' -- the index member of None (msgpack nil): exempt from uniqueness
 
+-- A whole number as its exact decimal string (tostring and .. use %.14g: 1e+14).
+local function int_string(n)
+  return string.format('%.0f', n)
+end
+
 local function current_gen()
   return redis.call('HGET', META, 'gen') or '0'
 end
@@ -53,7 +58,7 @@ end
 
 local function pk_of(member)
   local hi, lo = struct.unpack('>I4I4', string.sub(member, -8))
-  return string.format('%.0f', hi * 4294967296 + lo)
+  return int_string(hi * 4294967296 + lo)
 end
 
 -- HMGET arguments that read an object's stored index entries: for each equality-indexed field

@@ -1,20 +1,23 @@
 -- save.lua: insert or replace objects, moving their index entries from the stored old
 -- values to the new ones, all in one atomic step; refuses (writing nothing) a batch that
--- would leave two objects with one value of a unique field.
+-- would leave two objects with one value of a unique field, or, when inserting, a batch
+-- that names a primary key which is already stored (or twice).
 --
 -- KEYS[1]          {K}:meta
 -- ARGV[1]          target generation: '' for the current one, or a generation that `reset`
---                  is staging (then every object is new in it)
--- ARGV[2]          ni: number of equality-indexed fields (first among the field names)
--- ARGV[3]          nu: how many of those are unique (they come first)
--- ARGV[4]          ns: number of sorted fields (their names follow the field names)
--- ARGV[5]          nf: number of stored fields
--- ARGV[6..5+nf]    the field names; ARGV[6+nf..5+nf+ns] the sorted field names
+--                  is staging (then every object is new in it, and inserted)
+-- ARGV[2]          mode: 'i' inserts (refuses stored pks), '' inserts or replaces
+-- ARGV[3]          ni: number of equality-indexed fields (first among the field names)
+-- ARGV[4]          nu: how many of those are unique (they come first)
+-- ARGV[5]          ns: number of sorted fields (their names follow the field names)
+-- ARGV[6]          nf: number of stored fields
+-- ARGV[7..6+nf]    the field names; ARGV[7+nf..6+nf+ns] the sorted field names
 -- then, per object, 1 + nf + ni + ns arguments:
 --                  pk ('' allocates a new one), nf msgpack values,
 --                  ni index members ('' when the member equals the stored value), ns sort keys
--- Returns the objects' primary keys, in order; or, when a unique value would be shared,
--- {'!unique', field, member} (and nothing is written).
+-- Returns the objects' primary keys, in order; or, writing nothing:
+--                  {'!unique', field, member} when a unique value would be shared;
+--                  {'!exists', pk} when inserting an object whose pk is stored or repeated.
 local gen = ARGV[1]
 local staging = gen ~= ''
 if staging then
@@ -24,23 +27,31 @@ if staging then
 else
   gen = current_gen()
 end
+local insert = staging or ARGV[2] == 'i'
 local gp = gen_prefix(gen)
-local ni, nu, ns, nf = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local ni, nu, ns, nf = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local fields, sorted = {}, {}
-for i = 1, nf do fields[i] = ARGV[5 + i] end
-for j = 1, ns do sorted[j] = ARGV[5 + nf + j] end
+for i = 1, nf do fields[i] = ARGV[6 + i] end
+for j = 1, ns do sorted[j] = ARGV[6 + nf + j] end
 local indexed = {}
 for i = 1, ni do indexed[i] = fields[i] end
 local names = member_fields(indexed, sorted)
-local first = 6 + nf + ns
+local first = 7 + nf + ns
 local stride = 1 + nf + ni + ns
 
 -- pass 1: read what is stored, and check unique fields against the batch's final state
-local objects = {}
+local objects, named = {}, {}
 for at = first, #ARGV, stride do
   local o = {at = at, pk = ARGV[at]}
-  if o.pk ~= '' and not staging and #names > 0 then
-    o.stored = redis.call('HMGET', gp .. 'o:' .. o.pk, unpack(names))
+  if o.pk ~= '' then
+    if insert then
+      if named[o.pk] or redis.call('EXISTS', gp .. 'o:' .. o.pk) == 1 then
+        return {'!exists', o.pk}
+      end
+      named[o.pk] = true
+    elseif #names > 0 then
+      o.stored = redis.call('HMGET', gp .. 'o:' .. o.pk, unpack(names))
+    end
   end
   objects[#objects + 1] = o
 end
@@ -79,15 +90,16 @@ if nu > 0 then
 end
 
 -- explicit primary keys first, so that newly allocated ones never collide with them
+-- (pks travel as decimal strings: a Lua number argument would be formatted with %.14g)
 local top, fresh = nil, 0
 for _, o in ipairs(objects) do
   if o.pk == '' then
     fresh = fresh + 1
-  elseif top == nil or tonumber(o.pk) > top then
-    top = tonumber(o.pk)
+  elseif top == nil or tonumber(o.pk) > tonumber(top) then
+    top = o.pk
   end
 end
-if top ~= nil and top > tonumber(redis.call('HGET', META, 'pk') or '0') then
+if top ~= nil and tonumber(top) > tonumber(redis.call('HGET', META, 'pk') or '0') then
   redis.call('HSET', META, 'pk', top)
 end
 local nextpk = 0
@@ -109,10 +121,10 @@ local function register(key)
 end
 for _, o in ipairs(objects) do
   local at, pk, stored = o.at, o.pk, o.stored
-  local new = staging
+  local new = insert
   if pk == '' then
     nextpk = nextpk + 1
-    pk = tostring(nextpk)
+    pk = int_string(nextpk)
     new = true
   elseif written[pk] then
     -- the same pk twice in one call: its index entries are now the earlier copy's
