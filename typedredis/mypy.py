@@ -73,7 +73,7 @@ from mypy.plugin import (
     MethodSigContext,
     ReportConfigContext,
 )
-from mypy.subtypes import is_subtype
+from mypy.subtypes import is_same_type, is_subtype
 from mypy.types import (
     AnyType,
     CallableType,
@@ -81,6 +81,7 @@ from mypy.types import (
     FunctionLike,
     Instance,
     NoneType,
+    ProperType,
     Type,
     TypeOfAny,
     TypeVarType,
@@ -89,7 +90,7 @@ from mypy.types import (
     get_proper_type,
 )
 
-PLUGIN_VERSION: Final = "2"
+PLUGIN_VERSION: Final = "3"
 """Bump whenever the plugin's output or its stored metadata changes: mypy then drops old caches."""
 
 FIELD_ERROR: Final = ErrorCode("typedredis-field", "A model has no field of this name", "typedredis")
@@ -111,6 +112,7 @@ FIELD: Final = "typedredis.expr.Field"
 SORTED_FIELD: Final = "typedredis.expr.SortedField"
 ORDERING: Final = "typedredis.expr.Ordering"
 QUERY: Final = "typedredis.query.Query"
+ORDER_KEY: Final = "typedredis.query.OrderKey"
 
 EQ: Final = "eq"
 RANGE: Final = "range"
@@ -206,7 +208,8 @@ class TypedRedisPlugin(mypy.plugin.Plugin):
         if method in RANGE_METHODS and self._is_field_class(owner):
             return lambda ctx: _check_range_method(ctx, method)
         if method == "order_by" and self._has_base(owner, QUERY):
-            return _check_order_key
+            keys = [info for info in map(self._type_info, (ORDER_KEY, ORDERING)) if info is not None]
+            return lambda ctx: _check_order_key(ctx, keys)
         if method == "get_by" and self._has_base(owner, MODEL):
             return _check_get_by
         return None
@@ -425,6 +428,23 @@ def _supertype_args(typ: Type, fullname: str) -> list[Type] | None:
     return None
 
 
+def _alternatives(typ: Type) -> list[ProperType]:
+    """The types a value of ``typ`` may have: a union's items, a TypeVar's bound (recursively)."""
+    proper = get_proper_type(typ)
+    if isinstance(proper, TypeVarType):
+        return _alternatives(proper.upper_bound)
+    if isinstance(proper, UnionType):
+        return [alternative for item in proper.items for alternative in _alternatives(item)]
+    return [proper]
+
+
+def _holds_field(typ: Type) -> bool:
+    """Whether ``typ`` is a `Field`, or a union with a `Field` among its items."""
+    proper = get_proper_type(typ)
+    items = proper.items if isinstance(proper, UnionType) else [proper]
+    return any(_field_parts(item) is not None for item in items)
+
+
 def _field_parts(typ: Type) -> tuple[Type, Type] | None:
     """``(model, value type)`` of a `Field` instance, or None if ``typ`` is not a Field."""
     args = _supertype_args(typ, FIELD)
@@ -477,11 +497,22 @@ def _accept_field_argument(ctx: MethodSigContext) -> FunctionLike:
     return sig.copy_modified(arg_types=[ctx.api.named_generic_type("builtins.object", [])])
 
 
+def _field_name(api: CheckerPluginInterface, expr: Expression | None) -> str | None:
+    """``name`` when ``expr`` is ``<...>.f.name`` (not a field held in some other attribute)."""
+    if not isinstance(expr, MemberExpr):
+        return None
+    namespace = get_proper_type(_known_type(api, expr.expr))
+    if isinstance(namespace, Instance) and namespace.type.has_base(FIELDS):
+        return expr.name
+    return None
+
+
 def _describe_field(expr: Expression | None, model: Type, ctx: MethodContext) -> str:
     """``field "User.name"`` when the field's expression is ``<...>.f.name``; else a type."""
     model_text = format_type(model, ctx.api.options).strip('"')
-    if isinstance(expr, MemberExpr):
-        return f'field "{model_text}.{expr.name}"'
+    name = _field_name(ctx.api, expr)
+    if name is not None:
+        return f'field "{model_text}.{name}"'
     return f'a field of "{model_text}"'
 
 
@@ -512,8 +543,8 @@ def _no_range_index(
     """Report that a field has no range index, and how to give it one."""
     parts = _field_parts(field_type)
     bound = _model_instance(parts[0]) if parts is not None else None
-    if isinstance(expr, MemberExpr) and bound is not None:
-        name = expr.name
+    name = _field_name(api, expr)
+    if name is not None and bound is not None:
         kinds = _merged_fields(bound.type)[0].get(name, frozenset())
         marker = "Annotated[..., UNIQUE, RANGE]" if UNIQUE in kinds else "Sorted[...]"
         message = f'"{bound.type.name}.{name}" has no range index; annotate it as "{name}: {marker}" to {use}'
@@ -534,7 +565,7 @@ def _field_operand(ctx: MethodContext, field_is_arg: bool) -> Expression | None:
     node = ctx.context
     if not isinstance(node, ComparisonExpr) or len(node.operands) != 2 or not ctx.args or not ctx.args[0]:
         return None
-    fields = [op for op in node.operands if _field_parts(_known_type(ctx.api, op) or NoneType()) is not None]
+    fields = [op for op in node.operands if _holds_field(_known_type(ctx.api, op) or NoneType())]
     if len(fields) == 1:
         return fields[0]  # e.g. ``field < n`` with ``n: int | None``: mypy passes stand-ins for both
     forward = ctx.args[0][0] is node.operands[1]
@@ -598,15 +629,18 @@ def _refuse_reflected(ctx: MethodContext) -> Type:
     (or the reverse order); it keeps the first variant that passes and otherwise reports the
     first variant's errors. Failing here leaves the `Field` method to decide; the message below
     is shown only when that check fails too (or when there is no such method: ``<`` on a field
-    without a range index), so it states the mismatch.
+    without a range index), so it states the mismatch. A union with a field among its items
+    (``3 == f`` with ``f: Field[A, int] | Field[B, int]``) fails too: mypy then compares the
+    value with each item on its own, and each comparison comes back here.
     """
     if len(ctx.arg_types) != 1 or len(ctx.arg_types[0]) != 1:
         return ctx.default_return_type
-    field_type = ctx.arg_types[0][0]
-    parts = _field_parts(field_type)
-    if parts is None:
+    argument = get_proper_type(ctx.arg_types[0][0])
+    items = argument.items if isinstance(argument, UnionType) else [argument]
+    fields = [(item, parts) for item in items if (parts := _field_parts(item)) is not None]
+    if not fields:
         return ctx.default_return_type
-    model, expected = parts
+    field_type, (model, expected) = fields[0]
     if _chained(ctx):
         return AnyType(TypeOfAny.from_error)
     operand = _field_operand(ctx, field_is_arg=True)
@@ -689,43 +723,57 @@ def _check_range_method(ctx: MethodContext, method: str) -> Type:
     return ctx.default_return_type
 
 
-def _check_order_key(ctx: MethodContext) -> Type:
-    """``query.order_by(key)``: a `Sorted` field of the query's model or a base, or its ordering."""
+def _check_order_key(ctx: MethodContext, keys: list[TypeInfo]) -> Type:
+    """``query.order_by(key)``: a `Sorted` field of the query's model or a base, or its ordering.
+
+    A union (``SortedField[Event, Any] | Ordering[Event]``) or a TypeVar's bound is checked item
+    by item: every item must be such a key. An item that is not a `Field` must fit the declared
+    ``OrderKey[M] | Ordering[M]`` (``keys``: those two classes).
+    """
     query_args = _supertype_args(ctx.type, QUERY)
     if not query_args or len(ctx.arg_types) != 1 or len(ctx.arg_types[0]) != 1:
         return ctx.default_return_type
     model = query_args[0]
     key = ctx.arg_types[0][0]
-    if isinstance(get_proper_type(key), AnyType):
-        return ctx.default_return_type
-    parts = _field_parts(key)
-    ordering = _supertype_args(key, ORDERING)
-    key_model = parts[0] if parts is not None else ordering[0] if ordering else None
-    if key_model is None or not is_subtype(model, key_model):
-        options = ctx.api.options
-        model_text = format_type(model, options)
-        ctx.api.fail(
-            f'Argument 1 to "order_by" of "Query" has incompatible type {format_type(key, options)}; '
-            f"expected a Sorted field of {model_text} (or of a base model) or its asc()/desc()",
-            ctx.context,
-            code=codes.ARG_TYPE,
-        )
-    elif parts is not None and not _is_sorted(key):
-        _no_range_index(ctx.api, ctx.context, ctx.args[0][0], key, "order by it")
+    declared = UnionType([Instance(info, [model]) for info in keys])
+    unsorted: ProperType | None = None
+    for item in _alternatives(key):
+        parts = _field_parts(item)
+        if parts is None:
+            fits = is_subtype(item, declared)
+        else:
+            fits = is_subtype(model, parts[0])
+            if fits and unsorted is None and not _is_sorted(item):
+                unsorted = item
+        if not fits:
+            options = ctx.api.options
+            ctx.api.fail(
+                f'Argument 1 to "order_by" of "Query" has incompatible type {format_type(key, options)}; '
+                f"expected a Sorted field of {format_type(model, options)} (or of a base model) "
+                "or its asc()/desc()",
+                ctx.context,
+                code=codes.ARG_TYPE,
+            )
+            return ctx.default_return_type
+    if unsorted is not None:
+        _no_range_index(ctx.api, ctx.context, ctx.args[0][0], unsorted, "order by it")
     return ctx.default_return_type
 
 
 def _check_get_by(ctx: MethodContext) -> Type:
-    """``Model.get_by(field, value)``: the value must fit the field's type."""
+    """``Model.get_by(field, value)``: the value must fit the field's type (each item of a union)."""
     if len(ctx.arg_types) != 2 or any(len(types) != 1 for types in ctx.arg_types):
         return ctx.default_return_type
-    parts = _field_parts(ctx.arg_types[0][0])
-    if parts is None:
-        return ctx.default_return_type
-    model, expected = parts
+    fields = [parts for item in _alternatives(ctx.arg_types[0][0]) if (parts := _field_parts(item))]
+    known = [expected for _, expected in fields if not isinstance(get_proper_type(expected), AnyType)]
+    if any(not is_same_type(known[0], expected) for expected in known[1:]):
+        return ctx.default_return_type  # mypy reports that it cannot infer the field's value type
     actual = ctx.arg_types[1][0]
-    if not _fits(ctx, ctx.args[1][0], actual, expected):
-        _value_mismatch(ctx, _describe_field(ctx.args[0][0], model, ctx), actual, expected, "get_by() got")
+    for model, expected in fields:
+        if not _fits(ctx, ctx.args[1][0], actual, expected):
+            field = _describe_field(ctx.args[0][0], model, ctx)
+            _value_mismatch(ctx, field, actual, expected, "get_by() got")
+            break
     return ctx.default_return_type
 
 
