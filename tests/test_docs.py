@@ -3,6 +3,9 @@
 - Every ``docs/examples/**/*.py`` defines ``main(url)``; each runs against an empty private
   redis-server, and its stdout must equal its ``#>`` comments, line for line (a comment line
   ending in `` ...`` only has to be a prefix of the printed line).
+- An example prints only text that typedredis owns: never an exception of another library, nor
+  the text of one (redis-py's or pydantic's message, also as embedded in typedredis' own
+  message) outside the part of a line that a `` ...`` comment leaves unchecked.
 - ``docs/examples/howto/testing/`` is a small pytest project: it runs as one.
 - Every example file is included by a page, and pages show Python only from example files.
 - ``mkdocs build --strict`` passes, and the built site loads nothing from outside.
@@ -14,20 +17,27 @@
 
 from __future__ import annotations
 
+import builtins
+import difflib
 import importlib.util
 import os
 import re
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import pydantic
 import pytest
 import redis
+from pydantic import ValidationError
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
+from typedredis import Unavailable
 from typedredis.testing import RedisServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -103,15 +113,20 @@ def empty_server(request: pytest.FixtureRequest, redis_url: str) -> str:
 
 @pytest.mark.parametrize("path", RUNNABLE, ids=[str(p.relative_to(EXAMPLES)) for p in RUNNABLE])
 def test_example_prints_what_its_comments_say(
-    path: Path, empty_server: str, capsys: pytest.CaptureFixture[str]
+    path: Path, empty_server: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     module = load(path)
     assert callable(getattr(module, "main", None)), f"{path.name} must define main(url: str)"
     capsys.readouterr()
-    module.main(empty_server)
+    watch = PrintWatch(builtins.print)
+    with monkeypatch.context() as patch:
+        patch.setattr(builtins, "print", watch)
+        module.main(empty_server)
     printed = capsys.readouterr().out.splitlines()
     expected = expected_output(path)
     assert matches(printed, expected), f"{path.name}: the output differs from its #> comments"
+    problems = watch.problems + foreign_text(printed, expected, watch.foreign)
+    assert not problems, f"{path.name} prints what another library owns: {problems}"
 
 
 def matches(printed: list[str], expected: list[str]) -> bool:
@@ -124,6 +139,148 @@ def matches(printed: list[str], expected: list[str]) -> bool:
         if got != want:
             return printed == expected
     return True
+
+
+# -- examples print only what typedredis owns ---------------------------------------------------
+#
+# Another library's messages change between its releases (redis-py 8.2 reworded its timeout
+# error), so an example that prints one breaks on an upgrade that changes nothing of
+# typedredis. An example may print the name of another library's exception class, or an
+# isinstance() fact, but not its text: neither the exception itself, nor its str() copied into
+# a string, nor typedredis' own message where it embeds that text, unless the example's comment
+# ends with " ..." before the embedded part.
+
+FOREIGN_OVERLAP = 16
+"""A run of this many characters (or a whole foreign text of 8 or more) shared by a printed
+line and another library's exception text counts as printing that text."""
+
+
+def _ours(exc: BaseException) -> bool:
+    module = type(exc).__module__
+    return module == "typedredis" or module.startswith("typedredis.")
+
+
+def foreign_texts(exc: BaseException | None) -> set[str]:
+    """The texts of the other libraries' exceptions in ``exc`` and its ``__cause__`` /
+    ``__context__`` chain (a typedredis error chains redis-py's or pydantic's)."""
+    texts: set[str] = set()
+    seen: set[int] = set()
+    stack = [exc]
+    while stack:
+        current = stack.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if not _ours(current) and str(current).strip():
+            texts.add(str(current).strip())
+        stack += [current.__cause__, current.__context__]
+        if isinstance(current, BaseExceptionGroup):
+            stack += current.exceptions
+    return texts
+
+
+class PrintWatch:
+    """Stands in for ``print`` while an example runs and remembers the exceptions it saw.
+
+    Printing an exception of another library is a problem at once. The foreign texts of every
+    exception printed, and of every exception being handled when ``print`` is called (an
+    ``except`` block's), are kept for `foreign_text`, which checks the printed lines.
+    """
+
+    def __init__(self, real: Callable[..., None]) -> None:
+        self.real = real
+        self.problems: list[str] = []
+        self.foreign: set[str] = set()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> None:
+        for arg in args:
+            if isinstance(arg, BaseException):
+                if not _ours(arg):
+                    kind = type(arg)
+                    self.problems.append(f"prints an exception of {kind.__module__}.{kind.__qualname__}")
+                self.foreign |= foreign_texts(arg)
+        self.foreign |= foreign_texts(sys.exc_info()[1])
+        self.real(*args, **kwargs)
+
+
+def foreign_text(printed: list[str], expected: list[str], foreign: set[str]) -> list[str]:
+    """The printed lines whose checked part (all of it, or what a `` ...`` comment compares)
+    shares a run of characters with another library's exception text."""
+    problems: list[str] = []
+    for index, line in enumerate(printed):
+        want = expected[index] if index < len(expected) else line
+        checked = want[:-4] if want.endswith(" ...") and line.startswith(want[:-4]) else line
+        for text in foreign:
+            if len(text) < 8:
+                continue  # too short to tell a copy from a coincidence
+            match = difflib.SequenceMatcher(None, checked, text, autojunk=False).find_longest_match(
+                0, len(checked), 0, len(text)
+            )
+            if match.size >= min(FOREIGN_OVERLAP, len(text)):
+                shared = checked[match.a : match.a + match.size]
+                problems.append(f"line {index + 1} {line!r} shows another library's text {shared!r}")
+                break
+    return problems
+
+
+def _unavailable(tmp_path: Path) -> Unavailable:
+    """An `Unavailable` as typedredis raises it: redis-py's real error chained, its text embedded."""
+    dead = redis.Redis(unix_socket_path=str(tmp_path / "nobody.sock"), retry=Retry(NoBackoff(), 0))
+    try:
+        dead.ping()
+    except (redis.ConnectionError, OSError) as cause:
+        error = Unavailable(f"cannot reach Redis ({cause}); nothing was sent")
+        error.__cause__ = cause
+        return error
+    finally:
+        dead.close()
+    raise AssertionError("a ping of a socket nobody listens on succeeded")
+
+
+def _invalid() -> ValidationError:
+    try:
+        pydantic.TypeAdapter(int).validate_python("eighteen-fifteen")
+    except ValidationError as error:
+        return error
+    raise AssertionError("'eighteen-fifteen' validated as an int")
+
+
+PRINTS: dict[str, tuple[Callable[[Any], None], list[str] | None, bool]] = {
+    # what the example does with the exception it handles: (how, its #> comments, flagged?)
+    # (None: comments copied from the output, as an author would do when the test fails)
+    "the cause itself": (lambda e: print(type(e.__cause__).__name__, e.__cause__), None, True),
+    "the cause's text": (lambda e: print(f"because: {e.__cause__}"), None, True),
+    "our message, all of it": (lambda e: print(e), None, True),
+    "our message, up to the cause": (lambda e: print(e), ["cannot reach Redis ..."], False),
+    "class names and facts": (
+        lambda e: print(type(e).__name__, isinstance(e, ConnectionError), e.__cause__ is not None),
+        ["Unavailable True True"],
+        False,
+    ),
+    "pydantic's message": (lambda e: print(e.errors()[0]["msg"]), None, True),
+    "pydantic's error code": (lambda e: print(e.errors()[0]["type"]), ["int_parsing"], False),
+}
+
+
+@pytest.mark.parametrize("case", list(PRINTS))
+def test_printing_another_librarys_text_is_caught(
+    case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    how, comments, flagged = PRINTS[case]
+    error: BaseException = _invalid() if "pydantic" in case else _unavailable(tmp_path)
+    capsys.readouterr()
+    watch = PrintWatch(builtins.print)
+    with monkeypatch.context() as patch:
+        patch.setattr(builtins, "print", watch)
+        try:
+            raise error
+        except (Unavailable, ValidationError) as exc:
+            how(exc)
+    printed = capsys.readouterr().out.splitlines()
+    expected = printed if comments is None else comments
+    assert matches(printed, expected)  # the output check alone would pass
+    problems = watch.problems + foreign_text(printed, expected, watch.foreign)
+    assert bool(problems) == flagged, problems
 
 
 @pytest.mark.parametrize("project", PYTEST_PROJECTS, ids=[p.name for p in PYTEST_PROJECTS])
@@ -189,6 +346,25 @@ def test_pages_show_python_only_from_example_files() -> None:
             if not all(line.startswith("--8<--") for line in body):
                 inline.append(f"{page.relative_to(DOCS)}: {body[:1]}")
     assert not inline, f"Python code written into pages instead of docs/examples files: {inline}"
+
+
+INSTALL_BY_NAME = re.compile(r"""pip install\s+(?:-\S+\s+)*["']?typedredis(?:\[[^\]]*\])?["']?(?![\w/.-])""")
+CHECKOUT_INSTALL = ('pip install .', 'pip install ".[', "pip install -e .", "pip install /path/to/checkout")
+
+
+def test_pages_install_from_a_checkout_until_a_release_exists() -> None:
+    """typedredis is not on PyPI: ``pip install typedredis`` fails, or installs someone else's
+    package. No page may say it (relax this once a release exists), and the install page and
+    the README say how to install from a checkout."""
+    by_name = [
+        f"{page.relative_to(ROOT)}: {match.group(0)}"
+        for page in [*_pages(), ROOT / "README.md"]
+        for match in INSTALL_BY_NAME.finditer(page.read_text())
+    ]
+    assert not by_name, f"pages that install typedredis by name, from an index: {by_name}"
+    for page in (DOCS / "tutorial" / "install.md", ROOT / "README.md"):
+        text = page.read_text()
+        assert "checkout" in text and any(command in text for command in CHECKOUT_INSTALL), page
 
 
 # -- the built site ---------------------------------------------------------------------------

@@ -14,9 +14,10 @@ class User(Model, key="docs_quickstart_user"):
 def main(url: str) -> None:
     typedredis.connect(url)
 
-    ann = User(name="ann", age=30, city="Oslo").save()  # assigns ann.pk
+    ann = User(name="ann", age=30, city="Oslo").save()  # assigns ann.pk, never reused
+    assert ann.pk is not None  # (pk is int | None: None until saved)
     User.save_all([User(name="bob", age=3), User(name="ann", age=41)])
-    print(ann.pk, User.get(1) == ann)
+    print(ann.pk, User.get(ann.pk) == ann)
     #> 1 True
 
     anns = User.query(User.f.name == "ann", User.f.age != 3).all()  # list[User]

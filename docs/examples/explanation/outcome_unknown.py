@@ -23,7 +23,8 @@ repeat until ms() - start > tonumber(ARGV[1])
 
 
 def main(url: str) -> None:
-    # The client gives up on a reply after 0.1 s: redis-py raises TimeoutError
+    # The client gives up on a reply after 0.1 s (redis-py raises its TimeoutError, which
+    # typedredis turns into OutcomeUnknown, since the save was sent)
     typedredis.connect(redis.Redis.from_url(url, socket_timeout=0.1))
     Payment(order="A-16", cents=500).save()  # connected; works as usual
     blocker = redis.Redis.from_url(url)
@@ -36,8 +37,13 @@ def main(url: str) -> None:
     try:
         payment.save()
     except OutcomeUnknown as exc:
-        print(type(exc.__cause__).__name__, exc.__cause__)  # redis-py's error
-        #> TimeoutError Timeout reading from socket
+        print(exc)  # names the script that was sent; redis-py's message follows in brackets
+        #> the connection failed after sending save ...
+        # A TypedRedisError, but not a ConnectionError (unlike Unavailable: nothing written)
+        print(isinstance(exc, typedredis.TypedRedisError), isinstance(exc, ConnectionError))
+        #> True False
+        print(isinstance(exc.__cause__, redis.RedisError))  # redis-py's error, chained
+        #> True
     busy.join()
 
     # Here the save did happen: the server ran it once the script finished. Had

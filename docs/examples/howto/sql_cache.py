@@ -10,6 +10,7 @@ import json
 import logging
 import sqlite3
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable
 from decimal import Decimal
@@ -101,21 +102,25 @@ def refresh(db: sqlite3.Connection, today: str) -> None:
     CategoryStats.reset(stats)
 
 
-def run_job(db_path: str, every: float, runs: int | None = None) -> None:
-    """The periodic job: refresh every `every` seconds (or use cron, a timer...)."""
+def run_job(
+    db_path: str, every: float, runs: int | None = None, stop: threading.Event | None = None
+) -> None:
+    """The periodic job: refresh every `every` seconds until `stop` is set (or `runs` runs)."""
+    stop = stop or threading.Event()
     db = sqlite3.connect(db_path)
     done = 0
-    while runs is None or done < runs:
+    while not stop.is_set() and (runs is None or done < runs):
         started = time.monotonic()
         try:
             refresh(db, today=time.strftime("%Y-%m-%d"))
-        except (typedredis.TypedRedisError, sqlite3.Error, OSError):
-            # Nothing was swapped in: readers keep the previous datasets. A failed
-            # reset cleans up after itself, so simply try again at the next tick.
+        except Exception:
+            # Whatever failed (Redis down or restarting, a lost reply, SQL, a row that
+            # does not validate), nothing was swapped in: readers keep the previous
+            # datasets, and a failed reset cleans up after itself. Log, retry next tick.
             log.exception("cache refresh failed; serving the previous data")
         done += 1
         if runs is None or done < runs:
-            time.sleep(max(0.0, every - (time.monotonic() - started)))
+            stop.wait(max(0.0, every - (time.monotonic() - started)))
     db.close()
 # --8<-- [end:job]
 
@@ -151,7 +156,6 @@ def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[byte
 
 def serve(db_path: str, url: str, port: int = 8000) -> None:
     """Run the job in a thread and serve the handler (to try it by hand)."""
-    import threading
     from wsgiref.simple_server import make_server
 
     typedredis.connect(url)

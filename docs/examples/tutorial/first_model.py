@@ -28,8 +28,8 @@ def main(url: str) -> None:
     try:
         Book(title="Emma", author="Austen", year="eighteen-fifteen")
     except ValidationError as exc:
-        print(exc.errors()[0]["msg"])
-        #> Input should be a valid integer, unable to parse string as an integer
+        print(exc.errors()[0]["type"])  # pydantic's error code (its "msg" is for humans)
+        #> int_parsing
     # ... and when they are assigned (validate_assignment=True)
     try:
         book.year = "soon"  # type: ignore[assignment]
