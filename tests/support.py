@@ -59,14 +59,16 @@ def check_invariants(
     """Assert that the stored state of ``model`` is exactly what its objects imply.
 
     - every index set holds exactly the pks whose stored value has that index member;
-    - the all-pks set equals the set of stored objects (and ``expected``, when given);
+    - the all-pks sorted set (scored by pk) equals the set of stored objects (and ``expected``);
     - the registry names exactly the existing index sets;
     - no key exists that the layout does not explain.
     """
     spec = model.spec()
     ks = spec.keys
     gen = int(client.hget(ks.meta, "gen") or 0)
-    pks = {int(pk) for pk in client.smembers(ks.all(gen))}
+    all_pks = client.zrange(ks.all(gen), 0, -1, withscores=True)
+    pks = {int(pk) for pk, _ in all_pks}
+    assert all(float(pk) == score for pk, score in all_pks), "the all-set is scored by pk"
     if expected is not None:
         assert pks == set(expected), f"stored pks {sorted(pks)} != expected {sorted(expected)}"
     wanted_index: dict[bytes, set[int]] = {}
@@ -98,7 +100,7 @@ def check_invariants(
         assert actual_members == members, f"sorted index {zkey!r}: {len(actual_members)} != {len(members)}"
         assert set(client.zrange(zkey, 0, -1, withscores=True)) <= {(m, 0.0) for m in members}
     nonempty_sorted = {zkey for zkey, members in wanted_sorted.items() if members}
-    registry = set(client.smembers(ks.registry(gen)))
+    registry = set(client.zrange(ks.registry(gen), 0, -1))
     wanted_registry = set(wanted_index) | nonempty_sorted
     assert registry == wanted_registry, f"registry {registry} != index sets {wanted_registry}"
     explained: set[bytes] = {ks.meta, ks.all(gen), ks.registry(gen)} | wanted_registry

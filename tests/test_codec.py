@@ -11,16 +11,7 @@ import msgpack
 import pytest
 from pydantic import BaseModel
 
-from typedredis.codec import (
-    MISSING,
-    MISSING_FIELD,
-    decode,
-    decode_row,
-    encode,
-    index_member,
-    row_header,
-    split_row,
-)
+from typedredis.codec import MISSING, decode, decode_stored, encode, index_member, unpack_rows
 from typedredis.errors import SchemaError
 
 
@@ -115,18 +106,12 @@ def test_unsupported_types_raise_schema_error() -> None:
         encode(object())
 
 
-def test_rows_decode_in_one_call_and_mark_missing_fields() -> None:
+def test_rows_keep_each_value_on_its_own_bounds() -> None:
     values = [encode(v) for v in ("a", 1, None)]
-    row = row_header(4) + b"".join(values) + MISSING_FIELD
-    assert decode_row(row, 4) == ["a", 1, None, MISSING]
-    wide = row_header(20) + b"".join(encode(i) for i in range(20))
-    assert decode_row(wide, 20) == list(range(20))
+    blob = msgpack.packb([7, *values, False], use_bin_type=False)  # as lib.lua's cmsgpack packs it
+    pk, *raw = unpack_rows(blob)
+    assert pk == 7 and [decode_stored(v) for v in raw] == ["a", 1, None, MISSING]
     with pytest.raises(ValueError):
-        decode_row(row, 3)
-
-
-def test_split_row_finds_the_broken_value() -> None:
-    row = row_header(3) + encode("ok") + b"\xc1" + encode(2)
-    assert split_row(row, 3)[:1] == [encode("ok")]
-    assert split_row(row, 3)[1].startswith(b"\xc1")
-    assert msgpack.unpackb(row_header(2) + encode(1) + encode(2)) == [1, 2]
+        decode_stored(encode("a") + encode("b"))  # two documents in one field
+    with pytest.raises(ValueError):
+        decode_stored(encode("abc")[:-1])  # half of one

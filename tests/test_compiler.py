@@ -8,16 +8,20 @@ from typedredis import Indexed, Model, Sorted
 from typedredis.codec import index_member
 from typedredis.compiler import (
     ALL,
+    Diff,
+    Formula,
+    Inter,
     Key,
-    Program,
+    Members,
+    Page,
     RangeScan,
-    Register,
-    SetOp,
-    compile_program,
+    Union,
+    compile_formula,
     explain,
-    query_call,
+    tokens,
 )
 from typedredis.expr import Expr
+from typedredis.querying import LIMITS, query_call
 
 from .support import key
 
@@ -29,73 +33,81 @@ class User(Model, key=key("cuser")):
 
 
 def k(field: str, value: object) -> Key:
-    return Key(b"i:" + field.encode() + b":" + index_member(value))
+    return Key(field, index_member(value))
 
 
 ANN, BOB, AGE3, NO_CITY = k("name", "ann"), k("name", "bob"), k("age", 3), k("city", None)
+NAMES = Members("name", (index_member("ann"), index_member("bob")))
 
 
 @pytest.mark.parametrize(
-    ("expr", "program"),
+    ("expr", "formula"),
     [
-        (None, Program((), ALL)),
-        (User.f.name == "ann", Program((), ANN)),
-        (User.f.name != "ann", Program((SetOp("diff", (ALL, ANN)),), Register(1))),
-        ((User.f.name == "ann") & (User.f.age != 3), Program((SetOp("diff", (ANN, AGE3)),), Register(1))),
-        ((User.f.name == "ann") & (User.f.age == 3), Program((SetOp("inter", (ANN, AGE3)),), Register(1))),
-        (
-            (User.f.name == "ann") | (User.f.name == "bob"),
-            Program((SetOp("union", (ANN, BOB)),), Register(1)),
-        ),
-        (User.f.name.in_(["ann", "bob", "ann"]), Program((SetOp("union", (ANN, BOB)),), Register(1))),
-        (User.f.name.in_(["ann"]), Program((), ANN)),
-        (User.f.name.in_([]), Program((), None)),
-        (~~(User.f.name == "ann"), Program((), ANN)),
-        (~(User.f.name.in_([])), Program((), ALL)),
-        ((User.f.name == "ann") & ~(User.f.name == "ann"), Program((), None)),
-        ((User.f.name == "ann") | User.f.name.in_([]), Program((), ANN)),
-        (
-            (User.f.age == 3) | ~(User.f.city == None),  # noqa: E711
-            Program((SetOp("diff", (ALL, NO_CITY)), SetOp("union", (AGE3, Register(1)))), Register(2)),
-        ),
-        (
-            ~((User.f.name == "ann") & (User.f.age == 3)),
-            Program((SetOp("inter", (ANN, AGE3)), SetOp("diff", (ALL, Register(1)))), Register(2)),
-        ),
-        (
-            ~(User.f.name == "ann") & ~(User.f.age == 3),  # both negations folded into one diff
-            Program((SetOp("diff", (ALL, ANN, AGE3)),), Register(1)),
-        ),
+        (None, ALL),
+        (User.f.name == "ann", ANN),
+        (User.f.name != "ann", Diff(ALL, (ANN,))),
+        ((User.f.name == "ann") & (User.f.age != 3), Diff(ANN, (AGE3,))),
+        ((User.f.name == "ann") & (User.f.age == 3), Inter((ANN, AGE3))),
+        ((User.f.name == "ann") | (User.f.name == "bob"), NAMES),  # one field: disjoint sets
+        (User.f.name.in_(["ann", "bob", "ann"]), NAMES),
+        (User.f.name.in_(["ann"]), ANN),
+        (User.f.name.in_([]), None),
+        (~~(User.f.name == "ann"), ANN),
+        (~(User.f.name.in_([])), ALL),
+        ((User.f.name == "ann") & ~(User.f.name == "ann"), None),
+        ((User.f.name == "ann") | User.f.name.in_([]), ANN),
+        ((User.f.age == 3) | ~(User.f.city == None), Union((Diff(ALL, (NO_CITY,)), AGE3))),  # noqa: E711
+        (~((User.f.name == "ann") & (User.f.age == 3)), Diff(ALL, (Inter((ANN, AGE3)),))),
+        (~(User.f.name == "ann") & ~(User.f.age == 3), Diff(ALL, (ANN, AGE3))),  # one difference
         (  # nested ands flatten into one intersection
             ((User.f.name == "ann") & (User.f.age == 3)) & (User.f.city == None),  # noqa: E711
-            Program((SetOp("inter", (ANN, AGE3, NO_CITY)),), Register(1)),
+            Inter((ANN, AGE3, NO_CITY)),
         ),
     ],
 )
-def test_compile(expr: Expr[User] | None, program: Program) -> None:
-    assert compile_program(expr) == program
+def test_compile(expr: Expr[User] | None, formula: Formula | None) -> None:
+    assert compile_formula(expr) == formula
 
 
-def test_query_call_encoding_is_plain_bytes() -> None:
-    program = compile_program((User.f.name == "ann") & (User.f.age != 3))
-    call = query_call(b"{u}:meta", program, "count", ())
-    assert call.script == "query" and call.keys == (b"{u}:meta",) and not call.writes
-    page = (b"", b"", 0, -1)  # no order, ascending, offset 0, no limit
-    assert call.args == ("count", b"", 0, 1, b"D", 2, b"k" + ANN.suffix, b"k" + AGE3.suffix, b"r1", *page)
-    assert query_call(b"{u}:meta", program, "delete", ("name", "age")).writes
+def test_long_or_chains_and_huge_in_lists_compile_without_recursion() -> None:
+    chain = User.f.age == 0
+    for i in range(1, 10_000):
+        chain = chain | (User.f.age == i)
+    formula = compile_formula(chain)
+    assert isinstance(formula, Members) and len(formula.members) == 10_000
+    assert compile_formula(User.f.age.in_(range(100_000))) == Members(
+        "age", tuple(index_member(i) for i in range(100_000))
+    )
+    mixed = User.f.city == "x"
+    for i in range(5_000):
+        mixed = mixed | (User.f.name == str(i)) | (User.f.age == i)
+    assert isinstance(compile_formula(mixed), Union)
+    assert len(explain(compile_formula(mixed))) < 2_000
+
+
+def test_tokens_are_the_formula_in_prefix_form() -> None:
+    formula = compile_formula((User.f.name == "ann") & (User.f.age != 3))
+    assert formula is not None
+    assert tokens(formula) == [b"d", 2, b"k", ANN.suffix, b"k", AGE3.suffix]
+    assert tokens(NAMES) == [b"n", "name", 2, *NAMES.members]
+    call = query_call(User.spec(), formula, "count", (), 0, Page())
+    assert call.script == "query" and call.keys == (User.spec().keys.meta,) and not call.writes
+    limits = (LIMITS.budget, LIMITS.walk, LIMITS.rows, LIMITS.writes, LIMITS.sort)
+    assert call.args == ("count", 0, 0, *tokens(formula), b"", b"", 0, -1, b"", b"", b"", *limits)
+    assert query_call(User.spec(), formula, "delete", ("name", "age"), 2, Page()).writes
 
 
 def test_explain_is_readable() -> None:
-    program = compile_program((User.f.name == "ann") & (User.f.age != 3))
-    assert explain(program) == "tmp:1 = SDIFFSTORE <gen>:i:name:'ann' <gen>:i:age:3\nresult: tmp:1"
-    assert explain(compile_program(User.f.name.in_([]))).startswith("(empty result")
+    formula = compile_formula((User.f.name == "ann") & (User.f.age != 3))
+    assert explain(formula) == "(name == 'ann' minus age == 3)"
+    assert explain(compile_formula(User.f.name.in_([]))).startswith("(empty result")
 
 
 def test_query_builders_are_immutable() -> None:
     base = User.objects.filter(name="ann")
-    assert base.filter(age=3).program() != base.program()
-    assert base.program() == Program((), ANN)
-    assert User.objects.exclude().program() == Program((), ALL)
+    assert base.filter(age=3).formula() != base.formula()
+    assert base.formula() == ANN
+    assert User.objects.exclude().formula() == ALL
 
 
 class Event(Model, key=key("cevent")):
@@ -104,18 +116,17 @@ class Event(Model, key=key("cevent")):
 
 
 def test_ranges_of_one_field_merge_into_one_scan() -> None:
-    program = compile_program((Event.f.size >= 10) & (Event.f.size < 100) & (Event.f.size > 5))
-    (scan,) = program.ops
+    scan = compile_formula((Event.f.size >= 10) & (Event.f.size < 100) & (Event.f.size > 5))
     assert isinstance(scan, RangeScan)
     size = Event.spec().by_name["size"]
     assert (scan.low, scan.high) == (b"[" + size.sort_key(10), b"(" + size.sort_key(100))
-    assert compile_program((Event.f.size > 10) & (Event.f.size < 5)).result is None
-    assert compile_program((Event.f.size >= 7) & (Event.f.size < 7)).result is None
-    assert compile_program((Event.f.size >= 7) & (Event.f.size <= 7)).result is not None
+    assert compile_formula((Event.f.size > 10) & (Event.f.size < 5)) is None
+    assert compile_formula((Event.f.size >= 7) & (Event.f.size < 7)) is None
+    assert compile_formula((Event.f.size >= 7) & (Event.f.size <= 7)) is not None
 
 
-def test_a_range_runs_within_the_other_conditions() -> None:
-    program = compile_program((Event.f.kind == "a") & (Event.f.size > 3))
-    (scan,) = program.ops
-    assert isinstance(scan, RangeScan) and scan.within == k("kind", "a")
-    assert "within <gen>:i:kind:'a'" in explain(program)
+def test_a_range_and_a_set_intersect() -> None:
+    formula = compile_formula((Event.f.kind == "a") & (Event.f.size > 3))
+    assert isinstance(formula, Inter) and formula.parts[0] == k("kind", "a")
+    assert isinstance(formula.parts[1], RangeScan)
+    assert explain(formula) == "(kind == 'a' and size > 3)"

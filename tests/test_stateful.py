@@ -22,7 +22,7 @@ from hypothesis.stateful import (
 )
 
 import typedredis
-from typedredis import AlreadyExists, Indexed, Model, Sorted, Unique, UniqueViolation
+from typedredis import AlreadyExists, Indexed, Model, Sorted, Unique, UniqueViolation, querying
 from typedredis.expr import And, Eq, Expr, In, Not, Or
 
 from . import support
@@ -213,7 +213,22 @@ def run_machine(redis_url: str, machine: Callable[[redis.Redis], RuleBasedStateM
     client.close()
 
 
-def test_state_machine(redis_url: str) -> None:
+LIMITS = {
+    "one call": querying.Limits(),
+    "mixed": querying.Limits(budget=20, walk=5, rows=3, writes=2, sort=4),
+    "walks": querying.Limits(budget=0, walk=3, rows=2, writes=2, sort=2),
+}
+"""The state machines run with the real limits of a query call, and with limits so small that
+queries walk in many calls (every strategy of query.lua is checked against the model)."""
+
+
+@pytest.fixture(params=sorted(LIMITS))
+def limits(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> querying.Limits:
+    monkeypatch.setattr(querying, "LIMITS", LIMITS[request.param])
+    return LIMITS[request.param]
+
+
+def test_state_machine(redis_url: str, limits: querying.Limits) -> None:
     run_machine(redis_url, StoreMachine)
 
 
@@ -425,5 +440,5 @@ class RangeMachine(RuleBasedStateMachine):
         support.check_invariants(self.client, Event, self.model)
 
 
-def test_range_state_machine(redis_url: str) -> None:
+def test_range_state_machine(redis_url: str, limits: querying.Limits) -> None:
     run_machine(redis_url, RangeMachine)

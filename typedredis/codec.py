@@ -37,10 +37,6 @@ EXT_TIME: Final = 4
 EXT_TIMEDELTA: Final = 5
 EXT_DECIMAL: Final = 6
 EXT_UUID: Final = 7
-EXT_MISSING: Final = 0
-"""Marks a field absent from a stored hash inside a row (see `row_header`)."""
-MISSING_FIELD: Final = b"\xd4\x00\x00"
-"""The msgpack bytes of the absent-field marker (a fixext1 of type 0), as query scripts emit it."""
 
 
 class _Missing:
@@ -51,7 +47,7 @@ class _Missing:
 
 
 MISSING: Final = _Missing()
-"""What `decode_row` returns for a field that the stored hash lacks."""
+"""What `decode_stored` returns for a field that the stored hash lacks."""
 
 _PLAIN_TYPES: Final = frozenset({str, bytes, bool, type(None)})
 _STRINGLIKE = (
@@ -141,8 +137,6 @@ def _ext_hook(code: int, data: bytes) -> Any:
         return uuid.UUID(bytes=data)
     if code == EXT_BIGINT:
         return int.from_bytes(data, "big", signed=True)
-    if code == EXT_MISSING:
-        return MISSING
     raise ValueError(f"unknown msgpack ext type {code}")
 
 
@@ -151,39 +145,24 @@ def decode(data: bytes) -> Any:
     return msgpack.unpackb(data, ext_hook=_ext_hook, raw=False, strict_map_key=False)
 
 
-def row_header(count: int) -> bytes:
-    """The msgpack array header that turns ``count`` concatenated values into one document.
+def unpack_rows(blob: bytes) -> list[Any]:
+    """The flat list a script's rows document holds: ``[pk, value1, ..., valuen, pk, ...]``.
 
-    Query scripts return each object as ``header + value1 + value2 + ...`` (`MISSING_FIELD` for
-    absent fields), which `decode_row` reads in one call: ~4x faster than decoding each value.
+    Each value is the stored bytes of one field (its own msgpack string, so corrupt bytes
+    in one field cannot shift the others), or False where the hash lacks the field; decode
+    each with `decode_stored`.
     """
-    return msgpack.packb(list(range(count)))[: 3 if count >= 16 else 1]  # type: ignore[no-any-return]
+    rows: list[Any] = msgpack.unpackb(blob, raw=True)
+    return rows
 
 
-def decode_row(row: bytes, count: int) -> list[Any]:
-    """Decode a row built by a script from `row_header` and ``count`` stored values."""
-    values = decode(row)
-    if type(values) is not list or len(values) != count:
-        raise ValueError(f"expected {count} values, found {values!r:.80}")
-    return values
-
-
-def split_row(row: bytes, count: int) -> list[bytes]:
-    """Cut a row into its values' raw bytes, to find out which field a corrupt row breaks."""
-    unpacker = msgpack.Unpacker()
-    unpacker.feed(row)
-    unpacker.read_array_header()
-    parts: list[bytes] = []
-    start = unpacker.tell()
-    for _ in range(count):
-        try:
-            unpacker.skip()
-        except Exception:
-            parts.append(row[start:])
-            break
-        parts.append(row[start : unpacker.tell()])
-        start = unpacker.tell()
-    return parts
+def decode_stored(raw: bytes | bool) -> Any:
+    """Decode one stored field value from a rows document (False: the field is absent)."""
+    if raw is False:
+        return MISSING
+    if not isinstance(raw, bytes):
+        raise ValueError(f"expected stored bytes, found {type(raw).__name__}")
+    return decode(raw)
 
 
 def _canonical_decimal(value: Decimal) -> Decimal:

@@ -1,16 +1,19 @@
-"""The query compiler: an expression tree becomes a *set program*, plain data the query script runs.
+"""The query compiler: an expression tree becomes a *formula*, plain data that query.lua runs.
 
-A program is a list of set operations (``inter``, ``union``, ``diff``) whose operands are index
-sets (named by their generation-relative suffix), the set of all objects, or the results of
-earlier operations (registers); a `RangeScan` collects the objects of a range of a sorted index
-into a register. For ``(User.f.name == "ann") & (User.f.age != 3)``::
+A formula is a small immutable tree of set expressions over a model's indexes. For
+``(User.f.name == "ann") & (User.f.age != 3)``::
 
-    Program(ops=(SetOp("diff", (Key(b"i:name:\\xa3ann"), Key(b"i:age:\\x03"))),), result=Register(1))
+    Diff(Key("name", b"\\xa3ann"), (Key("age", b"\\x03"),))
 
-that is ``tmp:1 = SDIFFSTORE <gen>:i:name:"ann" <gen>:i:age:3``, and the result is ``tmp:1``.
+Negations are pushed into differences, nested ``&``/``|`` are flattened (iteratively: an
+``|`` chain of 10 000 terms is one node), values of one field under ``|`` become one `Members`
+node, comparisons of one field under ``&`` merge into one `Range`, and constants are folded
+(an empty ``in_`` is the empty formula, None, which makes a whole query free: it never reaches
+Redis).
 
-Negations are pushed into differences, nested ``&``/``|`` are flattened, and constants are
-folded (an empty ``in_`` is the empty set, which makes a whole query free: it never reaches Redis).
+query.lua receives the formula in prefix form (`tokens`) and decides, from the cardinalities
+it reads in the same call, how to run it (see `typedredis.plans` for the strategies): as set
+operations into scratch keys, or by walking an index and testing each object.
 """
 
 from __future__ import annotations
@@ -20,95 +23,84 @@ from typing import Any, Literal, TypeAlias
 
 from .codec import decode
 from .expr import And, Eq, Expr, In, Not, Or, Range
-from .keys import index_suffix
-from .plan import Arg, ScriptCall
-
-
-@dataclass(frozen=True, slots=True)
-class Key:
-    """An index set, by generation-relative suffix (``i:<field>:<member>``)."""
-
-    suffix: bytes
+from .plan import Arg
 
 
 @dataclass(frozen=True, slots=True)
 class AllObjects:
-    """The set of every object of the model."""
+    """Every object of the model (the ``all`` sorted set)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Register:
-    """The result of operation number ``n`` (1-based) of the program."""
-
-    n: int
-
-
-Operand: TypeAlias = Key | AllObjects | Register
 ALL = AllObjects()
 
 
 @dataclass(frozen=True, slots=True)
-class SetOp:
-    """``inter``/``union`` of the operands, or ``diff``: the first operand minus the others."""
+class Key:
+    """The index set of one value of an equality-indexed field (``i:<field>:<member>``)."""
 
-    op: Literal["inter", "union", "diff"]
-    operands: tuple[Operand, ...]
+    field: str
+    member: bytes
+
+    @property
+    def suffix(self) -> bytes:
+        """The generation-relative name of the index set."""
+        return b"i:" + self.field.encode() + b":" + self.member
+
+
+@dataclass(frozen=True, slots=True)
+class Members:
+    """Objects whose equality-indexed ``field`` has one of ``members`` (disjoint index sets)."""
+
+    field: str
+    members: tuple[bytes, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PkSet:
+    """The objects with these primary keys (not written by users: typedredis narrows a query
+    to the objects it found with it, to act on them atomically after re-checking the rest)."""
+
+    pks: tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class RangeScan:
-    """The objects whose sort key for ``field`` lies in ``ZRANGEBYLEX`` bounds ``low``..``high``.
-
-    With ``within``, only those among that set: the script then either scans the range and
-    intersects, or, when the set is smaller than the range, sorts just the set's sort keys in a
-    scratch sorted set and takes the range of that (a probe), whichever touches fewer entries.
-    """
+    """The objects whose sort key for ``field`` lies in ``ZRANGEBYLEX`` bounds ``low``..``high``."""
 
     field: str
     low: bytes
     high: bytes
     text: str = ""
     """How the range was written (for `explain`)."""
-    within: Operand | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class Program:
-    """Operations run in order; ``result`` names the final set (None: provably empty)."""
+class Inter:
+    """Objects in every part."""
 
-    ops: tuple[SetOp | RangeScan, ...]
-    result: Operand | None
-
-
-# -- formulas: the normalised tree --------------------------------------------------------
+    parts: tuple[Formula, ...]
 
 
 @dataclass(frozen=True, slots=True)
-class _Inter:
-    parts: tuple[_Formula, ...]
+class Union:
+    """Objects in any part."""
+
+    parts: tuple[Formula, ...]
 
 
 @dataclass(frozen=True, slots=True)
-class _Union:
-    parts: tuple[_Formula, ...]
+class Diff:
+    """Objects in ``base`` and in none of ``minus``."""
+
+    base: Formula
+    minus: tuple[Formula, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class _Diff:
-    base: _Formula
-    minus: tuple[_Formula, ...]
+Formula: TypeAlias = AllObjects | Key | Members | PkSet | RangeScan | Inter | Union | Diff
+"""A normalised query condition; None stands for the empty result."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Empty:
-    pass
-
-
-_EMPTY = _Empty()
-_Formula: TypeAlias = Key | RangeScan | AllObjects | _Empty | _Inter | _Union | _Diff
-
-
-def _unique(parts: list[_Formula]) -> tuple[_Formula, ...]:
+def _unique(parts: list[Formula]) -> tuple[Formula, ...]:
     return tuple(dict.fromkeys(parts))
 
 
@@ -138,10 +130,10 @@ def _disjoint(scan: RangeScan) -> bool:
     return low > high or (low == high and b"(" in (scan.low[:1], scan.high[:1]))
 
 
-def _merge_ranges(parts: list[_Formula]) -> list[_Formula] | None:
+def _merge_ranges(parts: list[Formula]) -> list[Formula] | None:
     """Intersect the ranges of one field into one range; None if they cannot overlap."""
     merged: dict[str, RangeScan] = {}
-    others: list[_Formula] = []
+    others: list[Formula] = []
     for part in parts:
         if not isinstance(part, RangeScan):
             others.append(part)
@@ -157,17 +149,17 @@ def _merge_ranges(parts: list[_Formula]) -> list[_Formula] | None:
     return others + list(merged.values())
 
 
-def _conjoin(parts: list[_Formula]) -> _Formula:
-    positive: list[_Formula] = []
-    negative: list[_Formula] = []
+def _conjoin(parts: list[Formula | None]) -> Formula | None:
+    positive: list[Formula] = []
+    negative: list[Formula] = []
     for part in parts:
-        if isinstance(part, _Empty):
-            return _EMPTY
+        if part is None:
+            return None
         if isinstance(part, AllObjects):
             continue
-        if isinstance(part, _Inter):
+        if isinstance(part, Inter):
             positive.extend(part.parts)
-        elif isinstance(part, _Diff):
+        elif isinstance(part, Diff):
             if not isinstance(part.base, AllObjects):
                 positive.append(part.base)
             negative.extend(part.minus)
@@ -175,97 +167,125 @@ def _conjoin(parts: list[_Formula]) -> _Formula:
             positive.append(part)
     merged = _merge_ranges(list(_unique(positive)))
     if merged is None:
-        return _EMPTY
+        return None
     pos, neg = _unique(merged), _unique(negative)
     if set(pos) & set(neg):
-        return _EMPTY
-    base: _Formula = ALL if not pos else pos[0] if len(pos) == 1 else _Inter(pos)
-    return _Diff(base, neg) if neg else base
+        return None
+    base: Formula = ALL if not pos else pos[0] if len(pos) == 1 else Inter(pos)
+    return Diff(base, neg) if neg else base
 
 
-def _disjoin(parts: list[_Formula]) -> _Formula:
-    kept: list[_Formula] = []
+def _disjoin(parts: list[Formula | None]) -> Formula | None:
+    kept: list[Formula] = []
+    values: dict[str, dict[bytes, None]] = {}
     for part in parts:
         if isinstance(part, AllObjects):
             return ALL
-        if isinstance(part, _Empty):
+        if part is None:
             continue
-        kept.extend(part.parts if isinstance(part, _Union) else (part,))
+        for item in part.parts if isinstance(part, Union) else (part,):
+            if isinstance(item, Key):
+                values.setdefault(item.field, {})[item.member] = None
+            elif isinstance(item, Members):
+                values.setdefault(item.field, {}).update(dict.fromkeys(item.members))
+            else:
+                kept.append(item)
+    for field, members in values.items():  # one node per field: its index sets are disjoint
+        kept.append(Key(field, next(iter(members))) if len(members) == 1 else Members(field, tuple(members)))
     unique = _unique(kept)
     if not unique:
-        return _EMPTY
-    return unique[0] if len(unique) == 1 else _Union(unique)
+        return None
+    return unique[0] if len(unique) == 1 else Union(unique)
 
 
-def _negate(formula: _Formula) -> _Formula:
-    if isinstance(formula, _Empty):
+def _negate(formula: Formula | None) -> Formula | None:
+    if formula is None:
         return ALL
     if isinstance(formula, AllObjects):
-        return _EMPTY
-    if isinstance(formula, _Diff) and isinstance(formula.base, AllObjects):
+        return None
+    if isinstance(formula, Diff) and isinstance(formula.base, AllObjects):
         return _disjoin(list(formula.minus))
-    return _Diff(ALL, (formula,))
+    return Diff(ALL, (formula,))
 
 
-def normalise(expr: Expr[Any]) -> _Formula:
-    """Turn an expression tree into a flattened, constant-folded set formula."""
+def _chain(expr: Expr[Any], kind: type[And] | type[Or]) -> list[Expr[Any]]:
+    """The operands of a chain of ``kind`` nodes (``a | b | c ...`` nests to the left), found
+    without recursion so that 10 000 terms do not exhaust Python's stack."""
+    out: list[Expr[Any]] = []
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, kind):
+            stack.extend(reversed(node.parts))
+        else:
+            out.append(node)
+    return out
+
+
+def normalise(expr: Expr[Any]) -> Formula | None:
+    """Turn an expression tree into a flattened, constant-folded formula (None: empty)."""
     if isinstance(expr, Eq):
-        return Key(index_suffix(expr.field, expr.member))
+        return Key(expr.field, expr.member)
     if isinstance(expr, In):
-        return _disjoin([Key(index_suffix(expr.field, m)) for m in expr.members])
+        if not expr.members:
+            return None
+        if len(expr.members) == 1:
+            return Key(expr.field, expr.members[0])
+        return Members(expr.field, expr.members)
     if isinstance(expr, Range):
         return RangeScan(expr.field, expr.low, expr.high, expr.text)
     if isinstance(expr, Not):
         return _negate(normalise(expr.part))
     if isinstance(expr, And):
-        return _conjoin([normalise(p) for p in expr.parts])
+        return _conjoin([normalise(p) for p in _chain(expr, And)])
     if isinstance(expr, Or):
-        return _disjoin([normalise(p) for p in expr.parts])
+        return _disjoin([normalise(p) for p in _chain(expr, Or)])
     raise TypeError(f"not a query expression: {expr!r}")
 
 
-def compile_program(expr: Expr[Any] | None) -> Program:
-    """Compile an expression (None: every object) into a `Program`."""
-    formula = ALL if expr is None else normalise(expr)
-    if isinstance(formula, _Empty):
-        return Program((), None)
-    ops: list[SetOp | RangeScan] = []
-
-    def emit(f: _Formula) -> Operand:
-        op: SetOp | RangeScan
-        if isinstance(f, (Key, AllObjects)):
-            return f
-        if isinstance(f, RangeScan):
-            op = f
-        elif isinstance(f, _Inter) and any(isinstance(p, RangeScan) for p in f.parts):
-            # ranges run last, each restricted to what the other conditions left
-            sets = [p for p in f.parts if not isinstance(p, RangeScan)]
-            scans = [p for p in f.parts if isinstance(p, RangeScan)]
-            within = emit(sets[0] if len(sets) == 1 else _Inter(tuple(sets))) if sets else None
-            for scan in scans:
-                ops.append(RangeScan(scan.field, scan.low, scan.high, scan.text, within))
-                within = Register(len(ops))
-            assert within is not None
-            return within
-        elif isinstance(f, _Inter):
-            op = SetOp("inter", tuple(emit(p) for p in f.parts))
-        elif isinstance(f, _Union):
-            op = SetOp("union", tuple(emit(p) for p in f.parts))
-        elif isinstance(f, _Diff):
-            op = SetOp("diff", (emit(f.base), *(emit(p) for p in f.minus)))
-        else:  # pragma: no cover - _Empty is folded away above
-            raise AssertionError(f)
-        ops.append(op)
-        return Register(len(ops))
-
-    result = emit(formula)
-    return Program(tuple(ops), result)
+def compile_formula(expr: Expr[Any] | None) -> Formula | None:
+    """Compile an expression (None: every object) into a formula (None: provably empty)."""
+    return ALL if expr is None else normalise(expr)
 
 
-# -- encoding for query.lua ----------------------------------------------------------------
+# -- the wire form for query.lua -------------------------------------------------------------
+
+
+def tokens(formula: Formula) -> list[Arg]:
+    """The formula in prefix form, as query.lua reads it::
+
+        a                        every object
+        k <suffix>               an index set
+        n <field> <m> <members>  the union of m index sets of one field
+        p <m> <pks>              the objects with these m primary keys
+        r <field> <low> <high>   a range of a sorted index
+        i|u <n> <n operands>     intersection, union
+        d <n> <base> <n-1 operands>   difference
+    """
+    out: list[Arg] = []
+    stack: list[Formula] = [formula]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, AllObjects):
+            out.append(b"a")
+        elif isinstance(node, Key):
+            out += [b"k", node.suffix]
+        elif isinstance(node, Members):
+            out += [b"n", node.field, len(node.members), *node.members]
+        elif isinstance(node, RangeScan):
+            out += [b"r", node.field, node.low, node.high]
+        elif isinstance(node, PkSet):
+            out += [b"p", len(node.pks), *node.pks]
+        else:
+            parts = (node.base, *node.minus) if isinstance(node, Diff) else node.parts
+            out += [b"d" if isinstance(node, Diff) else b"i" if isinstance(node, Inter) else b"u", len(parts)]
+            stack.extend(reversed(parts))
+    return out
+
+
+# -- pages and actions -----------------------------------------------------------------------
 
 Action: TypeAlias = Literal["count", "exists", "pks", "fetch", "first", "delete", "update"]
-_OPCODES = {"inter": b"I", "union": b"U", "diff": b"D"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,78 +299,48 @@ class Page:
 
     @property
     def whole(self) -> bool:
-        """True when the page is the whole result in pk order (the client may sort it itself)."""
+        """True when the page is the whole result in pk order."""
         return self.order is None and self.offset == 0 and self.limit is None
 
 
 WHOLE = Page()
 
 
-def _operand(ref: Operand) -> bytes:
-    if isinstance(ref, Key):
-        return b"k" + ref.suffix
-    if isinstance(ref, Register):
-        return b"r" + str(ref.n).encode()
-    return b"a"
-
-
-def query_call(
-    meta_key: bytes,
-    program: Program,
-    action: Action,
-    fields: tuple[str, ...],
-    header: bytes = b"",
-    page: Page = WHOLE,
-    extra: tuple[Arg, ...] = (),
-) -> ScriptCall:
-    """The call of ``query.lua`` that runs ``program`` and then ``action`` on its result.
-
-    ``fields`` are the hash fields to fetch (``fetch``/``first``, each object returned as one
-    row starting with ``header``), or for ``delete`` and ``update`` the equality-indexed fields
-    followed by the sorted ones (whose index entries they maintain). ``extra`` carries the
-    arguments of ``update`` (see query.lua).
-    """
-    assert program.result is not None, "an empty program needs no call"
-    args: list[Arg] = [action, header, len(fields), *fields, len(program.ops)]
-    for op in program.ops:
-        if isinstance(op, RangeScan):
-            within = b"" if op.within is None else _operand(op.within)
-            args += [b"R", op.field, op.low, op.high, within]
-        else:
-            args += [_OPCODES[op.op], len(op.operands), *map(_operand, op.operands)]
-    args.append(_operand(program.result))
-    args += [
-        page.order or b"",
-        b"1" if page.descending else b"",
-        page.offset,
-        -1 if page.limit is None else page.limit,
-    ]
-    args += extra
-    return ScriptCall("query", (meta_key,), tuple(args), writes=action in ("delete", "update"))
-
-
-def explain(program: Program) -> str:
-    """A readable listing of the Redis set operations a program performs."""
-    names = {"inter": "SINTERSTORE", "union": "SUNIONSTORE", "diff": "SDIFFSTORE"}
-    if program.result is None:
+def explain(formula: Formula | None) -> str:
+    """A readable rendering of a formula: the sets and ranges a query combines."""
+    if formula is None:
         return "(empty result: nothing is sent to Redis)"
 
-    def show(ref: Operand) -> str:
-        if isinstance(ref, Key):
-            field, _, member = ref.suffix[2:].partition(b":")
-            return f"<gen>:i:{field.decode()}:{decode(member)!r}"
-        if isinstance(ref, Register):
-            return f"tmp:{ref.n}"
-        return "<gen>:all"
+    def show(node: Formula, depth: int) -> str:
+        if depth > 20:
+            return "..."
+        if isinstance(node, AllObjects):
+            return "all"
+        if isinstance(node, Key):
+            return f"{node.field} == {_show_member(node.member)}"
+        if isinstance(node, Members):
+            shown = ", ".join(_show_member(m) for m in node.members[:5])
+            more = f", ... ({len(node.members)} values)" if len(node.members) > 5 else ""
+            return f"{node.field} in [{shown}{more}]"
+        if isinstance(node, RangeScan):
+            return f"{node.field}{node.text}".strip() if node.text else f"{node.field} in range"
+        if isinstance(node, PkSet):
+            return f"pk in {list(node.pks[:5])}" + ("..." if len(node.pks) > 5 else "")
+        if isinstance(node, Diff):
+            base = show(node.base, depth + 1)
+            minus = [show(p, depth + 1) for p in node.minus[:20]]
+            return f"({base} minus {' or '.join(minus)})"
+        word = " and " if isinstance(node, Inter) else " or "
+        parts = [show(p, depth + 1) for p in node.parts[:20]]
+        more = f"{word}... ({len(node.parts)} terms)" if len(node.parts) > 20 else ""
+        return "(" + word.join(parts) + more + ")"
 
-    lines = [
-        (
-            f"tmp:{i} = ZRANGEBYLEX <gen>:s:{op.field} ({op.field}{op.text}) into a set"
-            + ("" if op.within is None else f", within {show(op.within)} (probing it when smaller)")
-        )
-        if isinstance(op, RangeScan)
-        else f"tmp:{i} = {names[op.op]} {' '.join(map(show, op.operands))}"
-        for i, op in enumerate(program.ops, 1)
-    ]
-    lines.append(f"result: {show(program.result)}")
-    return "\n".join(lines)
+    return show(formula, 0)
+
+
+def _show_member(member: bytes) -> str:
+    try:
+        text = repr(decode(member))
+    except Exception:
+        text = repr(member)
+    return text if len(text) <= 40 else text[:37] + "..."

@@ -9,6 +9,7 @@ means the script did not run).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -71,7 +72,8 @@ class SyncExecutor:
                 replies[i] = reply
         for call, reply in zip(batch, replies, strict=True):
             if isinstance(reply, ResponseError):
-                raise ServerError(f"Redis refused {call.script}.lua: {reply}", reply=str(reply)) from reply
+                text = _error_text(str(reply))
+                raise ServerError(f"Redis refused {call.script}.lua: {text}", reply=text) from reply
         return replies
 
     def _send(self, batch: Batch, heads: list[tuple[str, str | bytes]]) -> list[Any]:
@@ -109,6 +111,17 @@ def _pack(conn: Any, commands: Sequence[tuple[Any, ...]]) -> list[bytes]:
         packed: list[bytes] = conn.pack_commands(commands)
         return packed
     return [_hiredis_pack(command) for command in commands]
+
+
+_SCRIPT_ERROR = re.compile(
+    r"^Error running script \(call to [^)]*\): @user_script:\d+: (?:@user_script: \d+: )?"
+)
+
+
+def _error_text(text: str) -> str:
+    """The server's own error, without the "Error running script ..." that Redis 6.2 puts before
+    an error raised inside a script (Redis 7 appends its own trailer instead)."""
+    return _SCRIPT_ERROR.sub("", text)
 
 
 def _unknown_message(batch: Batch, exc: BaseException) -> str:

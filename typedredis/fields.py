@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Final, TypeVar
 from pydantic import TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
-from .codec import index_member, row_header
+from .codec import index_member
 from .errors import InvalidValue, QueryError, SchemaError
 from .expr import Fields
 from .keys import KeySpace
@@ -144,7 +144,6 @@ class ModelSpec:
         "keys",
         "model",
         "plain_names",
-        "row_header",
         "sorted",
         "sorted_names",
         "stored",
@@ -176,7 +175,6 @@ class ModelSpec:
         self.by_name = {s.name: s for s in self.fields}
         self.indexed_names = tuple(s.name for s in self.indexed)
         self.plain_names = self.stored[len(self.indexed) :]
-        self.row_header = row_header(len(self.stored))
         self.validator = model.__pydantic_validator__
         """Validates decoded rows (``validate_python``: no per-call model_validate overhead)."""
         self._namespace: Fields[Any] | None = None

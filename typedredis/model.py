@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 from typing_extensions import Unpack
 
-from . import operations
+from . import operations, querying
 from .errors import NotFound, QueryError, SchemaError
 from .expr import Expr, Field, Fields
 from .fields import ModelSpec, snake_case
@@ -133,7 +133,7 @@ class Model(BaseModel):
     @classmethod
     def get(cls, pk: int) -> Self:
         """The object with primary key ``pk``; raises `NotFound` if there is none."""
-        return cls._run(operations.get_one(cls.spec(), pk))  # type: ignore[no-any-return]
+        return cls._run(querying.get_one(cls.spec(), pk))  # type: ignore[no-any-return]
 
     @classmethod
     def get_by(cls, field: Field[Self, T], value: T) -> Self:
@@ -151,7 +151,7 @@ class Model(BaseModel):
     @classmethod
     def get_many(cls, pks: Iterable[int]) -> list[Self | None]:
         """The objects with these primary keys, None where missing, in one round trip."""
-        return cls._run(operations.get(cls.spec(), pks))  # type: ignore[no-any-return]
+        return cls._run(querying.get(cls.spec(), pks))  # type: ignore[no-any-return]
 
     @classmethod
     def query(cls, *exprs: Expr[Self]) -> Query[Self]:

@@ -13,11 +13,8 @@ from contextlib import suppress
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Final
 
-from pydantic import ValidationError
-
-from .codec import MISSING, decode, decode_row, encode, encode_indexed, packer, row_header, split_row
-from .compiler import WHOLE, Action, Page, Program, query_call
-from .errors import AlreadyExists, DecodeError, NotFound, ResetAborted, SchemaError, UniqueViolation
+from .codec import decode, encode, encode_indexed, packer
+from .errors import AlreadyExists, ResetAborted, SchemaError, UniqueViolation
 from .fields import ModelSpec
 from .plan import Arg, Batch, Operation, ScriptCall
 
@@ -194,65 +191,6 @@ def _check_saved(spec: ModelSpec, reply: Any, several: bool) -> list[int]:
     return reply  # type: ignore[no-any-return]
 
 
-# -- decoding ------------------------------------------------------------------------------
-
-
-def decode_object(spec: ModelSpec, gen: int, pk: int, row: bytes) -> Any:
-    """Build a model instance from a row of its stored values (see `codec.row_header`)."""
-    count = len(spec.stored)
-    try:
-        values = decode_row(row, count)
-    except Exception as exc:
-        raise _corrupt_row(spec, gen, pk, row, spec.stored) from exc
-    data: dict[str, Any] = dict(zip(spec.stored, values, strict=True))
-    data["pk"] = pk
-    if MISSING in values:
-        data = {name: value for name, value in data.items() if value is not MISSING}
-    try:
-        return spec.validator.validate_python(data, by_name=True)
-    except ValidationError as exc:
-        key = spec.keys.object(gen, pk).decode(errors="backslashreplace")
-        raise DecodeError(
-            f"{key}: stored data does not validate as {spec.model.__qualname__}: {exc}", key=key
-        ) from exc
-
-
-def decode_projection(
-    spec: ModelSpec, gen: int, pk: int, row: bytes, fields: tuple[str, ...]
-) -> tuple[Any, ...]:
-    """Validate the values of ``fields`` from a row into a tuple (absent fields get their default)."""
-    try:
-        values = decode_row(row, len(fields))
-    except Exception as exc:
-        raise _corrupt_row(spec, gen, pk, row, fields) from exc
-    out = []
-    for name, value in zip(fields, values, strict=True):
-        try:
-            if value is MISSING:
-                out.append(spec.model.model_fields[name].get_default(call_default_factory=True))
-            else:
-                out.append(spec.by_name[name].validate(value))
-        except ValidationError as exc:
-            key = spec.keys.object(gen, pk).decode(errors="backslashreplace")
-            raise DecodeError(f"{key}: field {name!r} does not validate: {exc}", key=key, field=name) from exc
-    return tuple(out)
-
-
-def _corrupt_row(spec: ModelSpec, gen: int, pk: int, row: bytes, fields: tuple[str, ...]) -> DecodeError:
-    key = spec.keys.object(gen, pk).decode(errors="backslashreplace")
-    for name, raw in zip(fields, split_row(row, len(fields)), strict=False):
-        try:
-            decode(raw)
-        except Exception as exc:
-            return DecodeError(
-                f"{key}: field {name!r} holds bytes that are not a typedredis value "
-                f"({type(exc).__name__}: {exc})",
-                key=key,
-                field=name,
-            )
-    return DecodeError(f"{key}: the stored fields do not decode as one value each", key=key)
-
-
 # -- operations ----------------------------------------------------------------------------
 
 
@@ -311,125 +249,25 @@ def _precheck(spec: ModelSpec, rows: list[list[Arg]], explicit: list[Arg]) -> Op
     _check_unique(spec, rows, dict(zip(keys, found, strict=True)))
 
 
-def get(spec: ModelSpec, pks: Iterable[int]) -> Operation[list[Any]]:
-    """Fetch objects by primary key: a list with None for the missing ones."""
-    keys = [int(pk) for pk in pks]
-    if not keys:
-        return []
-    args: tuple[Arg, ...] = (spec.row_header, len(spec.stored), *spec.stored, *keys)
-    (reply,) = yield (ScriptCall("get", (spec.keys.meta,), args, writes=False),)
-    gen = int(reply[0])
-    return [
-        decode_object(spec, gen, pk, reply[i + 1]) if reply[i] else None
-        for pk, i in zip(keys, range(1, len(reply), 2), strict=True)
-    ]
-
-
-def project(spec: ModelSpec, pks: Sequence[int], fields: tuple[str, ...]) -> Operation[list[tuple[Any, ...]]]:
-    """Fetch some fields of objects by primary key, as tuples; missing objects are left out."""
-    if not pks:
-        return []
-    args: tuple[Arg, ...] = (row_header(len(fields)), len(fields), *fields, *pks)
-    (reply,) = yield (ScriptCall("get", (spec.keys.meta,), args, writes=False),)
-    gen = int(reply[0])
-    return [
-        decode_projection(spec, gen, pk, reply[i + 1], fields)
-        for pk, i in zip(pks, range(1, len(reply), 2), strict=True)
-        if reply[i]
-    ]
-
-
-def get_one(spec: ModelSpec, pk: int) -> Operation[Any]:
-    """Fetch one object; `NotFound` if it does not exist."""
-    (found,) = yield from get(spec, [pk])
-    if found is None:
-        raise NotFound(f"no {spec.model.__qualname__} with pk={pk}")
-    return found
+DELETES_PER_CALL: Final = 300
+"""Objects deleted per call of delete.lua (each call is atomic; the calls are pipelined)."""
 
 
 def delete(spec: ModelSpec, pks: Iterable[int]) -> Operation[int]:
-    """Delete objects by primary key; returns how many existed."""
-    keys = [int(pk) for pk in pks]
-    if not keys:
-        return 0
-    args: tuple[Arg, ...] = (
-        len(spec.indexed),
-        *spec.indexed_names,
-        len(spec.sorted),
-        *spec.sorted_names,
-        *keys,
-    )
-    (deleted,) = yield (ScriptCall("delete", (spec.keys.meta,), args, writes=True),)
-    return int(deleted)
+    """Delete objects by primary key, `DELETES_PER_CALL` per call; returns how many existed."""
+    from .querying import check_pk
 
-
-def update_args(spec: ModelSpec, values: dict[str, Any]) -> tuple[Arg, ...]:
-    """The ``update`` arguments of query.lua: validated, encoded values and their index entries."""
-    args: list[Arg] = [len(values)]
-    for name, value in values.items():
-        field = spec.field(name)
-        valid = field.validate(value)
-        stored, member = encode_indexed(valid)
-        flags = (
-            ("e" if field.equality else "") + ("u" if field.unique else "") + ("s" if field.sorted else "")
-        )
-        sortkey = field.sort_key_of(valid) if field.sort_key_of is not None else b""
-        args += [name, flags, stored, member, sortkey]
-    return tuple(args)
-
-
-def query(
-    spec: ModelSpec,
-    program: Program,
-    action: Action,
-    page: Page = WHOLE,
-    only: tuple[str, ...] | None = None,
-    updates: dict[str, Any] | None = None,
-) -> Operation[Any]:
-    """Run a compiled query and return what ``action`` asks for, on the requested page."""
-    if action in ("count", "exists") and not page.whole:
-        total = yield from query(spec, program, "count")
-        count = max(0, total - page.offset)
-        count = count if page.limit is None else min(count, page.limit)
-        return count if action == "count" else count > 0
-    if action == "first" and not page.whole:
-        page = Page(page.order, page.descending, page.offset, 1 if page.limit is None else min(page.limit, 1))
-    extra: tuple[Arg, ...] = ()
-    if action == "update":
-        extra = update_args(spec, updates or {})
-    if program.result is None or (page.limit == 0 and action in ("pks", "fetch", "first")):
-        return {"count": 0, "exists": False, "pks": [], "fetch": [], "first": None}.get(action, 0)
-    if action in ("fetch", "first"):
-        fields = only or spec.stored
-        header: bytes = row_header(len(fields))
-    elif action in ("delete", "update"):
-        fields = spec.indexed_names + spec.sorted_names
-        header = str(len(spec.indexed)).encode()
-    else:
-        fields, header = (), b""
-    (reply,) = yield (query_call(spec.keys.meta, program, action, fields, header, page, extra),)
-    if action in ("count", "delete"):
-        return int(reply)
-    if action == "exists":
-        return bool(reply)
-    if action == "update":
-        if _is_violation(reply):
-            raise _violation(spec, reply[1], reply[2])
-        return int(reply)
-    if action == "pks":
-        pks = [int(pk) for pk in reply]
-        return sorted(pks) if page.whole else pks
-    gen = int(reply[0])
-    pairs = list(zip(map(int, reply[1::2]), reply[2::2], strict=True))
-    if page.whole:
-        pairs.sort()
-    if only is not None:
-        rows: list[Any] = [decode_projection(spec, gen, pk, row, only) for pk, row in pairs]
-    else:
-        rows = [decode_object(spec, gen, pk, row) for pk, row in pairs]
-    if action == "first":
-        return rows[0] if rows else None
-    return rows
+    keys = [check_pk(spec, pk) for pk in pks]
+    head: tuple[Arg, ...] = (len(spec.indexed), *spec.indexed_names, len(spec.sorted), *spec.sorted_names)
+    calls = [
+        ScriptCall("delete", (spec.keys.meta,), (*head, *keys[i : i + DELETES_PER_CALL]), writes=True)
+        for i in range(0, len(keys), DELETES_PER_CALL)
+    ]
+    deleted = 0
+    for start in range(0, len(calls), CALLS_PER_BATCH):
+        replies = yield calls[start : start + CALLS_PER_BATCH]
+        deleted += sum(int(n) for n in replies)
+    return deleted
 
 
 RESET_CHUNK: Final = OBJECTS_PER_CALL * CALLS_PER_BATCH

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, overload
 
-from . import operations
-from .compiler import WHOLE, Action, Page, Program, compile_program, explain
+from . import querying
+from .compiler import WHOLE, Action, Formula, Page, compile_formula, explain
 from .errors import QueryError
 from .expr import And, Expr, Field, Not, Ordering, SortedField
 from .session import executor_for
@@ -195,13 +195,21 @@ class Query(Generic[M]):
 
     # -- inspection ------------------------------------------------------------------------
 
-    def program(self) -> Program:
-        """The compiled set program (plain data) this query runs."""
-        return compile_program(self._where)
+    def formula(self) -> Formula | None:
+        """The compiled condition (plain data) this query runs; None when provably empty."""
+        return compile_formula(self._where)
+
+    def plan(self, action: Action = "fetch") -> dict[str, Any]:
+        """How Redis would answer ``action`` on this query now, without running it (one read-only
+        round trip): ``strategy`` (see the query strategies page) and the estimates behind it,
+        ``matches`` (an upper bound), ``cost`` (set elements a one-call answer touches; None
+        when it cannot be answered in one call) and ``objects`` (of the model)."""
+        operation = querying.plan(self._model.spec(), self.formula(), action, self._page)
+        return executor_for(self._model).run(operation)
 
     def explain(self) -> str:
-        """The Redis operations this query performs, one per line."""
-        text = explain(self.program())
+        """The query's condition after normalisation, and its order and page."""
+        text = explain(self.formula())
         page = self._page
         if page.order is not None:
             text += f"\norder: {page.order} {'descending' if page.descending else 'ascending'}"
@@ -213,7 +221,7 @@ class Query(Generic[M]):
 
     def _run(self, action: Action, *, only: tuple[str, ...] | None = None, updates: Any = None) -> Any:
         spec = self._model.spec()
-        operation = operations.query(spec, self.program(), action, self._page, only, updates)
+        operation = querying.query(spec, self.formula(), action, self._page, only, updates)
         return executor_for(self._model).run(operation)
 
     def _refuse_paged(self, action: str) -> None:
@@ -313,6 +321,6 @@ def _stream(query: Query[Any], batch: int, only: tuple[str, ...] | None) -> Iter
     for start in range(0, len(pks), batch):
         chunk = pks[start : start + batch].tolist()
         if only is None:
-            yield from (obj for obj in executor.run(operations.get(spec, chunk)) if obj is not None)
+            yield from (obj for obj in executor.run(querying.get(spec, chunk)) if obj is not None)
         else:
-            yield from executor.run(operations.project(spec, chunk, only))
+            yield from executor.run(querying.project(spec, chunk, only))

@@ -27,15 +27,6 @@ local function now_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
--- One object as a single msgpack document: the array header `header`, then the n stored
--- values; an absent field becomes MISSING_FIELD (see typedredis/codec.py, row_header).
-local MISSING_FIELD = '\212\0\0'
-local function row(header, values, n)
-  local parts = {header}
-  for i = 1, n do parts[i + 1] = values[i] or MISSING_FIELD end
-  return table.concat(parts)
-end
-
 -- Run `cmd key <items...>` in chunks.
 local function call_chunked(cmd, key, items)
   for i = 1, #items, CHUNK do
@@ -50,6 +41,38 @@ local function unlink_all(keys)
   end
 end
 
+-- Scratch keys ({K}:tmp:<name>) live only inside one call: `scratch` deletes whatever an
+-- earlier call could have left under the name before handing it out, and `guarded` deletes
+-- every scratch key on the way out, error or not.
+local scratch_keys = {}
+local function scratch(name)
+  local key = BASE .. 'tmp:' .. name
+  redis.call('DEL', key)
+  scratch_keys[#scratch_keys + 1] = key
+  return key
+end
+
+local function drop_scratch()
+  for i = 1, #scratch_keys, CHUNK do
+    redis.pcall('UNLINK', unpack(scratch_keys, i, math.min(i + CHUNK - 1, #scratch_keys)))
+  end
+  scratch_keys = {}
+end
+
+local function error_text(err)
+  if type(err) == 'table' then return err.err or 'error' end
+  return tostring(err)
+end
+
+-- Run `main` (the script's body); its result, or its error as an error reply, either way
+-- after its scratch keys are gone.
+local function guarded(main)
+  local ok, result = pcall(main)
+  drop_scratch()
+  if ok then return result end
+  return redis.error_reply(error_text(result))
+end
+
 -- Sorted indexes hold `sort key .. pk8`: the 8-byte big-endian pk breaks ties (see sortkeys.py).
 local function pk8(pk)
   local n = tonumber(pk)
@@ -59,6 +82,64 @@ end
 local function pk_of(member)
   local hi, lo = struct.unpack('>I4I4', string.sub(member, -8))
   return int_string(hi * 4294967296 + lo)
+end
+
+-- Whether byte string a sorts before b (Lua's own < follows the server's locale).
+local function bytes_less(a, b)
+  local n = math.min(#a, #b)
+  local i = 1
+  while i <= n do
+    local j = math.min(i + 7, n)
+    if string.sub(a, i, j) ~= string.sub(b, i, j) then
+      for k = i, j do
+        local x, y = string.byte(a, k), string.byte(b, k)
+        if x ~= y then return x < y end
+      end
+    end
+    i = j + 1
+  end
+  return #a < #b
+end
+
+-- Whether a sorted-index member lies within ZRANGEBYLEX bounds low..high ('-', '+', '[x', '(x').
+local function within(member, low, high)
+  if low ~= '-' then
+    local bound = string.sub(low, 2)
+    if string.sub(low, 1, 1) == '[' then
+      if bytes_less(member, bound) then return false end
+    elseif not bytes_less(bound, member) then
+      return false
+    end
+  end
+  if high ~= '+' then
+    local bound = string.sub(high, 2)
+    if string.sub(high, 1, 1) == '[' then
+      if bytes_less(bound, member) then return false end
+    elseif not bytes_less(member, bound) then
+      return false
+    end
+  end
+  return true
+end
+
+-- Rows of objects as one msgpack document: {pk, value1, ..., valuen, pk, ...} for the objects
+-- that exist (a pk whose hash is gone, e.g. evicted, is left out); an absent field is false.
+-- Each value keeps its own length (a msgpack string), so corrupt bytes cannot shift fields.
+local function pack_rows(gp, pks, fields)
+  local out = {}
+  local nf = #fields
+  for _, pk in ipairs(pks) do
+    local values = redis.call('HMGET', gp .. 'o:' .. pk, unpack(fields))
+    local found = false
+    for i = 1, nf do
+      if values[i] then found = true break end
+    end
+    if found or (nf == 0 or redis.call('EXISTS', gp .. 'o:' .. pk) == 1) then
+      out[#out + 1] = tonumber(pk)
+      for i = 1, nf do out[#out + 1] = values[i] or false end
+    end
+  end
+  return cmsgpack.pack(out)
 end
 
 -- HMGET arguments that read an object's stored index entries: for each equality-indexed field
@@ -75,11 +156,11 @@ local function member_fields(indexed, sorted)
 end
 
 -- Remove a member from an index (`SREM` from a set, `ZREM` from a sorted index); drop the index
--- from the generation's registry once it is gone.
+-- from the generation's registry (a sorted set of key names) once it is gone.
 local function remove_entry(gp, command, key, member)
   redis.call(command, key, member)
   if redis.call('EXISTS', key) == 0 then
-    redis.call('SREM', gp .. 'ix', key)
+    redis.call('ZREM', gp .. 'ix', key)
   end
 end
 
@@ -104,7 +185,6 @@ local function delete_object(gp, pk, indexed, sorted, names)
       end
     end
   end
-  redis.call('SREM', gp .. 'all', pk)
+  redis.call('ZREM', gp .. 'all', pk)
   return redis.call('DEL', okey)
 end
-

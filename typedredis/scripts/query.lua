@@ -1,73 +1,199 @@
--- query.lua: evaluate a set program (see typedredis/compiler.py) and act on its result, in
--- one atomic step: the caller sees one consistent state in one round trip.
+-- query.lua: run a query formula (see typedredis/compiler.py) and act on its result, in
+-- calls of bounded server time. A call either answers the whole query from one consistent
+-- state, or walks an index for a bounded number of entries (testing each object against the
+-- formula, writing nothing) and returns a cursor for the next call. It chooses from the
+-- cardinalities it reads (see choose() below and docs/explanation/query-strategies.md).
 --
 -- KEYS[1]          {K}:meta
--- ARGV[1]          action: count | exists | pks | fetch | first | delete | update
--- ARGV[2]          fetch, first: the msgpack array header of a row of nf values;
---                  delete, update: ni, how many of the field names are equality-indexed
+-- ARGV[1]          action: count | exists | pks | fetch | delete | update, or plan:<action>
+-- ARGV[2]          delete, update: ni, how many of the field names are equality-indexed
 -- ARGV[3]          nf: number of field names that follow
--- ARGV[4..3+nf]    fetch, first: the fields to fetch; delete, update: the ni equality-indexed
+-- ARGV[4..3+nf]    fetch: the fields to fetch; delete, update: the ni equality-indexed
 --                  fields, then the sorted ones (whose index entries must be maintained)
--- ARGV[4+nf]       nops: number of operations, then per operation either
---                  I|U|D (inter, union, diff), n, then n operands, or
---                  R, field, low, high, within: the objects whose sort key of `field` lies
---                  in the ZRANGEBYLEX bounds low..high, and ('' = no restriction) that are
---                  in the set of operand `within`
--- then             the result operand
--- then             the page: order field ('' = by pk), descending ('1' or ''), offset,
---                  limit (-1 = no limit)
+-- then             the formula in prefix form: a | k suffix | n field m members... |
+--                  p m pks... | r field low high | i n parts... | u n parts... |
+--                  d n base minus...
+-- then             order field ('' = by pk), descending ('1' or ''), offset, limit (-1 = none)
+-- then             generation ('' on a first call), strategy ('' on a first call), cursor
+-- then             the limits of one call: budget (set elements a one-call answer may touch),
+--                  walk (index entries a walking call visits), rows (objects fetched per
+--                  call), writes (objects deleted or updated per call), sort (objects a
+--                  one-call page may sort)
 -- update only:     nu, then per updated field: name, flags (letters: e equality-indexed,
 --                  u unique, s sorted), msgpack value, index member ('' = the value), sort key
--- Operands: 'k<suffix>' the index set <gen>:<suffix>, 'a' all objects, 'r<i>' the result of
--- operation i (a scratch key {K}:tmp:<i>, deleted before the script returns).
--- Returns: count, exists -> integer; pks -> primary keys (page order, or any order for a
--- whole result, which the caller sorts); fetch, first -> the current generation, then per
--- object its pk and its row (header .. value1 .. value2 ..., see lib.lua); delete, update ->
--- how many objects changed; update may return {'!unique', field, member} instead (and write
--- nothing) when a unique value would be shared.
+--
+-- Returns {generation, strategy, cursor, skip, payload}: strategy names how the call answered
+-- (exact, sintercard, rank, sets, none: in one call; p, o: walks), cursor '' when done,
+-- skip how much of the offset is still to skip; payload: count -> the number of matches
+-- seen; exists -> 0 or 1; pks -> primary keys in result order; fetch -> the rows (see
+-- lib.lua, pack_rows); delete, update -> how many objects changed (update may instead return
+-- {'!unique', field, member}, having written nothing). With a generation that is no longer
+-- current, returns {current generation, '!gen'} and does nothing. plan:<action> -> the
+-- strategy and the estimates {matches, cost, objects} that chose it, running nothing; update of a unique field refuses
+-- ({'!toolarge'}) a query too large to answer in one call.
+local MANY = 64 -- values of an in_() whose index sets are counted one by one
+local FEW = 4 -- values of an in_() tested with SMISMEMBER each (more: by reading the object)
+
+return guarded(function()
 local action = ARGV[1]
-local header = ARGV[2]
+local planning = string.sub(action, 1, 5) == 'plan:'
+if planning then action = string.sub(action, 6) end
+local ni = tonumber(ARGV[2]) or 0
 local nf = tonumber(ARGV[3])
 local fields = {}
 for i = 1, nf do fields[i] = ARGV[3 + i] end
 local at = 4 + nf
-local nops = tonumber(ARGV[at])
-at = at + 1
-local gen = current_gen()
-local gp = gen_prefix(gen)
 
--- parse the program first: what runs depends on the page that follows it
-local ops = {}
-for i = 1, nops do
+local function parse()
   local code = ARGV[at]
-  if code == 'R' then
-    ops[i] = {code = code, field = ARGV[at + 1], low = ARGV[at + 2], high = ARGV[at + 3], within = ARGV[at + 4]}
-    at = at + 5
-  else
-    local n = tonumber(ARGV[at + 1])
-    local refs = {}
-    for j = 1, n do refs[j] = ARGV[at + 1 + j] end
-    ops[i] = {code = code, refs = refs}
-    at = at + 2 + n
+  at = at + 1
+  if code == 'a' then return {kind = 'a'} end
+  if code == 'k' then
+    at = at + 1
+    return {kind = 'k', suffix = ARGV[at - 1]}
   end
+  if code == 'n' then
+    local m = tonumber(ARGV[at + 1])
+    local node = {kind = 'n', field = ARGV[at], members = {}}
+    for j = 1, m do node.members[j] = ARGV[at + 1 + j] end
+    at = at + 2 + m
+    return node
+  end
+  if code == 'p' then
+    local m = tonumber(ARGV[at])
+    local node = {kind = 'p', pks = {}}
+    for j = 1, m do node.pks[j] = ARGV[at + j] end
+    at = at + 1 + m
+    return node
+  end
+  if code == 'r' then
+    at = at + 3
+    return {kind = 'r', field = ARGV[at - 3], low = ARGV[at - 2], high = ARGV[at - 1]}
+  end
+  local count = tonumber(ARGV[at])
+  at = at + 1
+  local node = {kind = code, parts = {}}
+  for j = 1, count do node.parts[j] = parse() end
+  return node
 end
-local result_ref = ARGV[at]
-local order, descending = ARGV[at + 1], ARGV[at + 2] == '1'
-local offset, limit = tonumber(ARGV[at + 3]), tonumber(ARGV[at + 4])
-at = at + 5
 
-local function operand(s)
-  local c = string.sub(s, 1, 1)
-  if c == 'k' then return gp .. string.sub(s, 2) end
-  if c == 'r' then return BASE .. 'tmp:' .. string.sub(s, 2) end
-  return gp .. 'all'
+local formula = parse()
+local order, descending = ARGV[at], ARGV[at + 1] == '1'
+local offset, limit = tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3])
+local pinned, strategy, cursor = ARGV[at + 4], ARGV[at + 5], ARGV[at + 6]
+-- the limits of one call (see typedredis/querying.py, Limits)
+local BUDGET, WALK, ROWS = tonumber(ARGV[at + 7]), tonumber(ARGV[at + 8]), tonumber(ARGV[at + 9])
+local WRITES, SORT = tonumber(ARGV[at + 10]), tonumber(ARGV[at + 11])
+at = at + 12
+
+local gen = current_gen()
+if pinned ~= '' and pinned ~= gen then return {gen, '!gen'} end
+local gp = gen_prefix(gen)
+local ALL = gp .. 'all'
+
+local indexed, sorted = {}, {}
+for i = 1, nf do
+  if i <= ni then indexed[#indexed + 1] = fields[i] else sorted[#sorted + 1] = fields[i] end
 end
 
-local STORE = {I = 'SINTERSTORE', U = 'SUNIONSTORE', D = 'SDIFFSTORE'}
-local scratch = {}
-local function finish(value)
-  unlink_all(scratch)
-  return value
+-- -- estimates ------------------------------------------------------------------------------
+
+local function set_key(node) return gp .. node.suffix end
+local function member_key(field, member) return gp .. 'i:' .. field .. ':' .. member end
+local function zkey_of(field) return gp .. 's:' .. field end
+
+local total_cache
+local function total()
+  if not total_cache then total_cache = redis.call('ZCARD', ALL) end
+  return total_cache
+end
+
+-- An upper bound of how many objects a node holds (exact for a, k, r, and small n).
+local function card(node)
+  if node.card then return node.card end
+  local kind, c = node.kind, 0
+  if kind == 'a' then
+    c = total()
+  elseif kind == 'k' then
+    c = redis.call('SCARD', set_key(node))
+  elseif kind == 'n' then
+    if #node.members <= MANY then
+      for _, m in ipairs(node.members) do c = c + redis.call('SCARD', member_key(node.field, m)) end
+    else
+      c = total()
+      node.vague = true
+    end
+  elseif kind == 'r' then
+    c = redis.call('ZLEXCOUNT', zkey_of(node.field), node.low, node.high)
+  elseif kind == 'p' then
+    c = #node.pks
+  elseif kind == 'i' then
+    c = math.huge
+    for _, p in ipairs(node.parts) do c = math.min(c, card(p)) end
+  elseif kind == 'u' then
+    for _, p in ipairs(node.parts) do c = c + card(p) end
+    c = math.min(c, total())
+  else -- d
+    c = card(node.parts[1])
+  end
+  node.card = c
+  return c
+end
+
+-- The exact number of objects of a node, where arithmetic gives it cheaply; else nil.
+local function exact(node)
+  local kind = node.kind
+  if kind == 'a' or kind == 'k' or kind == 'r' then return card(node) end
+  if kind == 'n' then
+    card(node)
+    if node.vague then return nil end
+    return node.card
+  end
+  if kind == 'd' and node.parts[1].kind == 'a' and #node.parts == 2 then
+    local minus = exact(node.parts[2]) -- ~x: every object but x (x is a subset of all)
+    if minus then return total() - minus end
+  end
+  return nil
+end
+
+-- The elements a one-call evaluation into scratch sets would touch (math.huge: impossible).
+local function cost(node)
+  local kind = node.kind
+  if kind == 'a' then return total() end -- copied into a scratch set
+  if kind == 'k' then return 0 end
+  if kind == 'n' or kind == 'r' or kind == 'p' then return card(node) end
+  local c = 0
+  if kind == 'i' then
+    local smallest, ranges = math.huge, 0
+    for _, p in ipairs(node.parts) do
+      if p.kind == 'r' then
+        ranges = ranges + 1
+      else
+        c = c + cost(p)
+        smallest = math.min(smallest, card(p))
+      end
+    end
+    if smallest == math.huge then smallest = 0 end -- only ranges: the first one is scanned
+    c = c + smallest * (#node.parts - ranges)
+    for _, p in ipairs(node.parts) do
+      if p.kind == 'r' then
+        local n = card(p)
+        c = c + ((smallest > 0 and 3 * smallest < n) and 3 * smallest or n)
+        if smallest == 0 then smallest = n end
+      end
+    end
+    return c
+  end
+  for _, p in ipairs(node.parts) do c = c + cost(p) + card(p) end
+  return c
+end
+
+-- -- one-call evaluation into scratch sets ---------------------------------------------------
+
+local registers = 0
+local function register()
+  registers = registers + 1
+  return scratch(tostring(registers))
 end
 
 local function pks_of(members)
@@ -75,13 +201,19 @@ local function pks_of(members)
   return members
 end
 
--- Sort the sort keys of the objects in `set` in a scratch sorted set, and return the page of
--- those within low..high (O(n log n) for n objects in the set).
--- Copy the stored sort keys of `field` of the objects in `set` into the sorted set `zkey`
+-- `command dst k1 k2 ...` over any number of keys (dst folded into later chunks).
+local function store_chunked(command, dst, keys)
+  redis.call(command, dst, unpack(keys, 1, math.min(CHUNK, #keys)))
+  for i = CHUNK + 1, #keys, CHUNK do
+    redis.call(command, dst, dst, unpack(keys, i, math.min(i + CHUNK - 1, #keys)))
+  end
+end
+
+-- Copy the stored sort keys of `field` of the objects `pks` into the sorted set `zkey`
 -- (members `sort key .. pk8`, all scores 0), so that ZRANGEBYLEX can order or range them.
-local function sort_keys_into(zkey, set, field)
+local function sort_keys_into(zkey, pks, field)
   local batch = {}
-  for _, pk in ipairs(redis.call('SMEMBERS', set)) do
+  for _, pk in ipairs(pks) do
     local sortkey = redis.call('HGET', gp .. 'o:' .. pk, '~' .. field)
     if sortkey then
       batch[#batch + 1] = 0
@@ -95,182 +227,205 @@ local function sort_keys_into(zkey, set, field)
   if #batch > 0 then redis.call('ZADD', zkey, unpack(batch)) end
 end
 
-local function sorted_page(set, field, low, high)
-  local sorting = BASE .. 'tmp:order'
-  scratch[#scratch + 1] = sorting
-  sort_keys_into(sorting, set, field)
-  local members
-  if descending then
-    members = redis.call('ZREVRANGEBYLEX', sorting, high, low, 'LIMIT', offset, limit)
+local materialize
+local function range_within(node, base)
+  local dst = register()
+  local n = redis.call('SCARD', base)
+  if n == 0 then return dst end
+  if 3 * n < card(node) then -- probe: sort the candidates' own sort keys, take the range
+    local probe = scratch('probe')
+    sort_keys_into(probe, redis.call('SMEMBERS', base), node.field)
+    local found = pks_of(redis.call('ZRANGEBYLEX', probe, node.low, node.high))
+    redis.call('DEL', probe)
+    if #found > 0 then call_chunked('SADD', dst, found) end
   else
-    members = redis.call('ZRANGEBYLEX', sorting, low, high, 'LIMIT', offset, limit)
-  end
-  redis.call('UNLINK', sorting)
-  return pks_of(members)
-end
-
--- Walk the sorted index of `field` from low to high (high to low when descending), keeping the
--- members of `set`, until the page is complete. Gives up (returns nil) after `cap` entries, so
--- that a filter correlated with the order never costs more than about twice a sort.
-local function walked_page(set, field, low, high, goal, cap, chunk)
-  local zkey = gp .. 's:' .. field
-  local out, hits, visited = {}, 0, 0
-  while visited < cap do
-    local members
-    if descending then
-      members = redis.call('ZREVRANGEBYLEX', zkey, high, low, 'LIMIT', 0, chunk)
-    else
-      members = redis.call('ZRANGEBYLEX', zkey, low, high, 'LIMIT', 0, chunk)
-    end
-    if #members == 0 then return out end
-    if descending then high = '(' .. members[#members] else low = '(' .. members[#members] end
-    visited = visited + #members
-    local pks = pks_of(members)
-    local flags = redis.call('SMISMEMBER', set, unpack(pks))
-    for k, pk in ipairs(pks) do
-      if flags[k] == 1 then
-        hits = hits + 1
-        if hits > offset then
-          out[#out + 1] = pk
-          if #out >= goal then return out end
-        end
-      end
+    local found = pks_of(redis.call('ZRANGEBYLEX', zkey_of(node.field), node.low, node.high))
+    if #found > 0 then
+      call_chunked('SADD', dst, found)
+      redis.call('SINTERSTORE', dst, dst, base)
     end
   end
-  return nil
+  return dst
 end
 
--- The page of the objects in `set` whose `field` lies in low..high, ordered by `field`:
--- walk the index when the set is dense enough, else sort the set; a walk that finds too few
--- members (the filter is correlated with the order) falls back to sorting.
-local function filtered_page(set, field, low, high)
-  local n = redis.call('SCARD', set)
-  if n == 0 then return {} end
-  local zkey = gp .. 's:' .. field
-  local total = redis.call('ZCARD', zkey)
-  local span = (low == '-' and high == '+') and total or redis.call('ZLEXCOUNT', zkey, low, high)
-  local goal = limit < 0 and n or limit
-  local expected = math.min(span, math.min(n, offset + goal) * total / n)
-  if expected <= 2 * n then
-    local chunk = math.max(128, math.min(4096, math.ceil(expected / 4)))
-    local found = walked_page(set, field, low, high, goal, 2 * n + chunk, chunk)
-    if found then return found end
+-- The name of a set holding the node's objects (an index set itself, or a scratch set).
+materialize = function(node)
+  local kind = node.kind
+  if kind == 'k' then return set_key(node) end
+  if kind == 'a' then -- `all` is a sorted set: copy it into a set the set commands accept
+    local dst = register()
+    for start = 0, total() - 1, CHUNK do
+      local pks = redis.call('ZRANGE', ALL, start, start + CHUNK - 1)
+      if #pks > 0 then redis.call('SADD', dst, unpack(pks)) end
+    end
+    return dst
   end
-  return sorted_page(set, field, low, high)
-end
-
--- run the program; a last range scan of the order field itself is not collected into a set
--- when a page is wanted: the page is walked (or sorted) within that range instead
-local deferred = nil
-local paged = action == 'pks' or action == 'fetch' or action == 'first'
-for i, op in ipairs(ops) do
-  local dst = BASE .. 'tmp:' .. i
-  if op.code == 'R' then
-    local zkey = gp .. 's:' .. op.field
-    if nops == 1 and op.within == '' then
-      if action == 'count' then
-        return redis.call('ZLEXCOUNT', zkey, op.low, op.high)
-      elseif action == 'exists' then
-        return #redis.call('ZRANGEBYLEX', zkey, op.low, op.high, 'LIMIT', 0, 1)
-      end
-    end
-    if i == nops and paged and op.field == order then
-      deferred = op
-    elseif op.within ~= '' then
-      -- restricted to a candidate set: probe the candidates when they are fewer than the range
-      local candidates = operand(op.within)
-      local n = redis.call('SCARD', candidates)
-      local found = {}
-      if n > 0 and 3 * n < redis.call('ZLEXCOUNT', zkey, op.low, op.high) then
-        local probe = BASE .. 'tmp:probe'
-        sort_keys_into(probe, candidates, op.field)
-        found = pks_of(redis.call('ZRANGEBYLEX', probe, op.low, op.high))
-        redis.call('UNLINK', probe)
-        if #found > 0 then
-          scratch[#scratch + 1] = dst
-          call_chunked('SADD', dst, found)
-        end
-      elseif n > 0 then
-        found = pks_of(redis.call('ZRANGEBYLEX', zkey, op.low, op.high))
-        if #found > 0 then
-          scratch[#scratch + 1] = dst
-          call_chunked('SADD', dst, found)
-          redis.call('SINTERSTORE', dst, dst, candidates)
-        end
-      end
-    else
-      local found = pks_of(redis.call('ZRANGEBYLEX', zkey, op.low, op.high))
-      if #found > 0 then
-        scratch[#scratch + 1] = dst
-        call_chunked('SADD', dst, found)
-      end
-    end
-  else
+  if kind == 'n' then
     local keys = {}
-    for j, ref in ipairs(op.refs) do keys[j] = operand(ref) end
-    if i == nops and op.code == 'I' and HAS_SINTERCARD and (action == 'count' or action == 'exists') then
-      if action == 'exists' then
-        keys[#keys + 1] = 'LIMIT'
-        keys[#keys + 1] = 1
-      end
-      return finish(redis.call('SINTERCARD', #op.refs, unpack(keys)))
+    for j, m in ipairs(node.members) do keys[j] = member_key(node.field, m) end
+    local dst = register()
+    store_chunked('SUNIONSTORE', dst, keys)
+    return dst
+  end
+  if kind == 'r' then
+    local dst = register()
+    local found = pks_of(redis.call('ZRANGEBYLEX', zkey_of(node.field), node.low, node.high))
+    if #found > 0 then call_chunked('SADD', dst, found) end
+    return dst
+  end
+  if kind == 'p' then
+    local dst = register()
+    if #node.pks > 0 then call_chunked('SADD', dst, node.pks) end
+    return dst
+  end
+  if kind == 'i' then
+    local keys, ranges = {}, {}
+    for _, p in ipairs(node.parts) do
+      if p.kind == 'r' then ranges[#ranges + 1] = p else keys[#keys + 1] = materialize(p) end
     end
-    scratch[#scratch + 1] = dst
-    redis.call(STORE[op.code], dst, unpack(keys))
-  end
-end
-local result = operand(result_ref)
-
-if action == 'count' then
-  return finish(redis.call('SCARD', result))
-elseif action == 'exists' then
-  return finish(math.min(redis.call('SCARD', result), 1))
-end
-
--- The requested page's pks, in order; nil for the whole result in no particular order.
-local function page()
-  if limit == 0 then return {} end -- (a stop index would be -1, which means "to the end")
-  if order == '' then
-    if offset == 0 and limit < 0 then return nil end
-    return redis.call('SORT', result, 'LIMIT', offset, limit)
-  end
-  local zkey = gp .. 's:' .. order
-  if deferred then
-    if deferred.within == '' then -- a lone range of the order field: read the page from it
-      local members
-      if descending then
-        members = redis.call('ZREVRANGEBYLEX', zkey, deferred.high, deferred.low, 'LIMIT', offset, limit)
-      else
-        members = redis.call('ZRANGEBYLEX', zkey, deferred.low, deferred.high, 'LIMIT', offset, limit)
-      end
-      return pks_of(members)
+    local base
+    if #keys == 1 then
+      base = keys[1]
+    elseif #keys > 1 then
+      base = register()
+      store_chunked('SINTERSTORE', base, keys)
     end
-    return filtered_page(operand(deferred.within), order, deferred.low, deferred.high)
+    for _, r in ipairs(ranges) do
+      base = base and range_within(r, base) or materialize(r)
+    end
+    return base
   end
-  if result == gp .. 'all' then -- the whole model: read the page from the sorted index
-    local stop = limit < 0 and -1 or offset + limit - 1
-    return pks_of(redis.call(descending and 'ZREVRANGE' or 'ZRANGE', zkey, offset, stop))
-  end
-  return filtered_page(result, order, '-', '+')
+  local keys = {}
+  for j, p in ipairs(node.parts) do keys[j] = materialize(p) end
+  local dst = register()
+  store_chunked(kind == 'u' and 'SUNIONSTORE' or 'SDIFFSTORE', dst, keys)
+  return dst
 end
 
-local ni = tonumber(header) or 0
-local indexed, sorted = {}, {}
-for i = 1, nf do
-  if i <= ni then indexed[#indexed + 1] = fields[i] else sorted[#sorted + 1] = fields[i] end
+-- -- walking: test candidates against the formula, without writing anything ---------------
+
+local function member_set(node)
+  if not node.lookup then
+    node.lookup = {}
+    for _, m in ipairs(node.members) do node.lookup[m] = true end
+  end
+  return node.lookup
 end
 
-if action == 'delete' then
-  local names = member_fields(indexed, sorted)
+local function keep_flagged(pks, flags, out)
+  for i, pk in ipairs(pks) do
+    if flags[i] == 1 then out[#out + 1] = pk end
+  end
+end
+
+local function smismember(key, pks)
+  local out = {}
+  for i = 1, #pks, CHUNK do
+    local part = {unpack(pks, i, math.min(i + CHUNK - 1, #pks))}
+    keep_flagged(part, redis.call('SMISMEMBER', key, unpack(part)), out)
+  end
+  return out
+end
+
+-- The candidates (pks, in order) that match the node.
+local function filter(node, pks)
+  if #pks == 0 then return pks end
+  local kind = node.kind
+  if kind == 'a' then return pks end
+  if kind == 'k' then return smismember(set_key(node), pks) end
+  if kind == 'p' then
+    if not node.lookup then
+      node.lookup = {}
+      for _, pk in ipairs(node.pks) do node.lookup[pk] = true end
+    end
+    local out = {}
+    for _, pk in ipairs(pks) do if node.lookup[pk] then out[#out + 1] = pk end end
+    return out
+  end
+  if kind == 'n' and #node.members <= FEW then
+    local hits = {}
+    for _, m in ipairs(node.members) do
+      for _, pk in ipairs(smismember(member_key(node.field, m), pks)) do hits[pk] = true end
+    end
+    local out = {}
+    for _, pk in ipairs(pks) do if hits[pk] then out[#out + 1] = pk end end
+    return out
+  end
+  if kind == 'n' then -- many values: read each candidate's index member
+    local lookup, out = member_set(node), {}
+    for _, pk in ipairs(pks) do
+      local v = redis.call('HMGET', gp .. 'o:' .. pk, node.field, '#' .. node.field)
+      local member = v[2] or v[1]
+      if member and lookup[member] then out[#out + 1] = pk end
+    end
+    return out
+  end
+  if kind == 'r' then
+    local out = {}
+    if card(node) <= math.max(#pks, WALK) then -- a small range: its pks, once per call
+      if not node.lookup then
+        node.lookup = {}
+        for _, member in ipairs(redis.call('ZRANGEBYLEX', zkey_of(node.field), node.low, node.high)) do
+          node.lookup[pk_of(member)] = true
+        end
+      end
+      for _, pk in ipairs(pks) do if node.lookup[pk] then out[#out + 1] = pk end end
+      return out
+    end
+    for _, pk in ipairs(pks) do
+      local sortkey = redis.call('HGET', gp .. 'o:' .. pk, '~' .. node.field)
+      if sortkey and within(sortkey .. pk8(pk), node.low, node.high) then out[#out + 1] = pk end
+    end
+    return out
+  end
+  if kind == 'i' then
+    local parts = {}
+    for j, p in ipairs(node.parts) do parts[j] = p end
+    table.sort(parts, function(a, b) return card(a) < card(b) end)
+    local out = pks
+    for _, p in ipairs(parts) do
+      out = filter(p, out)
+      if #out == 0 then break end
+    end
+    return out
+  end
+  if kind == 'u' then
+    local hit, rest = {}, pks
+    for _, p in ipairs(node.parts) do
+      for _, pk in ipairs(filter(p, rest)) do hit[pk] = true end
+      local left = {}
+      for _, pk in ipairs(rest) do if not hit[pk] then left[#left + 1] = pk end end
+      rest = left
+      if #rest == 0 then break end
+    end
+    local out = {}
+    for _, pk in ipairs(pks) do if hit[pk] then out[#out + 1] = pk end end
+    return out
+  end
+  local out = filter(node.parts[1], pks) -- d
+  for j = 2, #node.parts do
+    if #out == 0 then break end
+    local gone = {}
+    for _, pk in ipairs(filter(node.parts[j], out)) do gone[pk] = true end
+    local left = {}
+    for _, pk in ipairs(out) do if not gone[pk] then left[#left + 1] = pk end end
+    out = left
+  end
+  return out
+end
+
+-- -- acting on pks -----------------------------------------------------------------------
+
+local names = member_fields(indexed, sorted)
+
+local function delete_pks(pks)
   local deleted = 0
-  for _, pk in ipairs(redis.call('SMEMBERS', result)) do
-    deleted = deleted + delete_object(gp, pk, indexed, sorted, names)
-  end
-  return finish(deleted)
+  for _, pk in ipairs(pks) do deleted = deleted + delete_object(gp, pk, indexed, sorted, names) end
+  return deleted
 end
 
+local updates = {}
 if action == 'update' then
-  local updates = {}
   for u = 1, tonumber(ARGV[at]) do
     local base = at + 1 + (u - 1) * 5
     local flags = ARGV[base + 1]
@@ -281,84 +436,403 @@ if action == 'update' then
     }
     if updates[u].member == '' then updates[u].member = updates[u].value end
   end
-  local pks = redis.call('SMEMBERS', result)
+end
+
+-- Refuse (return the violation) an update that would make a unique value shared.
+local function unique_violation(pks)
   for _, u in ipairs(updates) do
     if u.unique and #pks > 0 and u.member ~= NIL_MEMBER then
-      local holders = redis.call('SMEMBERS', gp .. 'i:' .. u.name .. ':' .. u.member)
       local mine = {}
       for _, pk in ipairs(pks) do mine[pk] = true end
       local others = 0
-      for _, pk in ipairs(holders) do
+      for _, pk in ipairs(redis.call('SMEMBERS', member_key(u.name, u.member))) do
         if not mine[pk] then others = others + 1 end
       end
-      if #pks > 1 or others > 0 then
-        return finish({'!unique', u.name, u.member})
-      end
+      if #pks > 1 or others > 0 then return {'!unique', u.name, u.member} end
     end
   end
-  local names = {}
-  for _, u in ipairs(updates) do
-    names[#names + 1] = u.name
-    names[#names + 1] = '#' .. u.name
-    names[#names + 1] = '~' .. u.name
-  end
-  local registry = {}
-  for _, pk in ipairs(pks) do
-    local okey = gp .. 'o:' .. pk
-    local stored = redis.call('HMGET', okey, unpack(names))
-    local hset = {okey}
-    for k, u in ipairs(updates) do
-      hset[#hset + 1] = u.name
-      hset[#hset + 1] = u.value
-      if u.eq then
-        local old = stored[3 * k - 1] or stored[3 * k - 2]
-        if old and old ~= u.member then
-          index_remove(gp, gp .. 'i:' .. u.name .. ':' .. old, pk)
-        end
-        local key = gp .. 'i:' .. u.name .. ':' .. u.member
-        redis.call('SADD', key, pk)
-        registry[key] = true
-        if u.member ~= u.value then
-          hset[#hset + 1] = '#' .. u.name
-          hset[#hset + 1] = u.member
-        elseif stored[3 * k - 1] then
-          redis.call('HDEL', okey, '#' .. u.name)
-        end
-      end
-      if u.sorted then
-        local key = gp .. 's:' .. u.name
-        local old = stored[3 * k]
-        if old and old ~= u.sortkey then
-          zindex_remove(gp, key, old .. pk8(pk))
-        end
-        redis.call('ZADD', key, 0, u.sortkey .. pk8(pk))
-        registry[key] = true
-        hset[#hset + 1] = '~' .. u.name
-        hset[#hset + 1] = u.sortkey
-      end
-    end
-    redis.call('HSET', unpack(hset))
-  end
-  local keys = {}
-  for key in pairs(registry) do keys[#keys + 1] = key end
-  if #keys > 0 then call_chunked('SADD', gp .. 'ix', keys) end
-  return finish(#pks)
+  return nil
 end
 
-local pks = page()
-if pks == nil then
-  if action == 'first' then
-    pks = redis.call('SORT', result, 'LIMIT', 0, 1)
+local function update_pks(pks)
+  local hnames = {}
+  for _, u in ipairs(updates) do
+    hnames[#hnames + 1] = u.name
+    hnames[#hnames + 1] = '#' .. u.name
+    hnames[#hnames + 1] = '~' .. u.name
+  end
+  local registry, changed = {}, 0
+  for _, pk in ipairs(pks) do
+    local okey = gp .. 'o:' .. pk
+    if redis.call('EXISTS', okey) == 1 then
+      changed = changed + 1
+      local stored = redis.call('HMGET', okey, unpack(hnames))
+      local hset = {okey}
+      for k, u in ipairs(updates) do
+        hset[#hset + 1] = u.name
+        hset[#hset + 1] = u.value
+        if u.eq then
+          local old = stored[3 * k - 1] or stored[3 * k - 2]
+          if old and old ~= u.member then
+            index_remove(gp, member_key(u.name, old), pk)
+          end
+          local key = member_key(u.name, u.member)
+          redis.call('SADD', key, pk)
+          registry[key] = true
+          if u.member ~= u.value then
+            hset[#hset + 1] = '#' .. u.name
+            hset[#hset + 1] = u.member
+          elseif stored[3 * k - 1] then
+            redis.call('HDEL', okey, '#' .. u.name)
+          end
+        end
+        if u.sorted then
+          local key = zkey_of(u.name)
+          local old = stored[3 * k]
+          if old and old ~= u.sortkey then
+            zindex_remove(gp, key, old .. pk8(pk))
+          end
+          redis.call('ZADD', key, 0, u.sortkey .. pk8(pk))
+          registry[key] = true
+          hset[#hset + 1] = '~' .. u.name
+          hset[#hset + 1] = u.sortkey
+        end
+      end
+      redis.call('HSET', unpack(hset))
+    end
+  end
+  local ix = {}
+  for key in pairs(registry) do
+    ix[#ix + 1] = 0
+    ix[#ix + 1] = key
+  end
+  for i = 1, #ix, 2 * CHUNK do
+    redis.call('ZADD', gp .. 'ix', unpack(ix, i, math.min(i + 2 * CHUNK - 1, #ix)))
+  end
+  return changed
+end
+
+local function unique_update()
+  for _, u in ipairs(updates) do if u.unique then return true end end
+  return false
+end
+
+-- The payload of a complete answer for the pks of a result (in result order).
+local function answer(pks)
+  if action == 'pks' then return pks end
+  if action == 'fetch' then return pack_rows(gp, pks, fields) end
+  if action == 'delete' then return delete_pks(pks) end
+  local refused = unique_violation(pks)
+  if refused then return refused end
+  return update_pks(pks)
+end
+
+local function done(payload) return {gen, 'x', '', 0, payload} end
+
+local function page_of(list)
+  local first = offset + 1
+  local last = limit < 0 and #list or math.min(#list, offset + limit)
+  local out = {}
+  for i = first, last do out[#out + 1] = list[i] end
+  return out
+end
+
+-- -- ranks: pages of a sorted set by position, O(log N) whatever the offset ----------------
+
+-- The ranks (0-based, inclusive) of the members of zkey within bounds low..high.
+local function rank_span(zkey, low, high)
+  local first = 0
+  if low ~= '-' then
+    local bound = string.sub(low, 2)
+    first = redis.call('ZLEXCOUNT', zkey, '-', (string.sub(low, 1, 1) == '[' and '(' or '[') .. bound)
+  end
+  local last = redis.call('ZCARD', zkey) - 1
+  if high ~= '+' then
+    last = redis.call('ZLEXCOUNT', zkey, '-', high) - 1
+  end
+  return first, last
+end
+
+-- The page (offset, limit) of the members within low..high, in order or reversed.
+local function rank_page(zkey, low, high)
+  local first, last = rank_span(zkey, low, high)
+  local count = limit < 0 and (last - first + 1) or limit
+  local start, stop
+  if descending then
+    stop = last - offset
+    start = math.max(first, stop - count + 1)
   else
-    pks = redis.call('SMEMBERS', result)
+    start = first + offset
+    stop = math.min(last, start + count - 1)
+  end
+  if stop < start then return {} end
+  local members = redis.call('ZRANGE', zkey, start, stop)
+  if descending then
+    local n = #members
+    for i = 1, math.floor(n / 2) do members[i], members[n + 1 - i] = members[n + 1 - i], members[i] end
+  end
+  return members
+end
+
+-- -- the walks (multi-call) --------------------------------------------------------------
+
+-- The walk's index, bounds and filter: pk order over `all`, or the order field's index
+-- within the formula's range of that field.
+local function walk_plan()
+  if order == '' then return 'p', ALL, '-inf', '+inf', formula end
+  local zkey, low, high, rest = zkey_of(order), '-', '+', formula
+  if formula.kind == 'r' and formula.field == order then
+    low, high, rest = formula.low, formula.high, {kind = 'a'}
+  elseif formula.kind == 'i' then
+    for j, p in ipairs(formula.parts) do
+      if p.kind == 'r' and p.field == order then
+        low, high = p.low, p.high
+        local parts = {}
+        for k, q in ipairs(formula.parts) do if k ~= j then parts[#parts + 1] = q end end
+        rest = #parts == 1 and parts[1] or {kind = 'i', parts = parts}
+        break
+      end
+    end
+  end
+  return 'o', zkey, low, high, rest
+end
+
+local function walk()
+  local kind, zkey, low, high, rest = walk_plan()
+  local from = cursor
+  if kind == 'p' then
+    if from == '' then from = low end
+  elseif from == '' then
+    from = descending and high or low
+  end
+  local entries
+  if kind == 'p' then
+    entries = redis.call('ZRANGEBYSCORE', ALL, from, high, 'LIMIT', 0, WALK)
+  elseif descending then
+    entries = redis.call('ZREVRANGEBYLEX', zkey, from, low, 'LIMIT', 0, WALK)
+  else
+    entries = redis.call('ZRANGEBYLEX', zkey, from, high, 'LIMIT', 0, WALK)
+  end
+  local pks = {}
+  for i, e in ipairs(entries) do pks[i] = kind == 'p' and e or pk_of(e) end
+  local matched = filter(rest, pks)
+  local position = {}
+  for i, pk in ipairs(pks) do position[pk] = i end
+  local function next_cursor(i) -- resume after entry i
+    if i >= #entries and #entries < WALK then return '' end
+    return '(' .. entries[i]
+  end
+  if action == 'count' then return {gen, kind, next_cursor(#entries), 0, #matched} end
+  if action == 'exists' then
+    if #matched > 0 then return {gen, kind, '', 0, 1} end
+    return {gen, kind, next_cursor(#entries), 0, 0}
+  end
+  local skip = offset
+  local picked = {}
+  local cap = (action == 'delete' or action == 'update') and WRITES or ROWS
+  if limit >= 0 then cap = math.min(cap, limit) end
+  local last = #entries
+  for _, pk in ipairs(matched) do
+    if skip > 0 then
+      skip = skip - 1
+    elseif #picked < cap then
+      picked[#picked + 1] = pk
+      if #picked == cap then
+        last = position[pk]
+        break
+      end
+    end
+  end
+  local resume = next_cursor(last)
+  if limit >= 0 and #picked >= limit then resume = '' end
+  if action == 'update' and unique_update() then return {gen, kind, '', 0, {'!toolarge'}} end
+  return {gen, kind, resume, skip, answer(picked)}
+end
+
+-- -- choosing the strategy -------------------------------------------------------------------
+
+local function sintercard_keys()
+  if formula.kind ~= 'i' or not HAS_SINTERCARD or #formula.parts > CHUNK then return nil end
+  local keys, smallest = {}, math.huge
+  for _, p in ipairs(formula.parts) do
+    if p.kind ~= 'k' then return nil end
+    keys[#keys + 1] = set_key(p)
+    smallest = math.min(smallest, card(p))
+  end
+  if smallest * #keys > BUDGET then return nil end
+  return keys
+end
+
+local function by_rank()
+  if limit < 0 or limit > ROWS or (action ~= 'pks' and action ~= 'fetch') then return nil end
+  local kind = formula.kind
+  if kind == 'a' and order == '' then return ALL, '-', '+' end
+  if order ~= '' and kind == 'a' then return zkey_of(order), '-', '+' end
+  if order ~= '' and kind == 'r' and formula.field == order then
+    return zkey_of(order), formula.low, formula.high
+  end
+  return nil
+end
+
+-- The whole answer from the result's pks (any order), or nil when it is too large for one
+-- call (the caller then walks). A read whose rows do not fit in one call gets the pks in
+-- order ('keys'): the client then fetches the rows by pk.
+local function from_list(pks)
+  local n = #pks
+  if action == 'count' then return done(n) end
+  if action == 'exists' then return done(math.min(n, 1)) end
+  if n > SORT then return nil end
+  local ordered
+  if order == '' then
+    local numbers = {}
+    for i, pk in ipairs(pks) do numbers[i] = tonumber(pk) end
+    table.sort(numbers)
+    ordered = {}
+    for i, number in ipairs(numbers) do ordered[i] = int_string(number) end
+  else
+    local sorting = scratch('order')
+    sort_keys_into(sorting, pks, order)
+    local members = descending and redis.call('ZREVRANGE', sorting, 0, -1) or redis.call('ZRANGE', sorting, 0, -1)
+    redis.call('DEL', sorting)
+    ordered = pks_of(members)
+  end
+  local list = page_of(ordered)
+  local writing = action == 'delete' or action == 'update'
+  if #list > (writing and WRITES or ROWS) and action ~= 'pks' then
+    if writing then return nil end -- a walk re-checks the condition on each object it changes
+    return {gen, 'keys', '', 0, list}
+  end
+  return done(answer(list))
+end
+
+local function from_sets()
+  local result = materialize(formula)
+  local n = redis.call('SCARD', result)
+  if action == 'count' then return done(n) end
+  if action == 'exists' then return done(math.min(n, 1)) end
+  if n > SORT then return nil end
+  return from_list(redis.call('SMEMBERS', result))
+end
+
+-- -- probing: list the members of a small part, test each against the whole formula -------
+
+local function enumerable(node)
+  return node.kind == 'k' or node.kind == 'p' or (node.kind == 'n' and #node.members <= MANY)
+end
+
+local function leaves(node)
+  if node.kind == 'n' then return math.min(#node.members, FEW + 1) end
+  if not node.parts then return 1 end
+  local n = 0
+  for _, p in ipairs(node.parts) do n = n + leaves(p) end
+  return n
+end
+
+-- The smallest part whose members can be listed and that holds every match; nil if none.
+local function probe_source()
+  local best
+  local candidates = {}
+  if formula.kind == 'i' then
+    candidates = formula.parts
+  elseif formula.kind == 'd' then
+    candidates = {formula.parts[1]}
+  else
+    candidates = {formula}
+  end
+  for _, p in ipairs(candidates) do
+    if enumerable(p) and (not best or card(p) < card(best)) then best = p end
+  end
+  return best
+end
+
+local function probe_cost()
+  local source = probe_source()
+  if not source then return math.huge end
+  return card(source) * leaves(formula)
+end
+
+local function members_of(node)
+  if node.kind == 'k' then return redis.call('SMEMBERS', set_key(node)) end
+  if node.kind == 'p' then return node.pks end
+  local out = {}
+  for _, m in ipairs(node.members) do
+    for _, pk in ipairs(redis.call('SMEMBERS', member_key(node.field, m))) do out[#out + 1] = pk end
+  end
+  return out
+end
+
+local function from_probe()
+  return from_list(filter(formula, members_of(probe_source())))
+end
+
+-- How this call answers (first calls): none | exact | sintercard | rank | probe | sets | p | o.
+local function choose()
+  local counting = action == 'count' or action == 'exists'
+  if limit == 0 and not counting then return 'none' end
+  if counting and exact(formula) then return 'exact' end
+  if counting and sintercard_keys() then return 'sintercard' end
+  if by_rank() then return 'rank' end
+  local probing, sets = probe_cost(), cost(formula)
+  local source = probe_source()
+  if source and source.kind == 'p' and #source.pks <= WRITES then return 'probe' end -- pks it found
+  if probing <= BUDGET and probing <= sets then return 'probe' end
+  if sets <= BUDGET then return 'sets' end
+  return (walk_plan())
+end
+
+local function first_call(how)
+  if how == 'none' then return done(answer({})) end
+  if how == 'exact' then
+    local n = exact(formula)
+    return done(action == 'exists' and math.min(n, 1) or n)
+  end
+  if how == 'sintercard' then
+    local keys = sintercard_keys()
+    if action == 'exists' then
+      keys[#keys + 1] = 'LIMIT'
+      keys[#keys + 1] = 1
+    end
+    return done(redis.call('SINTERCARD', #formula.parts, unpack(keys)))
+  end
+  if how == 'rank' then
+    local zkey, low, high = by_rank()
+    if zkey == ALL then return done(answer(redis.call('ZRANGE', ALL, offset, offset + limit - 1))) end
+    return done(answer(pks_of(rank_page(zkey, low, high))))
+  end
+  if how == 'sets' or how == 'probe' then
+    local ok, result = pcall(how == 'sets' and from_sets or from_probe)
+    if ok and result then return result end
+    if not ok and not string.find(error_text(result), 'OOM', 1, true) then error(result) end
+    drop_scratch() -- too large for one call, or no memory for scratch sets: walk, reading only
+  end
+  return nil
+end
+
+if planning then
+  local how = choose()
+  local c = how == 'probe' and probe_cost() or cost(formula)
+  return {gen, how, '', 0, {exact(formula) or card(formula), c == math.huge and -1 or c, total()}}
+end
+
+if strategy == '' then
+  local how = choose()
+  local result = first_call(how)
+  if result then
+    if result[2] == 'x' then result[2] = how end
+    return result
+  end
+  if action == 'update' and unique_update() then return {gen, how, '', 0, {'!toolarge'}} end
+  -- a deep offset of a whole ordered index: start the walk at the offset's rank
+  if order ~= '' and offset > 0 then
+    local _, zkey, low, high, rest = walk_plan()
+    if rest.kind == 'a' then
+      local first, last = rank_span(zkey, low, high)
+      if offset > last - first then return {gen, 'o', '', 0, answer({})} end
+      local rank = descending and (last - offset) or (first + offset)
+      cursor = '[' .. redis.call('ZRANGE', zkey, rank, rank)[1] -- the page's first member
+      offset = 0
+    end
   end
 end
-if action == 'pks' then
-  return finish(pks)
-end
-local out = {tonumber(gen)}
-for _, pk in ipairs(pks) do
-  out[#out + 1] = pk
-  out[#out + 1] = row(header, redis.call('HMGET', gp .. 'o:' .. pk, unpack(fields)), nf)
-end
-return finish(out)
+return walk()
+end)

@@ -6,7 +6,7 @@
 -- current generation (its switch happened: a lost reply), 0 otherwise (reclaimed as stale).
 local removed = redis.call('ZREM', BASE .. 'staging', ARGV[1])
 if removed == 1 then
-  redis.call('HSET', BASE .. 'retired', ARGV[1], 'o:0')
+  redis.call('HSET', BASE .. 'retired', ARGV[1], 'o')
   return 1
 end
 if current_gen() == ARGV[1] then return 2 end

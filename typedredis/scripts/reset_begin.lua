@@ -9,7 +9,7 @@ local staging = BASE .. 'staging'
 local stale = redis.call('ZRANGEBYSCORE', staging, '-inf', now - tonumber(ARGV[1]))
 for _, gen in ipairs(stale) do
   redis.call('ZREM', staging, gen)
-  redis.call('HSET', BASE .. 'retired', gen, 'o:0')
+  redis.call('HSET', BASE .. 'retired', gen, 'o')
 end
 local gen = redis.call('HINCRBY', META, 'lastgen', 1)
 redis.call('ZADD', staging, now, gen)

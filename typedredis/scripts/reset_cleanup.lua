@@ -5,28 +5,21 @@
 -- ARGV[1]          budget: roughly the most keys to delete in this call
 -- Returns how many retired generations remain.
 --
--- {K}:retired maps each retired generation to its progress, "<phase>:<cursor>": phase 'o'
--- walks the generation's all-set with SSCAN and deletes the object hashes, phase 'i' walks
--- its registry and deletes the index sets; then the two sets themselves are UNLINKed (big
--- sets are freed in the background). SSCAN, unlike SPOP, costs O(budget) on a large set.
+-- {K}:retired maps each retired generation to its phase: 'o' deletes the object hashes named
+-- by the generation's `all` sorted set, 'i' the index keys named by its registry `ix`. Each
+-- step takes the first entries by rank, deletes their keys, and then removes those entries
+-- (ZREMRANGEBYRANK), so there is no cursor to lose: a restart, a crash or a concurrent
+-- cleanup never skips a key. Then the two sorted sets themselves go.
 local budget = tonumber(ARGV[1])
 local retired = BASE .. 'retired'
 local entry = redis.call('HGETALL', retired)
 if #entry == 0 then return 0 end
-local gen, progress = entry[1], entry[2]
+local gen, phase = entry[1], string.sub(entry[2], 1, 1)
 local gp = gen_prefix(gen)
-local phase, cursor = string.match(progress, '^(%a):(%d+)$')
 while budget > 0 do
   local source = phase == 'o' and (gp .. 'all') or (gp .. 'ix')
-  local page = redis.call('SSCAN', source, cursor, 'COUNT', budget)
-  cursor = page[1]
-  local found = page[2]
-  if phase == 'o' then
-    for i, pk in ipairs(found) do found[i] = gp .. 'o:' .. pk end
-  end
-  unlink_all(found)
-  budget = budget - math.max(#found, 1)
-  if cursor == '0' then
+  local found = redis.call('ZRANGE', source, 0, budget - 1)
+  if #found == 0 then
     if phase == 'o' then
       phase = 'i'
     else
@@ -34,7 +27,13 @@ while budget > 0 do
       redis.call('HDEL', retired, gen)
       return redis.call('HLEN', retired)
     end
+  else
+    local keys = {}
+    for i, name in ipairs(found) do keys[i] = phase == 'o' and (gp .. 'o:' .. name) or name end
+    unlink_all(keys)
+    redis.call('ZREMRANGEBYRANK', source, 0, #found - 1)
+    budget = budget - #found
   end
 end
-redis.call('HSET', retired, gen, phase .. ':' .. cursor)
+redis.call('HSET', retired, gen, phase)
 return redis.call('HLEN', retired)

@@ -10,5 +10,5 @@ end
 local old = current_gen()
 redis.call('HSET', META, 'gen', gen)
 redis.call('ZREM', BASE .. 'staging', gen)
-redis.call('HSET', BASE .. 'retired', old, 'o:0')
+redis.call('HSET', BASE .. 'retired', old, 'o')
 return tonumber(old)

@@ -175,7 +175,12 @@ for _, o in ipairs(objects) do
   pks[#pks + 1] = pk
 end
 if #pks > 0 then
-  call_chunked('SADD', gp .. 'all', pks)
+  local scored = {}
+  for i, pk in ipairs(pks) do
+    scored[2 * i - 1] = pk
+    scored[2 * i] = pk
+  end
+  call_chunked('ZADD', gp .. 'all', scored)
 end
 if removed then
   local existing = {}
@@ -185,7 +190,12 @@ if removed then
   registry = existing
 end
 if #registry > 0 then
-  call_chunked('SADD', gp .. 'ix', registry)
+  local scored = {}
+  for i, key in ipairs(registry) do
+    scored[2 * i - 1] = 0
+    scored[2 * i] = key
+  end
+  call_chunked('ZADD', gp .. 'ix', scored)
 end
 for i = 1, #pks do pks[i] = tonumber(pks[i]) end
 return pks

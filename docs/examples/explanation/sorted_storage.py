@@ -25,11 +25,11 @@ def main(url: str) -> None:
     ])
     for key in sorted(r.scan_iter(match="{docs_storage_price}*")):  # SCAN: for a demo
         print(r.type(key), key)
-    #> b'set' b'{docs_storage_price}:0:all'
+    #> b'zset' b'{docs_storage_price}:0:all'
     #> b'set' b'{docs_storage_price}:0:i:sku:\xa1a'
     #> b'set' b'{docs_storage_price}:0:i:sku:\xa1b'
     #> b'set' b'{docs_storage_price}:0:i:sku:\xa1c'
-    #> b'set' b'{docs_storage_price}:0:ix'
+    #> b'zset' b'{docs_storage_price}:0:ix'
     #> b'hash' b'{docs_storage_price}:0:o:1'
     #> b'hash' b'{docs_storage_price}:0:o:2'
     #> b'hash' b'{docs_storage_price}:0:o:3'

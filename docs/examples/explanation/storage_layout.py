@@ -24,10 +24,10 @@ def main(url: str) -> None:
     ])
     for key in sorted(r.scan_iter(match="{docs_storage_event}*")):  # SCAN: for a demo
         print(r.type(key), key)
-    #> b'set' b'{docs_storage_event}:0:all'
+    #> b'zset' b'{docs_storage_event}:0:all'
     #> b'set' b'{docs_storage_event}:0:i:at:\xc7\x19\x022024-05-01T12:00:00+00:00'
     #> b'set' b'{docs_storage_event}:0:i:kind:\xa5login'
-    #> b'set' b'{docs_storage_event}:0:ix'
+    #> b'zset' b'{docs_storage_event}:0:ix'
     #> b'hash' b'{docs_storage_event}:0:o:1'
     #> b'hash' b'{docs_storage_event}:0:o:2'
     #> b'hash' b'{docs_storage_event}:meta'

@@ -100,11 +100,13 @@ def keyset_with_ties() -> None:
     #> ['a6', 'a5', 'a4']
     #> ['a3', 'a2', 'a1']
     f = Article.f
-    print(newest_first().filter(f.published <= date(2024, 3, 3)).offset(1).limit(3).explain())
-    #> tmp:1 = ZRANGEBYLEX <gen>:s:published (published <= datetime.date(2024, 3, 3)) into a set
-    #> result: tmp:1
+    page = newest_first().filter(f.published <= date(2024, 3, 3)).offset(1).limit(3)
+    print(page.explain())
+    #> published <= datetime.date(2024, 3, 3)
     #> order: published descending
     #> page: offset 1, limit 3
+    print(page.plan()["strategy"])  # read by rank from the sorted index: O(log N + page)
+    #> rank
 # --8<-- [end:keyset_ties]
 
 

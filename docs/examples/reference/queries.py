@@ -47,21 +47,23 @@ def equality() -> None:
     print(Event.query((f.kind == "keynote") | (f.room == "b")).pks())
     #> [3, 5, 6]
 
-    # What each one runs: explain() lists the set operations, one per line
-    print(Event.query(f.kind == "talk").explain())  # the index set itself, no operation
-    #> result: <gen>:i:kind:'talk'
+    # explain() shows the condition as the compiler normalised it
     print(Event.query(f.kind == "talk", f.room != "b").explain())  # a & ~b: a difference
-    #> tmp:1 = SDIFFSTORE <gen>:i:kind:'talk' <gen>:i:room:'b'
-    #> result: tmp:1
+    #> (kind == 'talk' minus room == 'b')
     print(Event.query(f.kind != "talk").explain())  # ~a alone: every object minus a
-    #> tmp:1 = SDIFFSTORE <gen>:all <gen>:i:kind:'talk'
-    #> result: tmp:1
+    #> (all minus kind == 'talk')
     print(Event.query(f.kind.in_(["keynote", "workshop"]), f.room == "b").explain())
-    #> tmp:1 = SUNIONSTORE <gen>:i:kind:'keynote' <gen>:i:kind:'workshop'
-    #> tmp:2 = SINTERSTORE tmp:1 <gen>:i:room:'b'
-    #> result: tmp:2
+    #> (kind in ['keynote', 'workshop'] and room == 'b')
     print(Event.query(f.kind.in_([])).explain())  # provably empty: no round trip at all
     #> (empty result: nothing is sent to Redis)
+
+    # plan() asks Redis how it would answer, from the sizes of the sets involved
+    print(Event.query(f.kind == "talk").plan("count"))  # the set's size: SCARD
+    #> {'strategy': 'exact', 'matches': 3, 'cost': 0, 'objects': 6}
+    print(Event.query(f.kind != "talk").plan("count"))  # every object minus the set's size
+    #> {'strategy': 'exact', 'matches': 3, 'cost': 15, 'objects': 6}
+    print(Event.query(f.kind == "talk", f.room != "b").plan("fetch"))  # set operations
+    #> {'strategy': 'sets', 'matches': 3, 'cost': 5, 'objects': 6}
 # --8<-- [end:equality]
 
 
@@ -79,25 +81,21 @@ def ranges() -> None:
     print(Event.query(f.size == 120).pks(), Event.query(f.size.in_([15, 500])).pks())
     #> [2, 4] [3, 5]
 
-    # A range alone reads the sorted index; with other conditions it is collected into a set
-    print(Event.query(f.size >= 100).explain())
-    #> tmp:1 = ZRANGEBYLEX <gen>:s:size (size >= 100) into a set
-    #> result: tmp:1
+    # A range alone is counted from the sorted index (ZLEXCOUNT), whatever its size
+    print(Event.query(f.size >= 100).plan("count"))
+    #> {'strategy': 'exact', 'matches': 3, 'cost': 3, 'objects': 6}
     print(Event.query(f.kind == "talk", f.title.startswith("R")).explain())
-    #> tmp:1 = ZRANGEBYLEX <gen>:s:title (title.startswith('R')) into a set, within <gen>:i:kind:'talk' (probing it when smaller)
-    #> result: tmp:1
+    #> (kind == 'talk' and title.startswith('R'))
 
     # Two comparisons of one field are merged into one range, the same scan as between()
     print(Event.query(f.size >= 20, f.size <= 200).explain())
-    #> tmp:1 = ZRANGEBYLEX <gen>:s:size (size >= 20 and <= 200) into a set
-    #> result: tmp:1
+    #> size >= 20 and <= 200
     print(Event.query(f.size.between(20, 200)).explain())
-    #> tmp:1 = ZRANGEBYLEX <gen>:s:size (size.between(20, 200)) into a set
-    #> result: tmp:1
+    #> size.between(20, 200)
 
     # On a field that is Indexed and Sorted, == uses the set; on a Sorted-only one, a range
-    print(Event.query(f.room == "b").explain())
-    #> result: <gen>:i:room:'b'
+    print(Event.query(f.room == "b").formula())
+    #> Key(field='room', member=b'\xa1b')
 
     # Ranges need a Sorted field, and a value of the field's type
     try:
@@ -152,7 +150,7 @@ def ordering() -> None:
     #> 2 False
 
     print(Event.query(f.kind == "talk").order_by(f.at).offset(20).limit(10).explain())
-    #> result: <gen>:i:kind:'talk'
+    #> kind == 'talk'
     #> order: at ascending
     #> page: offset 20, limit 10
 # --8<-- [end:ordering]

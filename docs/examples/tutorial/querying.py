@@ -52,10 +52,9 @@ def main(url: str) -> None:
     print(Book.objects.count())  # Book.objects is a query of every object
     #> 5
 
-    # explain() shows the set operations the query runs inside Redis
+    # explain() shows the condition the query runs inside Redis, as sets and ranges
     print(Book.query(f.author == "Austen", f.year != 1815).explain())
-    #> tmp:1 = SDIFFSTORE <gen>:i:author:'Austen' <gen>:i:year:1815
-    #> result: tmp:1
+    #> (author == 'Austen' minus year == 1815)
 
     # Query values are validated against the field's type, before anything is sent
     try:

@@ -1,0 +1,297 @@
+"""Reading: objects by primary key, and queries run in calls of bounded server time.
+
+`query` drives query.lua. Its first call chooses how to answer from the cardinalities it
+reads: wholly in that call (one consistent state), or by walking an index a bounded number
+of entries per call, each call atomic, resuming from the cursor the previous one returned.
+A walk pins the generation it started on: if a `reset` switches datasets meanwhile, a read
+starts over on the new dataset (at most `RESTARTS` times) and a delete or update stops, as
+the objects it was acting on left with the old dataset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from .codec import encode_indexed
+from .compiler import WHOLE, Action, Formula, Inter, Page, PkSet, tokens
+from .errors import NotFound, QueryError, UniqueViolation
+from .fields import ModelSpec, short_repr
+from .plan import Arg, Operation, ScriptCall
+from .rows import decode_object, decode_projection, rows
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How much one call of query.lua may do: this bounds its server time (measured figures
+    are on the query strategies page). Tests shrink them to exercise every strategy."""
+
+    budget: int = 100_000
+    """Set elements a one-call answer may touch (SINTERSTORE, SUNIONSTORE, ranges...)."""
+    walk: int = 2_000
+    """Index entries a walking call visits, testing each object against the condition."""
+    rows: int = 1_000
+    """Objects fetched per call."""
+    writes: int = 300
+    """Objects deleted or updated per call."""
+    sort: int = 5_000
+    """Objects a one-call page may sort (by pk, or by a `Sorted` field)."""
+
+
+LIMITS = Limits()
+"""The limits every query uses."""
+
+RESTARTS: Final = 5
+"""How often a multi-call read starts over because a `reset` replaced the dataset under it."""
+MAX_PK: Final = 2**53 - 1
+"""Primary keys stay exact in Lua's doubles up to here."""
+GET_PER_CALL: Final = 1000
+"""Objects fetched per call of get.lua when a query's rows come by pk."""
+
+
+def check_pk(spec: ModelSpec, pk: object) -> int:
+    """``pk`` as an int, or `QueryError` (a float, a bool, a string or out of range is refused)."""
+    if type(pk) is int and 1 <= pk <= MAX_PK:
+        return pk
+    if isinstance(pk, int) and not isinstance(pk, bool) and 1 <= pk <= MAX_PK:
+        return int(pk)
+    raise QueryError(
+        f"{spec.model.__qualname__}.pk must be an int from 1 to 2**53 - 1, got {short_repr(pk)}"
+    )
+
+
+def get(spec: ModelSpec, pks: Iterable[int]) -> Operation[list[Any]]:
+    """Fetch objects by primary key: a list with None for the missing ones."""
+    wanted = [check_pk(spec, pk) for pk in pks]
+    found: dict[int, Any] = {}
+    for start in range(0, len(wanted), GET_PER_CALL):
+        chunk = wanted[start : start + GET_PER_CALL]
+        args: tuple[Arg, ...] = (len(spec.stored), *spec.stored, *chunk)
+        (reply,) = yield (ScriptCall("get", (spec.keys.meta,), args, writes=False),)
+        gen = int(reply[0])
+        for pk, raw in rows(reply[1], len(spec.stored)):
+            found[pk] = decode_object(spec, gen, pk, raw)
+    return [found.get(pk) for pk in wanted]
+
+
+def project(spec: ModelSpec, pks: Sequence[int], fields: tuple[str, ...]) -> Operation[list[tuple[Any, ...]]]:
+    """Fetch some fields of objects by primary key, as tuples; missing objects are left out."""
+    out: list[tuple[Any, ...]] = []
+    for start in range(0, len(pks), GET_PER_CALL):
+        args: tuple[Arg, ...] = (len(fields), *fields, *pks[start : start + GET_PER_CALL])
+        (reply,) = yield (ScriptCall("get", (spec.keys.meta,), args, writes=False),)
+        gen = int(reply[0])
+        out += [decode_projection(spec, gen, pk, raw, fields) for pk, raw in rows(reply[1], len(fields))]
+    return out
+
+
+def get_one(spec: ModelSpec, pk: int) -> Operation[Any]:
+    """Fetch one object; `NotFound` if it does not exist."""
+    (found,) = yield from get(spec, [pk])
+    if found is None:
+        raise NotFound(f"no {spec.model.__qualname__} with pk={pk}")
+    return found
+
+
+def update_args(spec: ModelSpec, values: dict[str, Any]) -> tuple[Arg, ...]:
+    """The ``update`` arguments of query.lua: validated, encoded values and their index entries."""
+    args: list[Arg] = [len(values)]
+    for name, value in values.items():
+        field = spec.field(name)
+        valid = field.validate(value)
+        stored, member = encode_indexed(valid)
+        flags = (
+            ("e" if field.equality else "") + ("u" if field.unique else "") + ("s" if field.sorted else "")
+        )
+        sortkey = field.sort_key_of(valid) if field.sort_key_of is not None else b""
+        args += [name, flags, stored, member, sortkey]
+    return tuple(args)
+
+
+def query_call(
+    spec: ModelSpec,
+    formula: Formula,
+    action: str,
+    fields: tuple[str, ...],
+    ni: int,
+    page: Page,
+    resume: tuple[bytes | str, bytes | str, bytes | str] = (b"", b"", b""),
+    extra: tuple[Arg, ...] = (),
+) -> ScriptCall:
+    """One call of query.lua (see its header for the arguments); ``resume`` is the pinned
+    generation, the strategy and the cursor of a walk's next call (all empty on a first call)."""
+    args: list[Arg] = [action, ni, len(fields), *fields, *tokens(formula)]
+    args += [
+        page.order or b"",
+        b"1" if page.descending else b"",
+        page.offset,
+        -1 if page.limit is None else page.limit,
+        *resume,
+        LIMITS.budget,
+        LIMITS.walk,
+        LIMITS.rows,
+        LIMITS.writes,
+        LIMITS.sort,
+        *extra,
+    ]
+    return ScriptCall("query", (spec.keys.meta,), tuple(args), writes=action in ("delete", "update"))
+
+
+def query(
+    spec: ModelSpec,
+    formula: Formula | None,
+    action: Action,
+    page: Page = WHOLE,
+    only: tuple[str, ...] | None = None,
+    updates: dict[str, Any] | None = None,
+) -> Operation[Any]:
+    """Run a compiled query and return what ``action`` asks for, on the requested page."""
+    if action in ("count", "exists") and not page.whole:
+        total = yield from query(spec, formula, "count")
+        count = max(0, total - page.offset)
+        count = count if page.limit is None else min(count, page.limit)
+        return count if action == "count" else count > 0
+    if action == "first":
+        limit = 1 if page.limit is None else min(page.limit, 1)
+        one = Page(page.order, page.descending, page.offset, limit)
+        found = yield from query(spec, formula, "fetch", one, only)
+        return found[0] if found else None
+    extra = update_args(spec, updates or {}) if action == "update" else ()
+    empty = {"count": 0, "exists": False, "pks": [], "fetch": [], "delete": 0, "update": 0}
+    if formula is None or (page.limit == 0 and action in ("pks", "fetch")):
+        return empty[action]
+    if action == "fetch":
+        fields, ni = only or spec.stored, 0
+    elif action in ("delete", "update"):
+        fields, ni = spec.indexed_names + spec.sorted_names, len(spec.indexed)
+    else:
+        fields, ni = (), 0
+    for _ in range(RESTARTS + 1):
+        result = yield from _run(spec, formula, action, page, fields, ni, only, extra)
+        if result is _TOO_LARGE:
+            if isinstance(formula, Inter) and isinstance(formula.parts[0], PkSet):
+                raise AssertionError("query.lua walks a query narrowed to one pk")  # pragma: no cover
+            return (yield from _unique_update(spec, formula, updates or {}))
+        if result is not _RESTART:
+            return result
+    raise QueryError(
+        f"{spec.model.__qualname__}: the query was restarted {RESTARTS} times because `reset` kept "
+        "replacing the dataset while it ran; run it again"
+    )
+
+
+_RESTART: Final = object()
+_TOO_LARGE: Final = object()
+
+
+def _unique_update(spec: ModelSpec, formula: Formula, updates: dict[str, Any]) -> Operation[int]:
+    """update() of a Unique field on a query too costly for one call: at most one object may
+    match, so find the matches (two are a violation), then update that one object atomically
+    with the query re-checked on it."""
+    from .operations import _violation  # the unique-violation message is the save path's
+
+    pks = yield from query(spec, formula, "pks", Page(limit=2))
+    if len(pks) > 1:
+        name = next(n for n in updates if spec.field(n).unique)
+        stored, member = encode_indexed(spec.field(name).validate(updates[name]))
+        raise _violation(spec, name, member or stored, " (more than one object matches)")
+    if not pks:
+        return 0
+    narrowed = Inter((PkSet((pks[0],)), formula))  # always answered in one call (probed)
+    count: int = yield from query(spec, narrowed, "update", updates=updates)
+    return count
+
+
+def _run(
+    spec: ModelSpec,
+    formula: Formula,
+    action: Action,
+    page: Page,
+    fields: tuple[str, ...],
+    ni: int,
+    only: tuple[str, ...] | None,
+    extra: tuple[Arg, ...],
+) -> Operation[Any]:
+    """One attempt at a query: its first call and the walk's further calls."""
+    gen: bytes = b""
+    strategy: bytes = b""
+    cursor: bytes = b""
+    skip, want = page.offset, page.limit
+    total = 0
+    collected: list[Any] = []
+    while True:
+        current = Page(page.order, page.descending, skip, want)
+        call = query_call(spec, formula, action, fields, ni, current, (gen, strategy, cursor), extra)
+        (reply,) = yield (call,)
+        if reply[1] == b"!gen":  # a reset replaced the dataset between two calls of a walk
+            return total if action in ("delete", "update") else _RESTART
+        gen, strategy, cursor, skip, payload = reply[0], reply[1], reply[2], int(reply[3]), reply[4]
+        if strategy == b"keys":  # the page's pks, in order: too many rows for one call
+            found = yield from _rows_by_pk(spec, gen, [int(pk) for pk in payload], fields, only)
+            return _RESTART if found is None else found
+        if action == "update" and isinstance(payload, list):
+            if payload[0] == b"!toolarge":
+                return _TOO_LARGE
+            _refused_update(spec, payload)
+        if action in ("count", "delete", "update"):
+            total += int(payload)
+        elif action == "exists":
+            if payload:
+                return True
+        elif action == "pks":
+            collected += [int(pk) for pk in payload]
+        else:
+            number = int(gen)
+            collected += [_decode(spec, number, pk, raw, only) for pk, raw in rows(payload, len(fields))]
+        if page.limit is not None and action in ("pks", "fetch"):
+            want = page.limit - len(collected)
+            if want <= 0:
+                cursor = b""
+        if not cursor:
+            if action == "exists":
+                return False
+            return total if action in ("count", "delete", "update") else collected
+
+
+def _rows_by_pk(
+    spec: ModelSpec, gen: bytes, pks: list[int], fields: tuple[str, ...], only: tuple[str, ...] | None
+) -> Operation[list[Any] | None]:
+    """The rows of ``pks`` (in that order), `GET_PER_CALL` per call; objects deleted meanwhile
+    are left out. None when a reset replaced generation ``gen`` in between."""
+    out: list[Any] = []
+    number = int(gen)
+    for start in range(0, len(pks), GET_PER_CALL):
+        args: tuple[Arg, ...] = (len(fields), *fields, *pks[start : start + GET_PER_CALL])
+        (reply,) = yield (ScriptCall("get", (spec.keys.meta,), args, writes=False),)
+        if reply[0] != gen:
+            return None
+        out += [_decode(spec, number, pk, raw, only) for pk, raw in rows(reply[1], len(fields))]
+    return out
+
+
+def _decode(spec: ModelSpec, gen: int, pk: int, raw: list[Any], only: tuple[str, ...] | None) -> Any:
+    return decode_object(spec, gen, pk, raw) if only is None else decode_projection(spec, gen, pk, raw, only)
+
+
+def _refused_update(spec: ModelSpec, reply: list[Any]) -> None:
+    from .operations import _violation  # the unique-violation message is the save path's
+
+    if reply[0] == b"!unique":
+        raise _violation(spec, reply[1], reply[2])
+    raise UniqueViolation(f"unexpected update reply {reply!r}", field="", value=None)
+
+
+def plan(spec: ModelSpec, formula: Formula | None, action: Action, page: Page) -> Operation[dict[str, Any]]:
+    """How query.lua would answer the first call of this query, and the estimates behind it."""
+    if formula is None:
+        return {"strategy": "empty", "matches": 0, "cost": 0, "objects": None}
+    real = "fetch" if action == "first" else action
+    (reply,) = yield (query_call(spec, formula, "plan:" + real, (), 0, page),)
+    estimates = reply[4]
+    return {
+        "strategy": reply[1].decode(),
+        "matches": int(estimates[0]),
+        "cost": None if int(estimates[1]) < 0 else int(estimates[1]),
+        "objects": int(estimates[2]),
+    }

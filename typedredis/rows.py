@@ -1,0 +1,77 @@
+"""Rows read from Redis become model instances or tuples; corrupt bytes raise `DecodeError`.
+
+A script returns rows as one msgpack document, ``[pk, value1, ..., valuen, pk, ...]`` (see
+lib.lua, ``pack_rows``), in which each value is the stored bytes of one field with its own
+length, so every field decodes on its own bounds: bytes holding two documents, or half of one,
+fail in their own field and never shift the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from pydantic import ValidationError
+
+from .codec import MISSING, decode_stored, unpack_rows
+from .errors import DecodeError
+from .fields import ModelSpec
+
+
+def rows(blob: bytes, width: int) -> Iterator[tuple[int, list[Any]]]:
+    """``(pk, raw values)`` for each row of a rows document of ``width`` fields per row."""
+    flat = unpack_rows(blob)
+    step = width + 1
+    if len(flat) % step:
+        raise ValueError(f"a rows document of {len(flat)} items is not made of rows of {step}")
+    for at in range(0, len(flat), step):
+        yield flat[at], flat[at + 1 : at + step]
+
+
+def _values(spec: ModelSpec, gen: int, pk: int, raw: list[Any], names: tuple[str, ...]) -> list[Any]:
+    out = []
+    for name, value in zip(names, raw, strict=True):
+        try:
+            out.append(decode_stored(value))
+        except Exception as exc:
+            key = spec.keys.object(gen, pk).decode(errors="backslashreplace")
+            raise DecodeError(
+                f"{key}: field {name!r} holds bytes that are not a typedredis value "
+                f"({type(exc).__name__}: {str(exc)[:200]})",
+                key=key,
+                field=name,
+            ) from exc
+    return out
+
+
+def decode_object(spec: ModelSpec, gen: int, pk: int, raw: list[Any]) -> Any:
+    """A model instance from the raw stored values of every field (in `ModelSpec.stored` order)."""
+    values = _values(spec, gen, pk, raw, spec.stored)
+    data: dict[str, Any] = dict(zip(spec.stored, values, strict=True))
+    data["pk"] = pk
+    if MISSING in values:
+        data = {name: value for name, value in data.items() if value is not MISSING}
+    try:
+        return spec.validator.validate_python(data, by_name=True)
+    except ValidationError as exc:
+        key = spec.keys.object(gen, pk).decode(errors="backslashreplace")
+        raise DecodeError(
+            f"{key}: stored data does not validate as {spec.model.__qualname__}: {exc}", key=key
+        ) from exc
+
+
+def decode_projection(
+    spec: ModelSpec, gen: int, pk: int, raw: list[Any], fields: tuple[str, ...]
+) -> tuple[Any, ...]:
+    """The validated values of ``fields`` (absent fields get their default), as a tuple."""
+    out = []
+    for name, value in zip(fields, _values(spec, gen, pk, raw, fields), strict=True):
+        try:
+            if value is MISSING:
+                out.append(spec.model.model_fields[name].get_default(call_default_factory=True))
+            else:
+                out.append(spec.by_name[name].validate(value))
+        except ValidationError as exc:
+            key = spec.keys.object(gen, pk).decode(errors="backslashreplace")
+            raise DecodeError(f"{key}: field {name!r} does not validate: {exc}", key=key, field=name) from exc
+    return tuple(out)
