@@ -24,6 +24,7 @@ from typing import Any, Literal, TypeAlias
 from .codec import decode
 from .expr import And, Eq, Expr, In, Not, Or, Range
 from .plan import Arg
+from .sortkeys import AFTER_PK
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,15 @@ class Members:
 
     field: str
     members: tuple[bytes, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Values:
+    """Objects whose `Sorted` ``field`` has one of the sort keys ``keys`` (``in_`` on a field
+    that has no equality index): tested by reading each candidate's stored sort key."""
+
+    field: str
+    keys: tuple[bytes, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +106,7 @@ class Diff:
     minus: tuple[Formula, ...]
 
 
-Formula: TypeAlias = AllObjects | Key | Members | PkSet | RangeScan | Inter | Union | Diff
+Formula: TypeAlias = AllObjects | Key | Members | Values | PkSet | RangeScan | Inter | Union | Diff
 """A normalised query condition; None stands for the empty result."""
 
 
@@ -178,6 +188,8 @@ def _conjoin(parts: list[Formula | None]) -> Formula | None:
 def _disjoin(parts: list[Formula | None]) -> Formula | None:
     kept: list[Formula] = []
     values: dict[str, dict[bytes, None]] = {}
+    sort_keys: dict[str, dict[bytes, None]] = {}
+    single: dict[str, RangeScan] = {}  # a field's one value as written, to keep its text
     for part in parts:
         if isinstance(part, AllObjects):
             return ALL
@@ -188,14 +200,31 @@ def _disjoin(parts: list[Formula | None]) -> Formula | None:
                 values.setdefault(item.field, {})[item.member] = None
             elif isinstance(item, Members):
                 values.setdefault(item.field, {}).update(dict.fromkeys(item.members))
+            elif isinstance(item, Values):
+                sort_keys.setdefault(item.field, {}).update(dict.fromkeys(item.keys))
+            elif isinstance(item, RangeScan) and (key := _single_value(item)) is not None:
+                sort_keys.setdefault(item.field, {})[key] = None
+                single.setdefault(item.field, item)
             else:
                 kept.append(item)
     for field, members in values.items():  # one node per field: its index sets are disjoint
         kept.append(Key(field, next(iter(members))) if len(members) == 1 else Members(field, tuple(members)))
+    for field, keys in sort_keys.items():
+        if len(keys) == 1:
+            kept.append(single[field])
+        else:
+            kept.append(Values(field, tuple(keys)))
     unique = _unique(kept)
     if not unique:
         return None
     return unique[0] if len(unique) == 1 else Union(unique)
+
+
+def _single_value(scan: RangeScan) -> bytes | None:
+    """The sort key of a range of exactly one value (``f == v`` on a `Sorted`-only field)."""
+    if scan.low[:1] == b"[" and scan.high == scan.low + AFTER_PK:
+        return scan.low[1:]
+    return None
 
 
 def _negate(formula: Formula | None) -> Formula | None:
@@ -258,6 +287,7 @@ def tokens(formula: Formula) -> list[Arg]:
         k <suffix>               an index set
         n <field> <m> <members>  the union of m index sets of one field
         p <m> <pks>              the objects with these m primary keys
+        v <field> <m> <keys>     the objects whose sorted field has one of m sort keys
         r <field> <low> <high>   a range of a sorted index
         i|u <n> <n operands>     intersection, union
         d <n> <base> <n-1 operands>   difference
@@ -276,6 +306,8 @@ def tokens(formula: Formula) -> list[Arg]:
             out += [b"r", node.field, node.low, node.high]
         elif isinstance(node, PkSet):
             out += [b"p", len(node.pks), *node.pks]
+        elif isinstance(node, Values):
+            out += [b"v", node.field, len(node.keys), *node.keys]
         else:
             parts = (node.base, *node.minus) if isinstance(node, Diff) else node.parts
             out += [b"d" if isinstance(node, Diff) else b"i" if isinstance(node, Inter) else b"u", len(parts)]
@@ -324,6 +356,8 @@ def explain(formula: Formula | None) -> str:
             return f"{node.field} in [{shown}{more}]"
         if isinstance(node, RangeScan):
             return f"{node.field}{node.text}".strip() if node.text else f"{node.field} in range"
+        if isinstance(node, Values):
+            return f"{node.field} in [{len(node.keys)} values]"
         if isinstance(node, PkSet):
             return f"pk in {list(node.pks[:5])}" + ("..." if len(node.pks) > 5 else "")
         if isinstance(node, Diff):

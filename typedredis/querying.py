@@ -47,7 +47,9 @@ RESTARTS: Final = 5
 MAX_PK: Final = 2**53 - 1
 """Primary keys stay exact in Lua's doubles up to here."""
 GET_PER_CALL: Final = 1000
-"""Objects fetched per call of get.lua when a query's rows come by pk."""
+"""Objects fetched per call of get.lua."""
+CALLS_PER_BATCH: Final = 32
+"""Calls pipelined in one round trip when a query acts on its result in chunks."""
 
 
 def check_pk(spec: ModelSpec, pk: object) -> int:
@@ -203,6 +205,40 @@ def _unique_update(spec: ModelSpec, formula: Formula, updates: dict[str, Any]) -
     return count
 
 
+class _Answer:
+    """What the calls of one query attempt have answered so far."""
+
+    __slots__ = ("action", "collected", "fields", "only", "spec", "total")
+
+    def __init__(
+        self, spec: ModelSpec, action: Action, fields: tuple[str, ...], only: tuple[str, ...] | None
+    ) -> None:
+        self.spec, self.action, self.fields, self.only = spec, action, fields, only
+        self.total = 0
+        self.collected: list[Any] = []
+
+    def absorb(self, gen: bytes, payload: Any) -> None:
+        """Add one call's payload (see query.lua); raises what an update refused."""
+        action = self.action
+        if action == "update" and isinstance(payload, list):
+            _refused_update(self.spec, payload)
+        if action in ("count", "delete", "update", "exists"):
+            self.total += int(payload)
+        elif action == "pks":
+            self.collected += [int(pk) for pk in payload]
+        else:
+            number, spec, only = int(gen), self.spec, self.only
+            found = rows(payload, len(self.fields))
+            self.collected += [_decode(spec, number, pk, raw, only) for pk, raw in found]
+
+    @property
+    def result(self) -> Any:
+        """The query's answer from what was absorbed."""
+        if self.action == "exists":
+            return self.total > 0
+        return self.total if self.action in ("count", "delete", "update") else self.collected
+
+
 def _run(
     spec: ModelSpec,
     formula: Formula,
@@ -213,61 +249,65 @@ def _run(
     only: tuple[str, ...] | None,
     extra: tuple[Arg, ...],
 ) -> Operation[Any]:
-    """One attempt at a query: its first call and the walk's further calls."""
+    """One attempt at a query: its first call, then the walk's calls or the narrowed chunks."""
+    writing = action in ("delete", "update")
+    answer = _Answer(spec, action, fields, only)
     gen: bytes = b""
     strategy: bytes = b""
     cursor: bytes = b""
     skip, want = page.offset, page.limit
-    total = 0
-    collected: list[Any] = []
     while True:
         current = Page(page.order, page.descending, skip, want)
         call = query_call(spec, formula, action, fields, ni, current, (gen, strategy, cursor), extra)
         (reply,) = yield (call,)
         if reply[1] == b"!gen":  # a reset replaced the dataset between two calls of a walk
-            return total if action in ("delete", "update") else _RESTART
+            return answer.result if writing else _RESTART
         gen, strategy, cursor, skip, payload = reply[0], reply[1], reply[2], int(reply[3]), reply[4]
-        if strategy == b"keys":  # the page's pks, in order: too many rows for one call
-            found = yield from _rows_by_pk(spec, gen, [int(pk) for pk in payload], fields, only)
-            return _RESTART if found is None else found
-        if action == "update" and isinstance(payload, list):
-            if payload[0] == b"!toolarge":
-                return _TOO_LARGE
-            _refused_update(spec, payload)
-        if action in ("count", "delete", "update"):
-            total += int(payload)
-        elif action == "exists":
-            if payload:
-                return True
-        elif action == "pks":
-            collected += [int(pk) for pk in payload]
-        else:
-            number = int(gen)
-            collected += [_decode(spec, number, pk, raw, only) for pk, raw in rows(payload, len(fields))]
+        if action == "update" and isinstance(payload, list) and payload[0] == b"!toolarge":
+            return _TOO_LARGE
+        if strategy == b"keys":  # the result's pks, in order: more objects than one call may act on
+            pks = [int(pk) for pk in payload]
+            done = yield from _chunks(spec, formula, action, page, fields, ni, extra, gen, pks, answer)
+            return answer.result if done or writing else _RESTART
+        answer.absorb(gen, payload)
+        if action == "exists" and answer.total:
+            return True
         if page.limit is not None and action in ("pks", "fetch"):
-            want = page.limit - len(collected)
+            want = page.limit - len(answer.collected)
             if want <= 0:
                 cursor = b""
         if not cursor:
-            if action == "exists":
+            return answer.result
+
+
+def _chunks(
+    spec: ModelSpec,
+    formula: Formula,
+    action: Action,
+    page: Page,
+    fields: tuple[str, ...],
+    ni: int,
+    extra: tuple[Arg, ...],
+    gen: bytes,
+    pks: list[int],
+    answer: _Answer,
+) -> Operation[bool]:
+    """Act on ``pks`` (a result found in one call) in pipelined calls of the query narrowed to a
+    chunk of them: each call re-checks the condition on its objects and acts atomically.
+    False when a reset replaced generation ``gen`` meanwhile."""
+    per = LIMITS.writes if action in ("delete", "update") else LIMITS.rows
+    ordered = Page(page.order, page.descending)
+    calls = [
+        query_call(spec, Inter((PkSet(tuple(pks[i : i + per])), formula)), action, fields, ni, ordered,
+                   (gen, b"", b""), extra)
+        for i in range(0, len(pks), per)
+    ]
+    for start in range(0, len(calls), CALLS_PER_BATCH):
+        for reply in (yield calls[start : start + CALLS_PER_BATCH]):
+            if reply[1] == b"!gen":
                 return False
-            return total if action in ("count", "delete", "update") else collected
-
-
-def _rows_by_pk(
-    spec: ModelSpec, gen: bytes, pks: list[int], fields: tuple[str, ...], only: tuple[str, ...] | None
-) -> Operation[list[Any] | None]:
-    """The rows of ``pks`` (in that order), `GET_PER_CALL` per call; objects deleted meanwhile
-    are left out. None when a reset replaced generation ``gen`` in between."""
-    out: list[Any] = []
-    number = int(gen)
-    for start in range(0, len(pks), GET_PER_CALL):
-        args: tuple[Arg, ...] = (len(fields), *fields, *pks[start : start + GET_PER_CALL])
-        (reply,) = yield (ScriptCall("get", (spec.keys.meta,), args, writes=False),)
-        if reply[0] != gen:
-            return None
-        out += [_decode(spec, number, pk, raw, only) for pk, raw in rows(reply[1], len(fields))]
-    return out
+            answer.absorb(reply[0], reply[4])
+    return True
 
 
 def _decode(spec: ModelSpec, gen: int, pk: int, raw: list[Any], only: tuple[str, ...] | None) -> Any:

@@ -11,7 +11,8 @@
 -- ARGV[4..3+nf]    fetch: the fields to fetch; delete, update: the ni equality-indexed
 --                  fields, then the sorted ones (whose index entries must be maintained)
 -- then             the formula in prefix form: a | k suffix | n field m members... |
---                  p m pks... | r field low high | i n parts... | u n parts... |
+--                  p m pks... | v field m sortkeys... | r field low high | i n parts... |
+--                  u n parts... |
 --                  d n base minus...
 -- then             order field ('' = by pk), descending ('1' or ''), offset, limit (-1 = none)
 -- then             generation ('' on a first call), strategy ('' on a first call), cursor
@@ -56,6 +57,13 @@ local function parse()
     local m = tonumber(ARGV[at + 1])
     local node = {kind = 'n', field = ARGV[at], members = {}}
     for j = 1, m do node.members[j] = ARGV[at + 1 + j] end
+    at = at + 2 + m
+    return node
+  end
+  if code == 'v' then
+    local m = tonumber(ARGV[at + 1])
+    local node = {kind = 'v', field = ARGV[at], keys = {}}
+    for j = 1, m do node.keys[j] = ARGV[at + 1 + j] end
     at = at + 2 + m
     return node
   end
@@ -127,6 +135,15 @@ local function card(node)
     c = redis.call('ZLEXCOUNT', zkey_of(node.field), node.low, node.high)
   elseif kind == 'p' then
     c = #node.pks
+  elseif kind == 'v' then
+    if #node.keys <= MANY then
+      for _, k in ipairs(node.keys) do
+        c = c + redis.call('ZLEXCOUNT', zkey_of(node.field), '[' .. k, '[' .. k .. AFTER_PK)
+      end
+    else
+      c = total()
+      node.vague = true
+    end
   elseif kind == 'i' then
     c = math.huge
     for _, p in ipairs(node.parts) do c = math.min(c, card(p)) end
@@ -144,7 +161,7 @@ end
 local function exact(node)
   local kind = node.kind
   if kind == 'a' or kind == 'k' or kind == 'r' then return card(node) end
-  if kind == 'n' then
+  if kind == 'n' or kind == 'v' then
     card(node)
     if node.vague then return nil end
     return node.card
@@ -161,7 +178,10 @@ local function cost(node)
   local kind = node.kind
   if kind == 'a' then return total() end -- copied into a scratch set
   if kind == 'k' then return 0 end
-  if kind == 'n' or kind == 'r' or kind == 'p' then return card(node) end
+  if kind == 'n' or kind == 'r' or kind == 'p' or kind == 'v' then
+    card(node)
+    return node.vague and math.huge or node.card
+  end
   local c = 0
   if kind == 'i' then
     local smallest, ranges = math.huge, 0
@@ -278,6 +298,14 @@ materialize = function(node)
     if #node.pks > 0 then call_chunked('SADD', dst, node.pks) end
     return dst
   end
+  if kind == 'v' then
+    local dst = register()
+    for _, k in ipairs(node.keys) do
+      local found = pks_of(redis.call('ZRANGEBYLEX', zkey_of(node.field), '[' .. k, '[' .. k .. AFTER_PK))
+      if #found > 0 then call_chunked('SADD', dst, found) end
+    end
+    return dst
+  end
   if kind == 'i' then
     local keys, ranges = {}, {}
     for _, p in ipairs(node.parts) do
@@ -340,6 +368,15 @@ local function filter(node, pks)
     end
     local out = {}
     for _, pk in ipairs(pks) do if node.lookup[pk] then out[#out + 1] = pk end end
+    return out
+  end
+  if kind == 'v' then -- read each candidate's sort key
+    local lookup, out = {}, {}
+    for _, k in ipairs(node.keys) do lookup[k] = true end
+    for _, pk in ipairs(pks) do
+      local sortkey = redis.call('HGET', gp .. 'o:' .. pk, '~' .. node.field)
+      if sortkey and lookup[sortkey] then out[#out + 1] = pk end
+    end
     return out
   end
   if kind == 'n' and #node.members <= FEW then
@@ -772,6 +809,10 @@ local function choose()
   if counting and exact(formula) then return 'exact' end
   if counting and sintercard_keys() then return 'sintercard' end
   if by_rank() then return 'rank' end
+  if not counting then -- a result known to be too large for one call is walked at once
+    local known = exact(formula)
+    if known and known > SORT then return (walk_plan()) end
+  end
   local probing, sets = probe_cost(), cost(formula)
   local source = probe_source()
   if source and source.kind == 'p' and #source.pks <= WRITES then return 'probe' end -- pks it found
