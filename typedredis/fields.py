@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Final, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
+from pydantic_core import PydanticCustomError
 
 from .codec import index_member
 from .errors import InvalidValue, QueryError, SchemaError
@@ -106,13 +107,26 @@ class FieldSpec:
 
     def member(self, value: Any) -> bytes:
         """Validate ``value`` and return its equality-index member."""
-        return index_member(self.validate(value))
+        valid = self.validate(value)
+        try:
+            return index_member(valid)
+        except UnicodeEncodeError:
+            raise self._unencodable(valid) from None
 
     def sort_key(self, value: Any) -> bytes:
         """Validate ``value`` and return its sort key; refuses fields that are not `Sorted`."""
         self.require_sorted()
         assert self.sort_key_of is not None
-        return self.sort_key_of(self.validate(value))
+        valid = self.validate(value)
+        try:
+            return self.sort_key_of(valid)
+        except UnicodeEncodeError:
+            raise self._unencodable(valid) from None
+
+    def _unencodable(self, value: Any) -> InvalidValue:
+        error = unencodable(self.model_name, self.name, value)
+        message = f"{self.model_name}.{self.name}: {error.errors()[0]['msg']} (got {short_repr(value)})"
+        return InvalidValue.of(error, model=self.model_name, field=self.name, message=message)
 
     def require_index(self) -> None:
         """Raise `QueryError` naming the field and the fix unless the field is indexed."""
@@ -199,6 +213,16 @@ class ModelSpec:
             return self.by_name[name]
         except KeyError:
             raise QueryError(f"{self.model.__qualname__} has no field {name!r}") from None
+
+
+def unencodable(model_name: str, field: str, value: Any) -> ValidationError:
+    """The `ValidationError` of a string that UTF-8 cannot encode (a lone surrogate, which
+    pydantic's ``str`` accepts: JSON can carry one as ``"\\ud800"``)."""
+    kind = PydanticCustomError(
+        "string_unicode",
+        "Input should be a valid string: it holds a lone surrogate, which UTF-8 cannot encode",
+    )
+    return ValidationError.from_exception_data(model_name, [{"type": kind, "loc": (field,), "input": value}])
 
 
 def _location(loc: tuple[int | str, ...]) -> str:

@@ -12,7 +12,7 @@ from typing_extensions import Unpack
 from . import operations, querying
 from .errors import NotFound, QueryError, SchemaError
 from .expr import Expr, Field, Fields
-from .fields import ModelSpec, snake_case
+from .fields import ModelSpec, short_repr, snake_case
 from .plan import Operation
 from .query import Query
 from .session import executor_for
@@ -28,6 +28,8 @@ class _FieldsDescriptor:
     """``Model.f``: the model's `Fields` namespace (class access only)."""
 
     def __get__(self, obj: object, owner: type[M]) -> Fields[M]:
+        if owner is Model:  # pydantic looks at the base's attributes while building a subclass
+            return self  # type: ignore[return-value]  # no namespace: Model has no fields
         return owner.spec().namespace(owner)
 
 
@@ -67,7 +69,9 @@ class Model(BaseModel):
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
-        key = kwargs.get("key") or snake_case(cls.__name__)
+        key = kwargs.get("key")
+        if key is None:
+            key = snake_case(cls.__name__)
         reserved = _RESERVED.intersection(cls.model_fields)
         if reserved:
             raise SchemaError(
@@ -145,7 +149,7 @@ class Model(BaseModel):
             raise QueryError(f"a field of {field.owner.__qualname__} cannot look up {cls.__qualname__}")
         found = cls.query(field == value).first()
         if found is None:
-            raise NotFound(f"no {cls.__qualname__} with {field.name}={value!r}")
+            raise NotFound(f"no {cls.__qualname__} with {field.name}={short_repr(value)}")
         return found
 
     @classmethod

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from .codec import decode, encode, encode_indexed, packer
 from .errors import AlreadyExists, ResetAborted, SchemaError, UniqueViolation
-from .fields import ModelSpec
+from .fields import ModelSpec, short_repr, unencodable
 from .plan import Arg, Batch, Operation, ScriptCall
 
 if TYPE_CHECKING:
@@ -54,12 +54,14 @@ def encode_object(spec: ModelSpec, obj: Model, pack: Callable[[Any], bytes]) -> 
             members.append(member)
         for name in spec.plain_names:
             args.append(pack(values[name]))
-    except TypeError:
+    except (TypeError, UnicodeEncodeError):
         for name in spec.stored:  # find the culprit, for an error naming field and type
             try:
                 encode(values[name])
             except SchemaError as exc:
                 raise SchemaError(f"{spec.model.__qualname__}.{name}: {exc}") from None
+            except UnicodeEncodeError:
+                raise unencodable(spec.model.__qualname__, name, values[name]) from None
         raise
     args += members
     for field in spec.sorted:
@@ -68,6 +70,8 @@ def encode_object(spec: ModelSpec, obj: Model, pack: Callable[[Any], bytes]) -> 
             args.append(field.sort_key_of(values[field.name]))
         except SchemaError as exc:
             raise SchemaError(f"{spec.model.__qualname__}.{field.name}: {exc}") from None
+        except UnicodeEncodeError:
+            raise unencodable(spec.model.__qualname__, field.name, values[field.name]) from None
     return args
 
 
@@ -161,7 +165,7 @@ def _violation(spec: ModelSpec, field: str | bytes, member: bytes, detail: str =
     name = field.decode() if isinstance(field, bytes) else field
     value = decode(member)
     return UniqueViolation(
-        f"{spec.model.__qualname__}.{name} must be unique, and {value!r} would be shared{detail}",
+        f"{spec.model.__qualname__}.{name} must be unique, and {short_repr(value)} would be shared{detail}",
         field=name,
         value=value,
     )
@@ -188,6 +192,11 @@ def _check_saved(spec: ModelSpec, reply: Any, several: bool) -> list[int]:
             raise _violation(spec, reply[1], reply[2], detail)
         if reply[0] == EXISTS_REPLY and len(reply) == 2:
             raise _already_exists(spec, reply[1].decode(), detail)
+        if reply[0] == b"!pks":
+            raise SchemaError(
+                f"{spec.model.__qualname__}: no primary key is left: new ones would go beyond 2**53 - 1, "
+                "where pks stop being exact; give objects explicit pks below the largest stored one"
+            )
     return reply  # type: ignore[no-any-return]
 
 

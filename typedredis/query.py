@@ -16,6 +16,7 @@ from . import querying
 from .compiler import WHOLE, Action, Formula, Page, compile_formula, explain
 from .errors import QueryError
 from .expr import And, Expr, Field, Not, Ordering, SortedField
+from .fields import short_repr
 from .session import executor_for
 
 if TYPE_CHECKING:
@@ -110,15 +111,11 @@ class Query(Generic[M]):
 
     def limit(self, count: int) -> Query[M]:
         """A new query returning at most ``count`` objects (applied on the server)."""
-        if count < 0:
-            raise QueryError(f"limit() needs a count >= 0, got {count}")
-        return Query(self._model, self._where, replace(self._page, limit=count))
+        return Query(self._model, self._where, replace(self._page, limit=_count("limit", count)))
 
     def offset(self, count: int) -> Query[M]:
         """A new query skipping the first ``count`` objects (applied on the server)."""
-        if count < 0:
-            raise QueryError(f"offset() needs a count >= 0, got {count}")
-        return Query(self._model, self._where, replace(self._page, offset=count))
+        return Query(self._model, self._where, replace(self._page, offset=_count("offset", count)))
 
     @overload
     def only(self, f1: Field[M, T1], /) -> Projection[tuple[T1]]: ...
@@ -281,6 +278,16 @@ class Query(Generic[M]):
     def __repr__(self) -> str:
         where = "" if self._where is None else repr(self._where)
         return f"<Query {self._model.__qualname__}.query({where})>"
+
+
+MAX_COUNT = 2**53 - 1
+"""The largest limit or offset: counts stay exact in the scripts' Lua numbers."""
+
+
+def _count(method: str, count: object) -> int:
+    if type(count) is not int or not 0 <= count <= MAX_COUNT:
+        raise QueryError(f"{method}() takes an int from 0 to 2**53 - 1, got {short_repr(count)}")
+    return count
 
 
 class Projection(Generic[R]):

@@ -8,6 +8,7 @@ local BASE = string.sub(META, 1, -5) -- "{K}:"
 local HAS_SINTERCARD = (redis.REDIS_VERSION_NUM or 0) >= 0x070000
 local CHUNK = 1000 -- stay far below Lua's limit on unpack() arguments
 local NIL_MEMBER = '\192' -- the index member of None (msgpack nil): exempt from uniqueness
+local MAX_PK = 9007199254740991 -- 2^53 - 1: the largest pk Lua's numbers hold exactly
 local AFTER_PK = string.rep('\255', 8) -- above every pk suffix of a sort key (sortkeys.py)
 
 -- A whole number as its exact decimal string (tostring and .. use %.14g: 1e+14).

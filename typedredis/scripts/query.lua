@@ -603,7 +603,7 @@ local function rank_page(zkey, low, high)
     stop = math.min(last, start + count - 1)
   end
   if stop < start then return {} end
-  local members = redis.call('ZRANGE', zkey, start, stop)
+  local members = redis.call('ZRANGE', zkey, int_string(start), int_string(stop))
   if descending then
     local n = #members
     for i = 1, math.floor(n / 2) do members[i], members[n + 1 - i] = members[n + 1 - i], members[i] end
@@ -837,7 +837,9 @@ local function first_call(how)
   end
   if how == 'rank' then
     local zkey, low, high = by_rank()
-    if zkey == ALL then return done(answer(redis.call('ZRANGE', ALL, offset, offset + limit - 1))) end
+    if zkey == ALL then
+      return done(answer(redis.call('ZRANGE', ALL, int_string(offset), int_string(offset + limit - 1))))
+    end
     return done(answer(pks_of(rank_page(zkey, low, high))))
   end
   if how == 'sets' or how == 'probe' then
@@ -870,7 +872,7 @@ if strategy == '' then
       local first, last = rank_span(zkey, low, high)
       if offset > last - first then return {gen, 'o', '', 0, answer({})} end
       local rank = descending and (last - offset) or (first + offset)
-      cursor = '[' .. redis.call('ZRANGE', zkey, rank, rank)[1] -- the page's first member
+      cursor = '[' .. redis.call('ZRANGE', zkey, int_string(rank), int_string(rank))[1] -- the page's first
       offset = 0
     end
   end

@@ -17,7 +17,8 @@
 --                  ni index members ('' when the member equals the stored value), ns sort keys
 -- Returns the objects' primary keys, in order; or, writing nothing:
 --                  {'!unique', field, member} when a unique value would be shared;
---                  {'!exists', pk} when inserting an object whose pk is stored or repeated.
+--                  {'!exists', pk} when inserting an object whose pk is stored or repeated;
+--                  {'!pks'} when new pks would go beyond 2^53 - 1.
 local gen = ARGV[1]
 local staging = gen ~= ''
 if staging then
@@ -99,7 +100,11 @@ for _, o in ipairs(objects) do
     top = o.pk
   end
 end
-if top ~= nil and tonumber(top) > tonumber(redis.call('HGET', META, 'pk') or '0') then
+local counter = tonumber(redis.call('HGET', META, 'pk') or '0')
+if fresh > 0 and math.max(counter, tonumber(top or '0')) + fresh > MAX_PK then
+  return {'!pks'} -- the counter would leave the range where pks stay exact
+end
+if top ~= nil and tonumber(top) > counter then
   redis.call('HSET', META, 'pk', top)
 end
 local nextpk = 0
