@@ -82,4 +82,4 @@ def test_script_errors_surface_as_server_errors(client: redis.Redis) -> None:
     client.set(Job.spec().keys.all(0), "not a set")  # sabotage: wrong type under our key
     with pytest.raises(typedredis.ServerError, match="save") as info:
         Job(state="x").save()
-    assert info.value.reply.startswith("WRONGTYPE")
+    assert info.value.code == "WRONGTYPE" and info.value.reply.startswith("WRONGTYPE ")

@@ -13,6 +13,7 @@ from .errors import (
     SchemaError,
     ServerError,
     TypedRedisError,
+    TypedRedisWarning,
     Unavailable,
     UniqueViolation,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "Sorted",
     "SortedField",
     "TypedRedisError",
+    "TypedRedisWarning",
     "Unique",
     "Unavailable",
     "UniqueViolation",

@@ -85,11 +85,13 @@ class Unavailable(TypedRedisError, ConnectionError):
 class ServerError(TypedRedisError):
     """The server answered a call with an error reply (e.g. OOM, NOPERM, WRONGTYPE, BUSY).
 
-    ``reply`` is the server's error text. The message says which typedredis script it was.
+    ``code`` is the error code (``"OOM"``, ``"NOPERM"``, ``"WRONGTYPE"``, ``"ERR"``...) and
+    ``reply`` the server's error text, starting with it. The message names the script.
     """
 
-    def __init__(self, message: str, *, reply: str) -> None:
+    def __init__(self, message: str, *, code: str, reply: str) -> None:
         super().__init__(message)
+        self.code = code
         self.reply = reply
 
 
@@ -128,3 +130,19 @@ class AlreadyExists(UniqueViolation):
     def __init__(self, message: str, *, pk: object) -> None:
         super().__init__(message, field="pk", value=pk)
         self.pk = pk
+
+
+class TypedRedisWarning(UserWarning):
+    """A warning about a setup that can make typedredis return wrong answers."""
+
+
+def eviction_warning(policy: str) -> TypedRedisWarning | None:
+    """The warning for a server whose ``maxmemory-policy`` may evict typedredis' keys (keys
+    without a TTL: only the ``allkeys-*`` policies evict them), or None."""
+    if not policy.startswith("allkeys-"):
+        return None
+    return TypedRedisWarning(
+        f"the Redis server evicts keys without a TTL (maxmemory-policy {policy}): an evicted object "
+        "or index makes queries miss objects; typedredis never returns an evicted object, but it "
+        "cannot bring it back. Use noeviction or a volatile-* policy (see the Failure modes page)"
+    )
