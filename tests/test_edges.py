@@ -200,3 +200,22 @@ def test_every_query_kind_answers_alike_in_many_small_calls(client: redis.Redis,
     assert q.update(tag="c") == len(expected)
     assert Big.query(Big.f.tag == "c").delete() == len(expected)
     check_invariants(client, Big)
+
+
+def test_a_long_in_list_is_split_over_queries_with_the_same_answers(
+    client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Big.save_all([Big(tag=str(i % 40), rank=i) for i in range(400)])
+    tags, ranks = [str(i) for i in range(0, 40, 3)], list(range(0, 400, 7))
+    queries = [
+        Big.query(Big.f.tag.in_(tags)),
+        Big.query(Big.f.tag.in_(tags), Big.f.rank >= 100),
+        Big.query(Big.f.tag.in_(tags), Big.f.rank != 150),
+        Big.query(Big.f.rank.in_(ranks), Big.f.tag != "0"),
+    ]
+    whole = [(q.count(), q.exists(), q.pks(), q.all()) for q in queries]
+    monkeypatch.setattr(querying, "VALUES_PER_CALL", 3)
+    assert [(q.count(), q.exists(), q.pks(), q.all()) for q in queries] == whole
+    assert queries[1].delete() == whole[1][0]
+    assert queries[0].update(rank=-1) == whole[0][0] - whole[1][0]
+    check_invariants(client, Big)

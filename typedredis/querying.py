@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from .codec import encode_indexed
-from .compiler import WHOLE, Action, Formula, Inter, Page, PkSet, tokens
+from .compiler import WHOLE, Action, Diff, Formula, Inter, Members, Page, PkSet, Values, tokens
 from .errors import NotFound, QueryError, UniqueViolation
 from .fields import ModelSpec, short_repr
 from .plan import Arg, Operation, ScriptCall
@@ -27,15 +27,16 @@ class Limits:
     """How much one call of query.lua may do: this bounds its server time (measured figures
     are on the query strategies page). Tests shrink them to exercise every strategy."""
 
-    budget: int = 100_000
-    """Set elements a one-call answer may touch (SINTERSTORE, SUNIONSTORE, ranges...)."""
-    walk: int = 2_000
-    """Index entries a walking call visits, testing each object against the condition."""
+    budget: int = 20_000
+    """The estimated server time a one-call answer may take, in units of about a microsecond
+    (query.lua's cost model; a walking call visits no more entries than it allows)."""
+    walk: int = 5_000
+    """Index entries a walking call visits at most, testing each object against the condition."""
     rows: int = 1_000
     """Objects fetched per call."""
     writes: int = 300
     """Objects deleted or updated per call."""
-    sort: int = 5_000
+    sort: int = 3_000
     """Objects a one-call page may sort (by pk, or by a `Sorted` field)."""
 
 
@@ -50,6 +51,9 @@ GET_PER_CALL: Final = 1000
 """Objects fetched per call of get.lua."""
 CALLS_PER_BATCH: Final = 32
 """Calls pipelined in one round trip when a query acts on its result in chunks."""
+VALUES_PER_CALL: Final = 2_000
+"""The most values of one ``in_()`` a call receives: a longer list is split over several
+queries (each call parses and indexes every value it is sent)."""
 
 
 def check_pk(spec: ModelSpec, pk: object) -> int:
@@ -169,6 +173,19 @@ def query(
         fields, ni = spec.indexed_names + spec.sorted_names, len(spec.indexed)
     else:
         fields, ni = (), 0
+    splittable = page.whole and only is None and not (action == "update" and _unique(spec, updates))
+    pieces = _split(formula) if splittable else None
+    if pieces is not None:  # the pieces' results are disjoint: add them up
+        results = []
+        for piece in pieces:
+            results.append((yield from query(spec, piece, action, page, only, updates)))
+        if action in ("count", "delete", "update"):
+            return sum(results)
+        if action == "exists":
+            return any(results)
+        merged = [item for result in results for item in result]
+        merged.sort(key=(lambda pk: pk) if action == "pks" else (lambda obj: obj.pk))
+        return merged
     for _ in range(RESTARTS + 1):
         result = yield from _run(spec, formula, action, page, fields, ni, only, extra)
         if result is _TOO_LARGE:
@@ -181,6 +198,39 @@ def query(
         f"{spec.model.__qualname__}: the query was restarted {RESTARTS} times because `reset` kept "
         "replacing the dataset while it ran; run it again"
     )
+
+
+def _unique(spec: ModelSpec, updates: dict[str, Any] | None) -> bool:
+    return any(spec.field(name).unique for name in updates or {})
+
+
+def _split(formula: Formula) -> list[Formula] | None:
+    """The formula as pieces with at most `VALUES_PER_CALL` values of an ``in_()`` each, when
+    its whole result lies within one long ``in_()`` (alone, ANDed, or minus something).
+    Values of one field match disjoint objects, so the pieces' results never overlap."""
+
+    def chunks(node: Members | Values) -> list[Formula]:
+        items = node.members if isinstance(node, Members) else node.keys
+        parts = [items[i : i + VALUES_PER_CALL] for i in range(0, len(items), VALUES_PER_CALL)]
+        if isinstance(node, Members):
+            return [Members(node.field, part) for part in parts]
+        return [Values(node.field, part) for part in parts]
+
+    def long(node: Formula) -> bool:
+        if isinstance(node, Members):
+            return len(node.members) > VALUES_PER_CALL
+        return isinstance(node, Values) and len(node.keys) > VALUES_PER_CALL
+
+    if isinstance(formula, (Members, Values)) and long(formula):
+        return chunks(formula)
+    if isinstance(formula, Inter):
+        for at, part in enumerate(formula.parts):
+            if isinstance(part, (Members, Values)) and long(part):
+                rest = formula.parts[:at] + formula.parts[at + 1 :]
+                return [Inter((piece, *rest)) for piece in chunks(part)]
+    if isinstance(formula, Diff) and isinstance(formula.base, (Members, Values)) and long(formula.base):
+        return [Diff(piece, formula.minus) for piece in chunks(formula.base)]
+    return None
 
 
 _RESTART: Final = object()

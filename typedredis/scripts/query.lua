@@ -173,38 +173,59 @@ local function exact(node)
   return nil
 end
 
--- The elements a one-call evaluation into scratch sets would touch (math.huge: impossible).
+-- Costs are in units of about a microsecond of server time (measured on Redis 7.0; see
+-- docs/explanation/query-strategies.md), so that BUDGET bounds a call's time.
+local SET_OP = 0.5 -- one element through SINTERSTORE, SUNIONSTORE, SDIFFSTORE or SMISMEMBER
+local RANGE_OP = 1.5 -- one member of a range collected into a scratch set
+local READ_OP = 4 -- one object's stored field read (HGET) and tested in Lua
+local SORT_OP = 6 -- one object's sort key read and added to a scratch sorted set
+
+-- The cost of evaluating a node into a scratch set in one call (math.huge: not that way).
 local function cost(node)
   local kind = node.kind
   if kind == 'a' then return total() end -- copied into a scratch set
   if kind == 'k' then return 0 end
   if kind == 'n' or kind == 'r' or kind == 'p' or kind == 'v' then
     card(node)
-    return node.vague and math.huge or node.card
+    if node.vague then return math.huge end
+    return node.card * (kind == 'n' and SET_OP or RANGE_OP)
   end
   local c = 0
   if kind == 'i' then
-    local smallest, ranges = math.huge, 0
+    local smallest, sets = math.huge, 0
     for _, p in ipairs(node.parts) do
-      if p.kind == 'r' then
-        ranges = ranges + 1
-      else
+      if p.kind ~= 'r' then
+        sets = sets + 1
         c = c + cost(p)
         smallest = math.min(smallest, card(p))
       end
     end
-    if smallest == math.huge then smallest = 0 end -- only ranges: the first one is scanned
-    c = c + smallest * (#node.parts - ranges)
+    if sets == 0 then smallest = 0 end -- only ranges: the first one is collected
+    c = c + smallest * sets * SET_OP
     for _, p in ipairs(node.parts) do
       if p.kind == 'r' then
         local n = card(p)
-        c = c + ((smallest > 0 and 3 * smallest < n) and 3 * smallest or n)
+        local probing, scanning = SORT_OP * smallest, (RANGE_OP + SET_OP) * n
+        c = c + ((smallest > 0 and probing < scanning) and probing or scanning)
         if smallest == 0 then smallest = n end
       end
     end
     return c
   end
-  for _, p in ipairs(node.parts) do c = c + cost(p) + card(p) end
+  for _, p in ipairs(node.parts) do c = c + cost(p) + card(p) * SET_OP end
+  return c
+end
+
+-- The cost of testing one candidate against a node (see filter below).
+local function test_cost(node)
+  local kind = node.kind
+  if kind == 'a' then return 0 end
+  if kind == 'k' then return SET_OP end
+  if kind == 'p' then return 0.2 end
+  if kind == 'n' then return #node.members <= FEW and SET_OP * #node.members or READ_OP end
+  if kind == 'r' or kind == 'v' then return READ_OP end
+  local c = 0
+  for _, p in ipairs(node.parts) do c = c + test_cost(p) end
   return c
 end
 
@@ -642,13 +663,15 @@ local function walk()
   elseif from == '' then
     from = descending and high or low
   end
+  -- as many entries as the budget allows testing (each also costs about a unit to read)
+  local step = math.max(1, math.min(WALK, math.floor(BUDGET / (1 + test_cost(rest)))))
   local entries
   if kind == 'p' then
-    entries = redis.call('ZRANGEBYSCORE', ALL, from, high, 'LIMIT', 0, WALK)
+    entries = redis.call('ZRANGEBYSCORE', ALL, from, high, 'LIMIT', 0, step)
   elseif descending then
-    entries = redis.call('ZREVRANGEBYLEX', zkey, from, low, 'LIMIT', 0, WALK)
+    entries = redis.call('ZREVRANGEBYLEX', zkey, from, low, 'LIMIT', 0, step)
   else
-    entries = redis.call('ZRANGEBYLEX', zkey, from, high, 'LIMIT', 0, WALK)
+    entries = redis.call('ZRANGEBYLEX', zkey, from, high, 'LIMIT', 0, step)
   end
   local pks = {}
   for i, e in ipairs(entries) do pks[i] = kind == 'p' and e or pk_of(e) end
@@ -656,7 +679,7 @@ local function walk()
   local position = {}
   for i, pk in ipairs(pks) do position[pk] = i end
   local function next_cursor(i) -- resume after entry i
-    if i >= #entries and #entries < WALK then return '' end
+    if i >= #entries and #entries < step then return '' end
     return '(' .. entries[i]
   end
   if action == 'count' then return {gen, kind, next_cursor(#entries), 0, #matched} end
@@ -712,8 +735,9 @@ local function by_rank()
 end
 
 -- The whole answer from the result's pks (any order), or nil when it is too large for one
--- call (the caller then walks). A read whose rows do not fit in one call gets the pks in
--- order ('keys'): the client then fetches the rows by pk.
+-- call (the caller then walks). When the objects to fetch, delete or update are too many
+-- for one call, the answer is their pks in order ('keys'): the client then runs the query
+-- narrowed to chunks of them (each call re-checks the condition on its chunk).
 local function from_list(pks)
   local n = #pks
   if action == 'count' then return done(n) end
@@ -734,10 +758,13 @@ local function from_list(pks)
     ordered = pks_of(members)
   end
   local list = page_of(ordered)
+  if action == 'update' then -- before any split: a unique value can go to one object only
+    local refused = unique_violation(list)
+    if refused then return done(refused) end
+  end
   local writing = action == 'delete' or action == 'update'
   if #list > (writing and WRITES or ROWS) and action ~= 'pks' then
-    if writing then return nil end -- a walk re-checks the condition on each object it changes
-    return {gen, 'keys', '', 0, list}
+    return {gen, 'keys', '', 0, list} -- the client acts on them in calls narrowed to chunks
   end
   return done(answer(list))
 end
@@ -755,14 +782,6 @@ end
 
 local function enumerable(node)
   return node.kind == 'k' or node.kind == 'p' or (node.kind == 'n' and #node.members <= MANY)
-end
-
-local function leaves(node)
-  if node.kind == 'n' then return math.min(#node.members, FEW + 1) end
-  if not node.parts then return 1 end
-  local n = 0
-  for _, p in ipairs(node.parts) do n = n + leaves(p) end
-  return n
 end
 
 -- The smallest part whose members can be listed and that holds every match; nil if none.
@@ -785,7 +804,7 @@ end
 local function probe_cost()
   local source = probe_source()
   if not source then return math.huge end
-  return card(source) * leaves(formula)
+  return card(source) * test_cost(formula)
 end
 
 local function members_of(node)
@@ -815,7 +834,9 @@ local function choose()
   end
   local probing, sets = probe_cost(), cost(formula)
   local source = probe_source()
-  if source and source.kind == 'p' and #source.pks <= WRITES then return 'probe' end -- pks it found
+  if source and source.kind == 'p' and #source.pks <= math.max(WRITES, ROWS) then
+    return 'probe' -- a chunk of a result found in an earlier call
+  end
   if probing <= BUDGET and probing <= sets then return 'probe' end
   if sets <= BUDGET then return 'sets' end
   return (walk_plan())
