@@ -68,13 +68,17 @@ def measure(url: str, raw: redis.Redis, name: str, run: Callable[[], Any]) -> di
     worst_ping, errors, pings = results.get(timeout=60)
     process.join()
     calls = int(raw.info("commandstats").get("cmdstat_evalsha", {}).get("calls", 0))
-    longest = max((entry["duration"] for entry in raw.slowlog_get(100_000)), default=0) / 1000
+    entries = raw.slowlog_get(100_000)
+    slowest = max(entries, key=lambda entry: entry["duration"], default=None)
+    longest = slowest["duration"] / 1000 if slowest else 0.0
+    slowest_command = slowest["command"].split(b" ")[0].decode() if slowest else ""
     return {
         "kind": name,
         "answer": answer,
         "seconds": elapsed,
         "calls": calls,
         "longest_ms": longest,
+        "slowest": slowest_command,
         "ping_ms": worst_ping * 1000,
         "errors": errors,
         "pings": pings,
@@ -127,7 +131,7 @@ def main() -> None:
     for r in rows:
         lines.append(
             f"| {r['kind']} | {r['answer']:,} | {r['seconds'] * 1000:,.0f} ms | {r['calls']:,} | "
-            f"{r['longest_ms']:.1f} ms | {r['ping_ms']:.1f} ms |"
+            f"{r['longest_ms']:.1f} ms ({r['slowest'] or '-'}) | {r['ping_ms']:.1f} ms |"
         )
         if r["errors"]:
             lines.append(f"| ERRORS seen by the PING client: {r['errors'][:3]} | | | | | |")

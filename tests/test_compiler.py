@@ -92,7 +92,7 @@ def test_tokens_are_the_formula_in_prefix_form() -> None:
     assert tokens(NAMES) == [b"n", "name", 2, *NAMES.members]
     call = query_call(User.spec(), formula, "count", (), 0, Page())
     assert call.script == "query" and call.keys == (User.spec().keys.meta,) and not call.writes
-    limits = (LIMITS.budget, LIMITS.walk, LIMITS.rows, LIMITS.writes, LIMITS.sort)
+    limits = (LIMITS.budget, LIMITS.walk, LIMITS.rows, LIMITS.writes, LIMITS.sort, LIMITS.keys)
     assert call.args == ("count", 0, 0, *tokens(formula), b"", b"", 0, -1, b"", b"", b"", *limits)
     assert query_call(User.spec(), formula, "delete", ("name", "age"), 2, Page()).writes
 

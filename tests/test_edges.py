@@ -184,7 +184,7 @@ def test_a_query_that_fails_midway_leaves_no_scratch_key(client: redis.Redis) ->
 
 @pytest.fixture
 def tiny_limits(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(querying, "LIMITS", querying.Limits(budget=0, walk=7, rows=3, writes=2, sort=4))
+    monkeypatch.setattr(querying, "LIMITS", querying.Limits(budget=0, walk=7, rows=3, writes=2, sort=4, keys=0))
 
 
 def test_every_query_kind_answers_alike_in_many_small_calls(client: redis.Redis, tiny_limits: None) -> None:
@@ -219,3 +219,26 @@ def test_a_long_in_list_is_split_over_queries_with_the_same_answers(
     assert queries[1].delete() == whole[1][0]
     assert queries[0].update(rank=-1) == whole[0][0] - whole[1][0]
     check_invariants(client, Big)
+
+
+def test_corrupt_bytes_raise_a_decode_error_naming_key_and_field(client: redis.Redis) -> None:
+    from typedredis import DecodeError
+    from typedredis.codec import encode
+
+    class Pair(Model, key=key("pair")):
+        first: Indexed[str]
+        second: str
+        third: str
+
+    obj = Pair(first="a", second="b", third="c").save()
+    okey = Pair.spec().keys.object(0, obj.pk or 0)
+    # two documents in one field next to half of one: read as one stream they would shift
+    client.hset(okey, mapping={"second": encode("x") + encode("y"), "third": encode("zz")[:-1]})
+    for read in (lambda: Pair.get(obj.pk or 0), lambda: Pair.query(Pair.f.first == "a").all()):
+        with pytest.raises(DecodeError) as info:
+            read()
+        assert info.value.field == "second" and info.value.key == okey.decode()
+    client.hset(okey, mapping={"second": encode("b")})
+    with pytest.raises(DecodeError) as info:
+        Pair.objects.only(Pair.f.third).all()
+    assert info.value.field == "third"

@@ -215,8 +215,8 @@ def run_machine(redis_url: str, machine: Callable[[redis.Redis], RuleBasedStateM
 
 LIMITS = {
     "one call": querying.Limits(),
-    "mixed": querying.Limits(budget=20, walk=5, rows=3, writes=2, sort=4),
-    "walks": querying.Limits(budget=0, walk=3, rows=2, writes=2, sort=2),
+    "mixed": querying.Limits(budget=20, walk=5, rows=3, writes=2, sort=4, keys=6),
+    "walks": querying.Limits(budget=0, walk=3, rows=2, writes=2, sort=2, keys=0),
 }
 """The state machines run with the real limits of a query call, and with limits so small that
 queries walk in many calls (every strategy of query.lua is checked against the model)."""

@@ -38,6 +38,8 @@ class Limits:
     """Objects deleted or updated per call."""
     sort: int = 3_000
     """Objects a one-call page may sort (by pk, or by a `Sorted` field)."""
+    keys: int = 50_000
+    """Primary keys a call may list, for the client to act on them in chunks of calls."""
 
 
 LIMITS = Limits()
@@ -139,9 +141,47 @@ def query_call(
         LIMITS.rows,
         LIMITS.writes,
         LIMITS.sort,
+        LIMITS.keys,
         *extra,
     ]
     return ScriptCall("query", (spec.keys.meta,), tuple(args), writes=action in ("delete", "update"))
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One query to run: what to act on, how, and on which page (the fixed part of its calls)."""
+
+    spec: ModelSpec
+    formula: Formula
+    action: Action
+    page: Page = WHOLE
+    only: tuple[str, ...] | None = None
+    updates: dict[str, Any] | None = None
+    extra: tuple[Arg, ...] = ()
+    """The encoded ``updates`` (see `update_args`)."""
+
+    @property
+    def writing(self) -> bool:
+        """Whether the query changes data (its calls must never be sent twice)."""
+        return self.action in ("delete", "update")
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The fields query.lua reads: fetched ones, or the indexed ones a write maintains."""
+        if self.action == "fetch":
+            return self.only or self.spec.stored
+        if self.writing:
+            return self.spec.indexed_names + self.spec.sorted_names
+        return ()
+
+    def call(
+        self, page: Page, resume: tuple[bytes, bytes, bytes], formula: Formula | None = None
+    ) -> ScriptCall:
+        """The query.lua call for ``page`` (of ``formula``, when narrowed), resuming a walk."""
+        ni = len(self.spec.indexed) if self.writing else 0
+        return query_call(
+            self.spec, formula or self.formula, self.action, self.fields, ni, page, resume, self.extra
+        )
 
 
 def query(
@@ -163,18 +203,11 @@ def query(
         one = Page(page.order, page.descending, page.offset, limit)
         found = yield from query(spec, formula, "fetch", one, only)
         return found[0] if found else None
-    extra = update_args(spec, updates or {}) if action == "update" else ()
-    empty = {"count": 0, "exists": False, "pks": [], "fetch": [], "delete": 0, "update": 0}
+    extra = update_args(spec, updates or {}) if action == "update" else ()  # validated before any I/O
     if formula is None or (page.limit == 0 and action in ("pks", "fetch")):
-        return empty[action]
-    if action == "fetch":
-        fields, ni = only or spec.stored, 0
-    elif action in ("delete", "update"):
-        fields, ni = spec.indexed_names + spec.sorted_names, len(spec.indexed)
-    else:
-        fields, ni = (), 0
-    splittable = page.whole and only is None and not (action == "update" and _unique(spec, updates))
-    pieces = _split(formula) if splittable else None
+        return {"count": 0, "exists": False, "pks": [], "fetch": [], "delete": 0, "update": 0}[action]
+    request = Request(spec, formula, action, page, only, updates, extra)
+    pieces = _split(formula) if page.whole and only is None and not _unique_update(request) else None
     if pieces is not None:  # the pieces' results are disjoint: add them up
         results = []
         for piece in pieces:
@@ -184,14 +217,12 @@ def query(
         if action == "exists":
             return any(results)
         merged = [item for result in results for item in result]
-        merged.sort(key=(lambda pk: pk) if action == "pks" else (lambda obj: obj.pk))
+        merged.sort(key=None if action == "pks" else _pk_of)
         return merged
     for _ in range(RESTARTS + 1):
-        result = yield from _run(spec, formula, action, page, fields, ni, only, extra)
+        result = yield from _run(request)
         if result is _TOO_LARGE:
-            if isinstance(formula, Inter) and isinstance(formula.parts[0], PkSet):
-                raise AssertionError("query.lua walks a query narrowed to one pk")  # pragma: no cover
-            return (yield from _unique_update(spec, formula, updates or {}))
+            return (yield from _update_one(request))
         if result is not _RESTART:
             return result
     raise QueryError(
@@ -200,8 +231,8 @@ def query(
     )
 
 
-def _unique(spec: ModelSpec, updates: dict[str, Any] | None) -> bool:
-    return any(spec.field(name).unique for name in updates or {})
+def _unique_update(request: Request) -> bool:
+    return request.action == "update" and any(request.spec.field(n).unique for n in request.updates or {})
 
 
 def _split(formula: Formula) -> list[Formula] | None:
@@ -237,20 +268,21 @@ _RESTART: Final = object()
 _TOO_LARGE: Final = object()
 
 
-def _unique_update(spec: ModelSpec, formula: Formula, updates: dict[str, Any]) -> Operation[int]:
+def _update_one(request: Request) -> Operation[int]:
     """update() of a Unique field on a query too costly for one call: at most one object may
     match, so find the matches (two are a violation), then update that one object atomically
     with the query re-checked on it."""
     from .operations import _violation  # the unique-violation message is the save path's
 
-    pks = yield from query(spec, formula, "pks", Page(limit=2))
+    spec, updates = request.spec, request.updates or {}
+    pks = yield from query(spec, request.formula, "pks", Page(limit=2))
     if len(pks) > 1:
         name = next(n for n in updates if spec.field(n).unique)
         stored, member = encode_indexed(spec.field(name).validate(updates[name]))
         raise _violation(spec, name, member or stored, " (more than one object matches)")
     if not pks:
         return 0
-    narrowed = Inter((PkSet((pks[0],)), formula))  # always answered in one call (probed)
+    narrowed = Inter((PkSet((pks[0],)), request.formula))  # always probed in one call
     count: int = yield from query(spec, narrowed, "update", updates=updates)
     return count
 
@@ -258,71 +290,64 @@ def _unique_update(spec: ModelSpec, formula: Formula, updates: dict[str, Any]) -
 class _Answer:
     """What the calls of one query attempt have answered so far."""
 
-    __slots__ = ("action", "collected", "fields", "only", "spec", "total")
+    __slots__ = ("collected", "request", "total")
 
-    def __init__(
-        self, spec: ModelSpec, action: Action, fields: tuple[str, ...], only: tuple[str, ...] | None
-    ) -> None:
-        self.spec, self.action, self.fields, self.only = spec, action, fields, only
+    def __init__(self, request: Request) -> None:
+        self.request = request
         self.total = 0
         self.collected: list[Any] = []
 
     def absorb(self, gen: bytes, payload: Any) -> None:
         """Add one call's payload (see query.lua); raises what an update refused."""
-        action = self.action
-        if action == "update" and isinstance(payload, list):
-            _refused_update(self.spec, payload)
-        if action in ("count", "delete", "update", "exists"):
+        request = self.request
+        if request.action == "update" and isinstance(payload, list):
+            _refused_update(request.spec, payload)
+        if request.action in ("count", "delete", "update", "exists"):
             self.total += int(payload)
-        elif action == "pks":
+        elif request.action == "pks":
             self.collected += [int(pk) for pk in payload]
         else:
-            number, spec, only = int(gen), self.spec, self.only
-            found = rows(payload, len(self.fields))
+            number, spec, only = int(gen), request.spec, request.only
+            found = rows(payload, len(request.fields))
             self.collected += [_decode(spec, number, pk, raw, only) for pk, raw in found]
 
     @property
     def result(self) -> Any:
-        """The query's answer from what was absorbed."""
-        if self.action == "exists":
+        """The query's answer from what was absorbed (a whole result sorted by pk)."""
+        action = self.request.action
+        if action == "exists":
             return self.total > 0
-        return self.total if self.action in ("count", "delete", "update") else self.collected
+        if action in ("count", "delete", "update"):
+            return self.total
+        if self.request.page.whole:  # scripts return a whole result in any order
+            self.collected.sort(key=None if action == "pks" else _pk_of)
+        return self.collected
 
 
-def _run(
-    spec: ModelSpec,
-    formula: Formula,
-    action: Action,
-    page: Page,
-    fields: tuple[str, ...],
-    ni: int,
-    only: tuple[str, ...] | None,
-    extra: tuple[Arg, ...],
-) -> Operation[Any]:
-    """One attempt at a query: its first call, then the walk's calls or the narrowed chunks."""
-    writing = action in ("delete", "update")
-    answer = _Answer(spec, action, fields, only)
+def _run(request: Request) -> Operation[Any]:
+    """One attempt at a query: its first call, then a walk's calls or the narrowed chunks."""
+    page = request.page
+    answer = _Answer(request)
     gen: bytes = b""
     strategy: bytes = b""
     cursor: bytes = b""
     skip, want = page.offset, page.limit
     while True:
         current = Page(page.order, page.descending, skip, want)
-        call = query_call(spec, formula, action, fields, ni, current, (gen, strategy, cursor), extra)
-        (reply,) = yield (call,)
+        (reply,) = yield (request.call(current, (gen, strategy, cursor)),)
         if reply[1] == b"!gen":  # a reset replaced the dataset between two calls of a walk
-            return answer.result if writing else _RESTART
+            return answer.result if request.writing else _RESTART
         gen, strategy, cursor, skip, payload = reply[0], reply[1], reply[2], int(reply[3]), reply[4]
-        if action == "update" and isinstance(payload, list) and payload[0] == b"!toolarge":
+        if request.action == "update" and isinstance(payload, list) and payload[0] == b"!toolarge":
             return _TOO_LARGE
-        if strategy == b"keys":  # the result's pks, in order: more objects than one call may act on
-            pks = [int(pk) for pk in payload]
-            done = yield from _chunks(spec, formula, action, page, fields, ni, extra, gen, pks, answer)
-            return answer.result if done or writing else _RESTART
+        if strategy == b"keys":  # pks to act on in chunks (the cursor: the chunk size)
+            pks = sorted(int(pk) for pk in payload) if page.whole else [int(pk) for pk in payload]
+            done = yield from _chunks(request, gen, pks, int(cursor), answer)
+            return answer.result if done or request.writing else _RESTART
         answer.absorb(gen, payload)
-        if action == "exists" and answer.total:
+        if request.action == "exists" and answer.total:
             return True
-        if page.limit is not None and action in ("pks", "fetch"):
+        if page.limit is not None and request.action in ("pks", "fetch"):
             want = page.limit - len(answer.collected)
             if want <= 0:
                 cursor = b""
@@ -330,26 +355,13 @@ def _run(
             return answer.result
 
 
-def _chunks(
-    spec: ModelSpec,
-    formula: Formula,
-    action: Action,
-    page: Page,
-    fields: tuple[str, ...],
-    ni: int,
-    extra: tuple[Arg, ...],
-    gen: bytes,
-    pks: list[int],
-    answer: _Answer,
-) -> Operation[bool]:
-    """Act on ``pks`` (a result found in one call) in pipelined calls of the query narrowed to a
-    chunk of them: each call re-checks the condition on its objects and acts atomically.
-    False when a reset replaced generation ``gen`` meanwhile."""
-    per = LIMITS.writes if action in ("delete", "update") else LIMITS.rows
-    ordered = Page(page.order, page.descending)
+def _chunks(request: Request, gen: bytes, pks: list[int], per: int, answer: _Answer) -> Operation[bool]:
+    """Run the query narrowed to chunks of ``per`` of ``pks`` (a result, or the candidates
+    that hold it), pipelined: each call re-checks the condition on its objects and acts
+    atomically. False when a reset replaced generation ``gen`` meanwhile."""
+    ordered = Page(request.page.order, request.page.descending)
     calls = [
-        query_call(spec, Inter((PkSet(tuple(pks[i : i + per])), formula)), action, fields, ni, ordered,
-                   (gen, b"", b""), extra)
+        request.call(ordered, (gen, b"", b""), Inter((PkSet(tuple(pks[i : i + per])), request.formula)))
         for i in range(0, len(pks), per)
     ]
     for start in range(0, len(calls), CALLS_PER_BATCH):
@@ -357,7 +369,13 @@ def _chunks(
             if reply[1] == b"!gen":
                 return False
             answer.absorb(reply[0], reply[4])
+        if request.action == "exists" and answer.total:
+            break
     return True
+
+
+def _pk_of(obj: Any) -> int:
+    return obj.pk  # type: ignore[no-any-return]
 
 
 def _decode(spec: ModelSpec, gen: int, pk: int, raw: list[Any], only: tuple[str, ...] | None) -> Any:

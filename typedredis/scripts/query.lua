@@ -19,12 +19,15 @@
 -- then             the limits of one call: budget (set elements a one-call answer may touch),
 --                  walk (index entries a walking call visits), rows (objects fetched per
 --                  call), writes (objects deleted or updated per call), sort (objects a
---                  one-call page may sort)
+--                  one-call page may sort), keys (pks a call may return to be acted on
+--                  in chunks)
 -- update only:     nu, then per updated field: name, flags (letters: e equality-indexed,
 --                  u unique, s sorted), msgpack value, index member ('' = the value), sort key
 --
 -- Returns {generation, strategy, cursor, skip, payload}: strategy names how the call answered
--- (exact, sintercard, rank, sets, none: in one call; p, o: walks), cursor '' when done,
+-- (exact, sintercard, rank, probe, sets, none: in one call; p, o: walks, cursor '' when
+-- done; keys: payload is a list of pks and cursor a chunk size, for the client to run the
+-- query narrowed to chunks of them),
 -- skip how much of the offset is still to skip; payload: count -> the number of matches
 -- seen; exists -> 0 or 1; pks -> primary keys in result order; fetch -> the rows (see
 -- lib.lua, pack_rows); delete, update -> how many objects changed (update may instead return
@@ -32,7 +35,8 @@
 -- current, returns {current generation, '!gen'} and does nothing. plan:<action> -> the
 -- strategy and the estimates {matches, cost, objects} that chose it, running nothing; update of a unique field refuses
 -- ({'!toolarge'}) a query too large to answer in one call.
-local MANY = 64 -- values of an in_() whose index sets are counted one by one
+local MANY = 2000 -- values of an in_() whose index sets are counted one by one (the client
+-- sends at most 2 000 values of one in_() per query: typedredis/querying.py, VALUES_PER_CALL)
 local FEW = 4 -- values of an in_() tested with SMISMEMBER each (more: by reading the object)
 
 return guarded(function()
@@ -91,8 +95,8 @@ local offset, limit = tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3])
 local pinned, strategy, cursor = ARGV[at + 4], ARGV[at + 5], ARGV[at + 6]
 -- the limits of one call (see typedredis/querying.py, Limits)
 local BUDGET, WALK, ROWS = tonumber(ARGV[at + 7]), tonumber(ARGV[at + 8]), tonumber(ARGV[at + 9])
-local WRITES, SORT = tonumber(ARGV[at + 10]), tonumber(ARGV[at + 11])
-at = at + 12
+local WRITES, SORT, KEYS = tonumber(ARGV[at + 10]), tonumber(ARGV[at + 11]), tonumber(ARGV[at + 12])
+at = at + 13
 
 local gen = current_gen()
 if pinned ~= '' and pinned ~= gen then return {gen, '!gen'} end
@@ -734,14 +738,32 @@ local function by_rank()
   return nil
 end
 
+local function whole() return order == '' and offset == 0 and limit < 0 end
+
+-- {gen, 'keys', chunk, 0, pks}: the client runs the query narrowed to chunks of `chunk` of
+-- these pks, pipelined (each call re-checks the condition on its chunk and acts atomically).
+-- The pks are in result order, or in any order for a whole unordered result (the client
+-- sorts them by pk).
+local function keys(pks, chunk) return {gen, 'keys', tostring(math.max(1, math.floor(chunk))), 0, pks} end
+
 -- The whole answer from the result's pks (any order), or nil when it is too large for one
 -- call (the caller then walks). When the objects to fetch, delete or update are too many
--- for one call, the answer is their pks in order ('keys'): the client then runs the query
--- narrowed to chunks of them (each call re-checks the condition on its chunk).
+-- for one call, the answer is their pks ('keys').
 local function from_list(pks)
   local n = #pks
   if action == 'count' then return done(n) end
   if action == 'exists' then return done(math.min(n, 1)) end
+  if action == 'update' then -- before any split: a unique value can go to one object only
+    local refused = unique_violation(pks)
+    if refused then return done(refused) end
+  end
+  local writing = action == 'delete' or action == 'update'
+  local cap = writing and WRITES or ROWS
+  if whole() then -- in any order: the client sorts a whole result by pk
+    if n > KEYS then return nil end
+    if n <= cap or action == 'pks' then return done(answer(pks)) end
+    return keys(pks, cap)
+  end
   if n > SORT then return nil end
   local ordered
   if order == '' then
@@ -758,14 +780,7 @@ local function from_list(pks)
     ordered = pks_of(members)
   end
   local list = page_of(ordered)
-  if action == 'update' then -- before any split: a unique value can go to one object only
-    local refused = unique_violation(list)
-    if refused then return done(refused) end
-  end
-  local writing = action == 'delete' or action == 'update'
-  if #list > (writing and WRITES or ROWS) and action ~= 'pks' then
-    return {gen, 'keys', '', 0, list} -- the client acts on them in calls narrowed to chunks
-  end
+  if #list > cap and action ~= 'pks' then return keys(list, cap) end
   return done(answer(list))
 end
 
@@ -774,7 +789,7 @@ local function from_sets()
   local n = redis.call('SCARD', result)
   if action == 'count' then return done(n) end
   if action == 'exists' then return done(math.min(n, 1)) end
-  if n > SORT then return nil end
+  if n > (whole() and KEYS or SORT) then return nil end
   return from_list(redis.call('SMEMBERS', result))
 end
 
@@ -821,6 +836,14 @@ local function from_probe()
   return from_list(filter(formula, members_of(probe_source())))
 end
 
+-- Candidates too many to test in one call, but few enough to list: the client tests them in
+-- chunks that fit the budget (a walk of just these objects).
+local function from_candidates()
+  local candidates = members_of(probe_source())
+  if action == 'update' and unique_update() and #candidates > 1 then return nil end -- checked whole
+  return keys(candidates, BUDGET / math.max(test_cost(formula), 0.1))
+end
+
 -- How this call answers (first calls): none | exact | sintercard | rank | probe | sets | p | o.
 local function choose()
   local counting = action == 'count' or action == 'exists'
@@ -828,17 +851,16 @@ local function choose()
   if counting and exact(formula) then return 'exact' end
   if counting and sintercard_keys() then return 'sintercard' end
   if by_rank() then return 'rank' end
-  if not counting then -- a result known to be too large for one call is walked at once
+  local source = probe_source()
+  if source and source.kind == 'p' then return 'probe' end -- a chunk the client sized
+  if not counting then -- a result known to be too large to list is walked at once
     local known = exact(formula)
-    if known and known > SORT then return (walk_plan()) end
+    if known and known > (whole() and KEYS or SORT) then return (walk_plan()) end
   end
   local probing, sets = probe_cost(), cost(formula)
-  local source = probe_source()
-  if source and source.kind == 'p' and #source.pks <= math.max(WRITES, ROWS) then
-    return 'probe' -- a chunk of a result found in an earlier call
-  end
   if probing <= BUDGET and probing <= sets then return 'probe' end
   if sets <= BUDGET then return 'sets' end
+  if source and card(source) <= KEYS and (counting or whole()) then return 'candidates' end
   return (walk_plan())
 end
 
@@ -863,6 +885,7 @@ local function first_call(how)
     end
     return done(answer(pks_of(rank_page(zkey, low, high))))
   end
+  if how == 'candidates' then return from_candidates() end
   if how == 'sets' or how == 'probe' then
     local ok, result = pcall(how == 'sets' and from_sets or from_probe)
     if ok and result then return result end
