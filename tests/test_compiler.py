@@ -90,11 +90,11 @@ def test_tokens_are_the_formula_in_prefix_form() -> None:
     assert formula is not None
     assert tokens(formula) == [b"d", 2, b"k", ANN.suffix, b"k", AGE3.suffix]
     assert tokens(NAMES) == [b"n", "name", 2, *NAMES.members]
-    call = query_call(User.spec(), formula, "count", (), 0, Page())
+    call = query_call(User.spec(), formula, "count", (), Page())
     assert call.script == "query" and call.keys == (User.spec().keys.meta,) and not call.writes
     limits = (LIMITS.budget, LIMITS.walk, LIMITS.rows, LIMITS.writes, LIMITS.sort, LIMITS.keys)
-    assert call.args == ("count", 0, 0, *tokens(formula), b"", b"", 0, -1, b"", b"", b"", *limits)
-    assert query_call(User.spec(), formula, "delete", ("name", "age"), 2, Page()).writes
+    assert call.args == ("count", 0, *tokens(formula), b"", b"", 0, -1, b"", b"", b"", *limits)
+    assert query_call(User.spec(), formula, "delete", (), Page(), extra=User.spec().schema).writes
 
 
 def test_explain_is_readable() -> None:

@@ -184,7 +184,8 @@ def test_a_query_that_fails_midway_leaves_no_scratch_key(client: redis.Redis) ->
 
 @pytest.fixture
 def tiny_limits(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(querying, "LIMITS", querying.Limits(budget=0, walk=7, rows=3, writes=2, sort=4, keys=0))
+    tiny = querying.Limits(budget=0, walk=7, rows=3, writes=2, sort=4, keys=0)
+    monkeypatch.setattr(querying, "LIMITS", tiny)
 
 
 def test_every_query_kind_answers_alike_in_many_small_calls(client: redis.Redis, tiny_limits: None) -> None:
@@ -215,6 +216,7 @@ def test_a_long_in_list_is_split_over_queries_with_the_same_answers(
     ]
     whole = [(q.count(), q.exists(), q.pks(), q.all()) for q in queries]
     monkeypatch.setattr(querying, "VALUES_PER_CALL", 3)
+    monkeypatch.setattr(querying, "SORTED_VALUES_PER_CALL", 2)
     assert [(q.count(), q.exists(), q.pks(), q.all()) for q in queries] == whole
     assert queries[1].delete() == whole[1][0]
     assert queries[0].update(rank=-1) == whole[0][0] - whole[1][0]

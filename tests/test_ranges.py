@@ -214,8 +214,9 @@ def test_a_small_candidate_set_probes_instead_of_scanning_the_range(client: redi
     common_small = Doc.query(Doc.f.kind == "common", Doc.f.rank < 10)  # the range is smaller
     assert common_small.pks() == list(range(2, 11))
     assert Doc.query(Doc.f.kind == "nobody", Doc.f.rank < 10).count() == 0
-    plan = rare_big.plan("pks")  # the 20 candidates are tested, not the 900 in range collected
-    assert plan["strategy"] == "probe" and plan["cost"] is not None and plan["cost"] < 100, plan
+    plan = rare_big.plan("pks")  # the 20 candidates are tested (or their sort keys sorted)...
+    assert plan["strategy"] in ("probe", "sets") and plan["cost"] is not None
+    assert plan["cost"] < 500, plan  # ...not the 900 objects in range collected (cost >= 1 800)
     assert common_small.plan("pks")["strategy"] in ("probe", "sets")
     check_invariants(client, Doc)
 

@@ -18,13 +18,14 @@ from .errors import (
     UniqueViolation,
 )
 from .expr import Expr, Field, Fields, Ordering, SortedField
-from .fields import EQ, RANGE, UNIQUE, FieldSpec, Indexed, ModelSpec, Sorted, Unique
+from .fields import EQ, RANGE, UNIQUE, Compound, FieldSpec, Indexed, ModelSpec, Sorted, Unique
 from .model import Model
 from .query import Projection, Query
 
 __all__ = [
     "EQ",
     "AlreadyExists",
+    "Compound",
     "RANGE",
     "UNIQUE",
     "ConfigurationError",

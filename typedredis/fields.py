@@ -46,6 +46,36 @@ Unique = Annotated[T, UNIQUE]
 """``Unique[str]`` is ``Annotated[str, UNIQUE]``: an equality index whose values are unique."""
 
 _KEY_NAME = re.compile(r"[^{}\s]+")
+_INDEX_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True, slots=True)
+class Compound:
+    """An index over several fields: equality fields first, then at most one `Sorted` field.
+
+    Declare them on a model as ``__indexes__ = (Compound("customer", "created_at"), ...)``.
+    ``Compound("status", "amount")`` keeps, per value of ``status``, the objects ordered by
+    ``amount``: ``status == s`` with a range, an order, a page or a count of ``amount`` is then
+    read from one sorted set in O(log N + page). Without a sorted field it keeps, per
+    combination of values, one set (an O(1) count of ``a == x & b == y``). Every field must
+    have its own index (`Indexed`/`Unique`, or `Sorted` for the last one).
+    """
+
+    fields: tuple[str, ...]
+    name: str
+
+    def __init__(self, *fields: str, name: str | None = None) -> None:
+        object.__setattr__(self, "fields", fields)
+        object.__setattr__(self, "name", name if name is not None else "_".join(fields))
+
+
+@dataclass(frozen=True, slots=True)
+class CompoundSpec:
+    """A checked `Compound` of a model: its equality fields and its sorted field (or None)."""
+
+    name: str
+    eq: tuple[str, ...]
+    sorted: str | None
 
 
 class FieldSpec:
@@ -152,12 +182,14 @@ class ModelSpec:
     __slots__ = (
         "_namespace",
         "by_name",
+        "compounds",
         "fields",
         "indexed",
         "indexed_names",
         "keys",
         "model",
         "plain_names",
+        "schema",
         "sorted",
         "sorted_names",
         "stored",
@@ -191,7 +223,43 @@ class ModelSpec:
         self.plain_names = self.stored[len(self.indexed) :]
         self.validator = model.__pydantic_validator__
         """Validates decoded rows (``validate_python``: no per-call model_validate overhead)."""
+        self.compounds = tuple(self._compound(c) for c in getattr(model, "__indexes__", ()))
+        """The model's compound indexes (``__indexes__``), checked."""
+        if len({c.name for c in self.compounds}) < len(self.compounds):
+            raise SchemaError(f"{model.__qualname__}.__indexes__: two compound indexes share a name")
+        schema: list[Any] = [len(self.indexed), *self.indexed_names, len(self.sorted), *self.sorted_names]
+        schema.append(len(self.compounds))
+        for c in self.compounds:
+            schema += [c.name, len(c.eq), *(self.indexed_names.index(f) + 1 for f in c.eq)]
+            schema.append(0 if c.sorted is None else self.sorted_names.index(c.sorted) + 1)
+        self.schema: tuple[Any, ...] = tuple(schema)
+        """What index-maintaining scripts receive: see lib.lua, ``read_schema``."""
         self._namespace: Fields[Any] | None = None
+
+    def _compound(self, compound: object) -> CompoundSpec:
+        """Check one entry of ``__indexes__``: names, kinds and order of its fields."""
+        where = f"{self.model.__qualname__}.__indexes__"
+        if not isinstance(compound, Compound):
+            raise SchemaError(f"{where} holds Compound(...) entries, got {compound!r}")
+        if not _INDEX_NAME.fullmatch(compound.name):
+            raise SchemaError(f"{where}: the index name {compound.name!r} must be an identifier")
+        fields = compound.fields
+        if len(fields) < 2 or len(set(fields)) < len(fields):
+            raise SchemaError(f"{where}: {compound!r} needs two or more distinct fields")
+        for name in fields:
+            if name not in self.by_name:
+                raise SchemaError(f"{where}: {self.model.__qualname__} has no field {name!r}")
+        *eq, last = fields
+        sorted_field = last if self.by_name[last].sorted else None  # else: one more equality field
+        if sorted_field is None:
+            eq.append(last)
+        for name in eq:
+            if not self.by_name[name].equality:
+                raise SchemaError(
+                    f"{where}: {name!r} must be Indexed or Unique (equality fields come first, "
+                    "then at most one Sorted field)"
+                )
+        return CompoundSpec(compound.name, tuple(eq), sorted_field)
 
     @staticmethod
     def check_key(model: type[Model], key: str) -> None:

@@ -85,12 +85,10 @@ def _save_call(spec: ModelSpec, gen: int | None, rows: Sequence[list[Arg]], inse
     head: list[Arg] = [
         b"" if gen is None else gen,
         b"i" if insert else b"",
-        len(spec.indexed),
         spec.unique_count,
-        len(spec.sorted),
         len(spec.stored),
         *spec.stored,
-        *spec.sorted_names,
+        *spec.schema,
     ]
     for row in rows:
         head += row
@@ -267,9 +265,8 @@ def delete(spec: ModelSpec, pks: Iterable[int]) -> Operation[int]:
     from .querying import check_pk
 
     keys = [check_pk(spec, pk) for pk in pks]
-    head: tuple[Arg, ...] = (len(spec.indexed), *spec.indexed_names, len(spec.sorted), *spec.sorted_names)
     calls = [
-        ScriptCall("delete", (spec.keys.meta,), (*head, *keys[i : i + DELETES_PER_CALL]), writes=True)
+        ScriptCall("delete", (spec.keys.meta,), (*spec.schema, *keys[i : i + DELETES_PER_CALL]), writes=True)
         for i in range(0, len(keys), DELETES_PER_CALL)
     ]
     deleted = 0

@@ -144,20 +144,83 @@ local function pack_rows(gp, pks, fields)
   return cmsgpack.pack(out)
 end
 
--- HMGET arguments that read an object's stored index entries: for each equality-indexed field
--- f, "f" and "#f" (the member, when it differs from the stored value); then for each sorted
--- field s, "~s" (its sort key).
-local function member_fields(indexed, sorted)
-  local names = {}
-  for i, f in ipairs(indexed) do
-    names[2 * i - 1] = f
-    names[2 * i] = '#' .. f
+-- -- index maintenance: the one place that knows which index entries an object has ---------
+--
+-- A schema, as scripts receive it (typedredis/fields.py, ModelSpec.schema):
+--   ni, then ni equality-indexed field names; ns, then ns sorted field names;
+--   nc, then per compound index: name, ne, the positions of its ne equality fields among the
+--   equality-indexed ones, and the position of its sorted field among the sorted ones (0: none)
+-- Returns the schema and the position of the first argument after it.
+local function read_schema(at)
+  local schema = {eq = {}, sorted = {}, compounds = {}, names = {}}
+  local ni = tonumber(ARGV[at])
+  for i = 1, ni do schema.eq[i] = ARGV[at + i] end
+  at = at + 1 + ni
+  local ns = tonumber(ARGV[at])
+  for j = 1, ns do schema.sorted[j] = ARGV[at + j] end
+  at = at + 1 + ns
+  local nc = tonumber(ARGV[at])
+  at = at + 1
+  for c = 1, nc do
+    local ne = tonumber(ARGV[at + 1])
+    local eq = {}
+    for e = 1, ne do eq[e] = tonumber(ARGV[at + 1 + e]) end
+    schema.compounds[c] = {name = ARGV[at], eq = eq, sorted = tonumber(ARGV[at + 2 + ne])}
+    at = at + 3 + ne
   end
-  for _, s in ipairs(sorted) do names[#names + 1] = '~' .. s end
-  return names
+  -- the hash fields holding an object's index state: f and #f (the member, when it differs
+  -- from the stored value) per equality field, ~s (the sort key) per sorted field
+  for i, f in ipairs(schema.eq) do
+    schema.names[2 * i - 1] = f
+    schema.names[2 * i] = '#' .. f
+  end
+  for _, s in ipairs(schema.sorted) do schema.names[#schema.names + 1] = '~' .. s end
+  return schema, at
 end
 
--- Remove a member from an index (`SREM` from a set, `ZREM` from a sorted index); drop the index
+-- An object's index state from the values of schema.names: its equality members and sort
+-- keys (false where the hash lacks them).
+local function state_of(schema, values)
+  local state = {eq = {}, sorted = {}}
+  local ni = #schema.eq
+  for i = 1, ni do state.eq[i] = values[2 * i] or values[2 * i - 1] or false end
+  for j = 1, #schema.sorted do state.sorted[j] = values[2 * ni + j] or false end
+  return state
+end
+
+local function read_state(gp, schema, pk)
+  if #schema.names == 0 then return {eq = {}, sorted = {}} end
+  return state_of(schema, redis.call('HMGET', gp .. 'o:' .. pk, unpack(schema.names)))
+end
+
+-- The index entries of object `pk` in `state`: key -> {member, is a sorted set}.
+local function entries(gp, schema, state, pk)
+  local out = {}
+  for i, f in ipairs(schema.eq) do
+    if state.eq[i] then out[gp .. 'i:' .. f .. ':' .. state.eq[i]] = {pk, false} end
+  end
+  for j, s in ipairs(schema.sorted) do
+    if state.sorted[j] then out[gp .. 's:' .. s] = {state.sorted[j] .. pk8(pk), true} end
+  end
+  for _, c in ipairs(schema.compounds) do
+    local members, complete = {}, true
+    for e, position in ipairs(c.eq) do
+      members[e] = state.eq[position]
+      if not members[e] then complete = false end
+    end
+    if complete then -- members are msgpack documents: their concatenation is unambiguous
+      local key = gp .. 'c:' .. c.name .. ':' .. table.concat(members)
+      if c.sorted == 0 then
+        out[key] = {pk, false}
+      elseif state.sorted[c.sorted] then
+        out[key] = {state.sorted[c.sorted] .. pk8(pk), true}
+      end
+    end
+  end
+  return out
+end
+
+-- Remove a member from an index (`SREM` from a set, `ZREM` from a sorted set); drop the index
 -- from the generation's registry (a sorted set of key names) once it is gone.
 local function remove_entry(gp, command, key, member)
   redis.call(command, key, member)
@@ -166,27 +229,51 @@ local function remove_entry(gp, command, key, member)
   end
 end
 
-local function index_remove(gp, key, pk) remove_entry(gp, 'SREM', key, pk) end
-local function zindex_remove(gp, key, member) remove_entry(gp, 'ZREM', key, member) end
-
--- Delete one object and its index entries; returns 1 if it existed.
-local function delete_object(gp, pk, indexed, sorted, names)
-  local okey = gp .. 'o:' .. pk
-  if #names > 0 then
-    local stored = redis.call('HMGET', okey, unpack(names))
-    for i, f in ipairs(indexed) do
-      local member = stored[2 * i] or stored[2 * i - 1]
-      if member then
-        index_remove(gp, gp .. 'i:' .. f .. ':' .. member, pk)
-      end
-    end
-    for j, s in ipairs(sorted) do
-      local key = stored[2 * #indexed + j]
-      if key then
-        zindex_remove(gp, gp .. 's:' .. s, key .. pk8(pk))
-      end
+-- Move an object's index entries from `old` to `new` (either may be nil): entries that differ
+-- leave; every new entry is added, changed or not (idempotent, and it indexes values stored
+-- before their index existed). New keys are noted in `registry` (a set, see register_keys).
+-- Returns whether an entry left (an index may then be gone).
+local function move_entries(gp, old, new, registry)
+  local removed = false
+  for key, e in pairs(old or {}) do
+    local n = new and new[key]
+    if not n or n[1] ~= e[1] then
+      remove_entry(gp, e[2] and 'ZREM' or 'SREM', key, e[1])
+      removed = true
     end
   end
+  for key, e in pairs(new or {}) do
+    if e[2] then redis.call('ZADD', key, 0, e[1]) else redis.call('SADD', key, e[1]) end
+    registry[key] = true
+  end
+  return removed
+end
+
+-- Add the keys noted in `registry` to the generation's registry (those still existing, when
+-- an entry left in the same call).
+local function register_keys(gp, registry, removed)
+  local scored = {}
+  for key in pairs(registry) do
+    if not removed or redis.call('EXISTS', key) == 1 then
+      scored[#scored + 1] = 0
+      scored[#scored + 1] = key
+    end
+  end
+  if #scored > 0 then call_chunked('ZADD', gp .. 'ix', scored) end
+end
+
+-- Note, once per generation, whether its compound indexes are complete: an index declared
+-- while the generation was empty (a reset stages into an empty one) holds every object;
+-- declared later, it lacks the objects saved before, and queries must not use it.
+local function note_compounds(gp, schema)
+  if #schema.compounds == 0 then return end
+  local state = redis.call('ZCARD', gp .. 'all') == 0 and 'ready' or 'building'
+  for _, c in ipairs(schema.compounds) do redis.call('HSETNX', gp .. 'schema', c.name, state) end
+end
+
+-- Delete one object and its index entries; returns 1 if it existed.
+local function delete_object(gp, schema, pk)
+  move_entries(gp, entries(gp, schema, read_state(gp, schema, pk), pk), nil, {})
   redis.call('ZREM', gp .. 'all', pk)
-  return redis.call('DEL', okey)
+  return redis.call('DEL', gp .. 'o:' .. pk)
 end

@@ -6,10 +6,8 @@
 --
 -- KEYS[1]          {K}:meta
 -- ARGV[1]          action: count | exists | pks | fetch | delete | update, or plan:<action>
--- ARGV[2]          delete, update: ni, how many of the field names are equality-indexed
--- ARGV[3]          nf: number of field names that follow
--- ARGV[4..3+nf]    fetch: the fields to fetch; delete, update: the ni equality-indexed
---                  fields, then the sorted ones (whose index entries must be maintained)
+-- ARGV[2]          nf: number of field names that follow
+-- ARGV[3..2+nf]    fetch: the fields to fetch (none for the other actions)
 -- then             the formula in prefix form: a | k suffix | n field m members... |
 --                  p m pks... | v field m sortkeys... | r field low high | i n parts... |
 --                  u n parts... |
@@ -21,6 +19,7 @@
 --                  call), writes (objects deleted or updated per call), sort (objects a
 --                  one-call page may sort), keys (pks a call may return to be acted on
 --                  in chunks)
+-- delete, update:  the schema (see lib.lua, read_schema), whose index entries they maintain
 -- update only:     nu, then per updated field: name, flags (letters: e equality-indexed,
 --                  u unique, s sorted), msgpack value, index member ('' = the value), sort key
 --
@@ -43,11 +42,10 @@ return guarded(function()
 local action = ARGV[1]
 local planning = string.sub(action, 1, 5) == 'plan:'
 if planning then action = string.sub(action, 6) end
-local ni = tonumber(ARGV[2]) or 0
-local nf = tonumber(ARGV[3])
+local nf = tonumber(ARGV[2])
 local fields = {}
-for i = 1, nf do fields[i] = ARGV[3 + i] end
-local at = 4 + nf
+for i = 1, nf do fields[i] = ARGV[2 + i] end
+local at = 3 + nf
 
 local function parse()
   local code = ARGV[at]
@@ -103,10 +101,8 @@ if pinned ~= '' and pinned ~= gen then return {gen, '!gen'} end
 local gp = gen_prefix(gen)
 local ALL = gp .. 'all'
 
-local indexed, sorted = {}, {}
-for i = 1, nf do
-  if i <= ni then indexed[#indexed + 1] = fields[i] else sorted[#sorted + 1] = fields[i] end
-end
+local schema = {eq = {}, sorted = {}, compounds = {}, names = {}}
+if action == 'delete' or action == 'update' then schema, at = read_schema(at) end
 
 -- -- estimates ------------------------------------------------------------------------------
 
@@ -181,7 +177,9 @@ end
 -- docs/explanation/query-strategies.md), so that BUDGET bounds a call's time.
 local SET_OP = 0.5 -- one element through SINTERSTORE, SUNIONSTORE, SDIFFSTORE or SMISMEMBER
 local RANGE_OP = 1.5 -- one member of a range collected into a scratch set
-local READ_OP = 4 -- one object's stored field read (HGET) and tested in Lua
+local READ_OP = 8 -- one object's stored field read (HGET) and tested in Lua
+local WALK_OP = 3 -- one entry of an index walked (read and its pk decoded)
+local CALL_OP = 20 -- one more command of a call (per value of an in_() of a Sorted field)
 local SORT_OP = 6 -- one object's sort key read and added to a scratch sorted set
 
 -- The cost of evaluating a node into a scratch set in one call (math.huge: not that way).
@@ -192,6 +190,7 @@ local function cost(node)
   if kind == 'n' or kind == 'r' or kind == 'p' or kind == 'v' then
     card(node)
     if node.vague then return math.huge end
+    if kind == 'v' then return #node.keys * CALL_OP + node.card * RANGE_OP end -- a range per value
     return node.card * (kind == 'n' and SET_OP or RANGE_OP)
   end
   local c = 0
@@ -478,11 +477,9 @@ end
 
 -- -- acting on pks -----------------------------------------------------------------------
 
-local names = member_fields(indexed, sorted)
-
 local function delete_pks(pks)
   local deleted = 0
-  for _, pk in ipairs(pks) do deleted = deleted + delete_object(gp, pk, indexed, sorted, names) end
+  for _, pk in ipairs(pks) do deleted = deleted + delete_object(gp, schema, pk) end
   return deleted
 end
 
@@ -516,61 +513,46 @@ local function unique_violation(pks)
   return nil
 end
 
+local eq_position, sorted_position = {}, {}
+for i, f in ipairs(schema.eq) do eq_position[f] = i end
+for j, f in ipairs(schema.sorted) do sorted_position[f] = j end
+
 local function update_pks(pks)
-  local hnames = {}
-  for _, u in ipairs(updates) do
-    hnames[#hnames + 1] = u.name
-    hnames[#hnames + 1] = '#' .. u.name
-    hnames[#hnames + 1] = '~' .. u.name
-  end
-  local registry, changed = {}, 0
+  local registry, changed, removed = {}, 0, false
   for _, pk in ipairs(pks) do
     local okey = gp .. 'o:' .. pk
     if redis.call('EXISTS', okey) == 1 then
       changed = changed + 1
-      local stored = redis.call('HMGET', okey, unpack(hnames))
-      local hset = {okey}
-      for k, u in ipairs(updates) do
+      local old = read_state(gp, schema, pk)
+      local new = {eq = {unpack(old.eq)}, sorted = {unpack(old.sorted)}}
+      local hset, hdel = {okey}, {}
+      for _, u in ipairs(updates) do
         hset[#hset + 1] = u.name
         hset[#hset + 1] = u.value
-        if u.eq then
-          local old = stored[3 * k - 1] or stored[3 * k - 2]
-          if old and old ~= u.member then
-            index_remove(gp, member_key(u.name, old), pk)
-          end
-          local key = member_key(u.name, u.member)
-          redis.call('SADD', key, pk)
-          registry[key] = true
+        local i, j = eq_position[u.name], sorted_position[u.name]
+        if i then
+          new.eq[i] = u.member
           if u.member ~= u.value then
             hset[#hset + 1] = '#' .. u.name
             hset[#hset + 1] = u.member
-          elseif stored[3 * k - 1] then
-            redis.call('HDEL', okey, '#' .. u.name)
+          else
+            hdel[#hdel + 1] = '#' .. u.name
           end
         end
-        if u.sorted then
-          local key = zkey_of(u.name)
-          local old = stored[3 * k]
-          if old and old ~= u.sortkey then
-            zindex_remove(gp, key, old .. pk8(pk))
-          end
-          redis.call('ZADD', key, 0, u.sortkey .. pk8(pk))
-          registry[key] = true
+        if j then
+          new.sorted[j] = u.sortkey
           hset[#hset + 1] = '~' .. u.name
           hset[#hset + 1] = u.sortkey
         end
       end
+      if move_entries(gp, entries(gp, schema, old, pk), entries(gp, schema, new, pk), registry) then
+        removed = true
+      end
+      if #hdel > 0 then redis.call('HDEL', okey, unpack(hdel)) end
       redis.call('HSET', unpack(hset))
     end
   end
-  local ix = {}
-  for key in pairs(registry) do
-    ix[#ix + 1] = 0
-    ix[#ix + 1] = key
-  end
-  for i = 1, #ix, 2 * CHUNK do
-    redis.call('ZADD', gp .. 'ix', unpack(ix, i, math.min(i + 2 * CHUNK - 1, #ix)))
-  end
+  register_keys(gp, registry, removed)
   return changed
 end
 
@@ -668,7 +650,7 @@ local function walk()
     from = descending and high or low
   end
   -- as many entries as the budget allows testing (each also costs about a unit to read)
-  local step = math.max(1, math.min(WALK, math.floor(BUDGET / (1 + test_cost(rest)))))
+  local step = math.max(1, math.min(WALK, math.floor(BUDGET / (WALK_OP + test_cost(rest)))))
   local entries
   if kind == 'p' then
     entries = redis.call('ZRANGEBYSCORE', ALL, from, high, 'LIMIT', 0, step)
@@ -760,8 +742,9 @@ local function from_list(pks)
   local writing = action == 'delete' or action == 'update'
   local cap = writing and WRITES or ROWS
   if whole() then -- in any order: the client sorts a whole result by pk
+    if n <= cap then return done(answer(pks)) end
     if n > KEYS then return nil end
-    if n <= cap or action == 'pks' then return done(answer(pks)) end
+    if action == 'pks' then return done(answer(pks)) end
     return keys(pks, cap)
   end
   if n > SORT then return nil end

@@ -7,11 +7,11 @@
 -- ARGV[1]          target generation: '' for the current one, or a generation that `reset`
 --                  is staging (then every object is new in it, and inserted)
 -- ARGV[2]          mode: 'i' inserts (refuses stored pks), '' inserts or replaces
--- ARGV[3]          ni: number of equality-indexed fields (first among the field names)
--- ARGV[4]          nu: how many of those are unique (they come first)
--- ARGV[5]          ns: number of sorted fields (their names follow the field names)
--- ARGV[6]          nf: number of stored fields
--- ARGV[7..6+nf]    the field names; ARGV[7+nf..6+nf+ns] the sorted field names
+-- ARGV[3]          nu: how many of the equality-indexed fields are unique (they come first)
+-- ARGV[4]          nf: number of stored fields
+-- ARGV[5..4+nf]    the field names, the ni equality-indexed ones first
+-- then             the schema (see lib.lua, read_schema): its ni equality fields, ns sorted
+--                  fields and compound indexes
 -- then, per object, 1 + nf + ni + ns arguments:
 --                  pk ('' allocates a new one), nf msgpack values,
 --                  ni index members ('' when the member equals the stored value), ns sort keys
@@ -30,14 +30,11 @@ else
 end
 local insert = staging or ARGV[2] == 'i'
 local gp = gen_prefix(gen)
-local ni, nu, ns, nf = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
-local fields, sorted = {}, {}
-for i = 1, nf do fields[i] = ARGV[6 + i] end
-for j = 1, ns do sorted[j] = ARGV[6 + nf + j] end
-local indexed = {}
-for i = 1, ni do indexed[i] = fields[i] end
-local names = member_fields(indexed, sorted)
-local first = 7 + nf + ns
+local nu, nf = tonumber(ARGV[3]), tonumber(ARGV[4])
+local fields = {}
+for i = 1, nf do fields[i] = ARGV[4 + i] end
+local schema, first = read_schema(5 + nf)
+local ni, ns = #schema.eq, #schema.sorted
 local stride = 1 + nf + ni + ns
 
 -- pass 1: read what is stored, and check unique fields against the batch's final state
@@ -50,8 +47,8 @@ for at = first, #ARGV, stride do
         return {'!exists', o.pk}
       end
       named[o.pk] = true
-    elseif #names > 0 then
-      o.stored = redis.call('HMGET', gp .. 'o:' .. o.pk, unpack(names))
+    else
+      o.state = read_state(gp, schema, o.pk)
     end
   end
   objects[#objects + 1] = o
@@ -116,24 +113,18 @@ if staging then
 end
 
 -- pass 2: write
-local pks, touched, registry, written = {}, {}, {}, {}
-local removed = false -- whether an index entry was removed (then a touched key may be gone)
-local function register(key)
-  if not touched[key] then
-    touched[key] = true
-    registry[#registry + 1] = key
-  end
-end
+note_compounds(gp, schema)
+local pks, registry, written = {}, {}, {}
+local removed = false -- whether an index entry left (then a noted key may be gone)
 for _, o in ipairs(objects) do
-  local at, pk, stored = o.at, o.pk, o.stored
+  local at, pk, old = o.at, o.pk, o.state
   local new = insert
   if pk == '' then
     nextpk = nextpk + 1
     pk = int_string(nextpk)
     new = true
-  elseif written[pk] then
-    -- the same pk twice in one call: its index entries are now the earlier copy's
-    stored = redis.call('HMGET', gp .. 'o:' .. pk, unpack(names))
+  elseif written[pk] then -- the same pk twice in one call: its entries are now the earlier copy's
+    old = read_state(gp, schema, pk)
     new = false
   end
   written[pk] = true
@@ -143,36 +134,21 @@ for _, o in ipairs(objects) do
     hset[2 * i] = fields[i]
     hset[2 * i + 1] = ARGV[at + i]
   end
+  local state = {eq = {}, sorted = {}}
   for i = 1, ni do
-    local member = member_of(o, i)
-    if member ~= ARGV[at + i] then
+    state.eq[i] = member_of(o, i)
+    if state.eq[i] ~= ARGV[at + i] then
       hset[#hset + 1] = '#' .. fields[i]
-      hset[#hset + 1] = member
+      hset[#hset + 1] = state.eq[i]
     end
-    local old = stored and (stored[2 * i] or stored[2 * i - 1])
-    if old and old ~= member then
-      index_remove(gp, gp .. 'i:' .. fields[i] .. ':' .. old, pk)
-      removed = true
-    end
-    -- added even when the member did not change: the field may have been stored before it
-    -- was indexed (a schema change), and SADD is idempotent
-    local key = gp .. 'i:' .. fields[i] .. ':' .. member
-    redis.call('SADD', key, pk)
-    register(key)
   end
   for j = 1, ns do
-    local sortkey = ARGV[at + nf + ni + j]
-    local key = gp .. 's:' .. sorted[j]
-    local old = stored and stored[2 * ni + j]
-    if old and old ~= sortkey then
-      zindex_remove(gp, key, old .. pk8(pk))
-      removed = true
-    end
-    redis.call('ZADD', key, 0, sortkey .. pk8(pk))
-    register(key)
-    hset[#hset + 1] = '~' .. sorted[j]
-    hset[#hset + 1] = sortkey
+    state.sorted[j] = ARGV[at + nf + ni + j]
+    hset[#hset + 1] = '~' .. schema.sorted[j]
+    hset[#hset + 1] = state.sorted[j]
   end
+  local before = (not new and old) and entries(gp, schema, old, pk) or nil
+  if move_entries(gp, before, entries(gp, schema, state, pk), registry) then removed = true end
   if not new then
     redis.call('DEL', okey)
   end
@@ -187,20 +163,6 @@ if #pks > 0 then
   end
   call_chunked('ZADD', gp .. 'all', scored)
 end
-if removed then
-  local existing = {}
-  for _, key in ipairs(registry) do
-    if redis.call('EXISTS', key) == 1 then existing[#existing + 1] = key end
-  end
-  registry = existing
-end
-if #registry > 0 then
-  local scored = {}
-  for i, key in ipairs(registry) do
-    scored[2 * i - 1] = 0
-    scored[2 * i] = key
-  end
-  call_chunked('ZADD', gp .. 'ix', scored)
-end
+register_keys(gp, registry, removed)
 for i = 1, #pks do pks[i] = tonumber(pks[i]) end
 return pks
