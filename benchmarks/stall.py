@@ -1,6 +1,6 @@
 """How long each kind of query holds the server (issue 9): every script call stays short.
 
-    python benchmarks/stall.py --n 1000000 [--markdown docs/explanation/stall-table.md]
+    python benchmarks/stall.py --n 1000000 --markdown benchmarks/stall-results.md
 
 Fills a private redis-server with N objects, then runs each query kind while another process
 PINGs the server in a loop. For each kind it reports the wall time, the number of script

@@ -60,6 +60,7 @@ def check_invariants(
 
     - every index set holds exactly the pks whose stored value has that index member;
     - the all-pks sorted set (scored by pk) equals the set of stored objects (and ``expected``);
+    - every compound index holds exactly its objects' entries;
     - the registry names exactly the existing index sets;
     - no key exists that the layout does not explain.
     """
@@ -92,6 +93,23 @@ def check_invariants(
             sortkey = field.sort_key_of(getattr(obj, field.name))
             assert raw[b"~" + field.name.encode()] == sortkey, (pk, field.name)
             wanted_sorted[ks.sorted_index(gen, field.name)].add(sortkey + pk.to_bytes(8, "big"))
+    wanted_compound: dict[bytes, set[bytes]] = {}
+    for compound in spec.compounds:
+        for pk in pks:
+            obj = model.get(pk)
+            members = b"".join(index_member(getattr(obj, f)) for f in compound.eq)
+            ckey = ks.generation(gen) + b"c:" + compound.name.encode() + b":" + members
+            if compound.sorted is None:
+                entry = str(pk).encode()
+            else:
+                field = spec.by_name[compound.sorted]
+                assert field.sort_key_of is not None
+                entry = field.sort_key_of(getattr(obj, compound.sorted)) + pk.to_bytes(8, "big")
+            wanted_compound.setdefault(ckey, set()).add(entry)
+    for ckey, entries in wanted_compound.items():
+        kind = client.type(ckey)
+        actual_entries = set(client.zrange(ckey, 0, -1) if kind == b"zset" else client.smembers(ckey))
+        assert actual_entries == entries, f"compound index {ckey!r}: {len(actual_entries)} != {len(entries)}"
     for index_key, members in wanted_index.items():
         actual = {int(pk) for pk in client.smembers(index_key)}
         assert actual == members, f"index {index_key!r}: {sorted(actual)} != {sorted(members)}"
@@ -101,9 +119,10 @@ def check_invariants(
         assert set(client.zrange(zkey, 0, -1, withscores=True)) <= {(m, 0.0) for m in members}
     nonempty_sorted = {zkey for zkey, members in wanted_sorted.items() if members}
     registry = set(client.zrange(ks.registry(gen), 0, -1))
-    wanted_registry = set(wanted_index) | nonempty_sorted
+    wanted_registry = set(wanted_index) | nonempty_sorted | set(wanted_compound)
     assert registry == wanted_registry, f"registry {registry} != index sets {wanted_registry}"
     explained: set[bytes] = {ks.meta, ks.all(gen), ks.registry(gen)} | wanted_registry
+    explained.add(ks.generation(gen) + b"schema")  # which compound indexes are complete
     explained |= {ks.object(gen, pk) for pk in pks}
     unexplained = model_keys(client, model) - explained
     assert not unexplained, f"unexplained keys: {sorted(unexplained)[:10]}"

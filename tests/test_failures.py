@@ -106,6 +106,11 @@ def test_reads_keep_working_when_memory_is_full() -> None:
         with pytest.raises(ServerError) as refused:  # a write is refused, and writes nothing
             Row(grp=5, rank=-1, slug="new").save()
         assert refused.value.code == "OOM" and refused.value.reply.startswith("OOM ")
+        with pytest.raises(ServerError) as refused:  # its first write would remove an entry
+            Row.query(Row.f.grp == 4).update(grp=77)
+        assert refused.value.code == "OOM" and Row.query(Row.f.grp == 77).count() == 0
+        with pytest.raises(ServerError):  # an existing object: its first write would be a removal
+            Row(pk=1, grp=9, rank=0, slug="a0").save()
         grp3 = [r for r in range(3_000) if r % 20 == 3]
         assert Row.query(Row.f.grp == 3).count() == len(grp3)
         assert Row.query(Row.f.grp == 3, Row.f.rank >= 1_000).count() == len([r for r in grp3 if r >= 1_000])

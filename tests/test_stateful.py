@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 import hypothesis.strategies as st
 import pytest
@@ -22,7 +22,7 @@ from hypothesis.stateful import (
 )
 
 import typedredis
-from typedredis import AlreadyExists, Indexed, Model, Sorted, Unique, UniqueViolation, querying
+from typedredis import AlreadyExists, Compound, Indexed, Model, Sorted, Unique, UniqueViolation, querying
 from typedredis.expr import And, Eq, Expr, In, Not, Or
 
 from . import support
@@ -34,6 +34,8 @@ class Thing(Model, key=support.key("thing")):
     tag: Indexed[str | None] = None
     flag: Indexed[bool | int | float | None] = None
     note: str = ""
+
+    __indexes__: ClassVar[Any] = (Compound("name", "n"), Compound("tag", "flag", "name"))
 
 
 NAMES = ["", "a", "a:b", "{x}", "*", "\u00e9", "line\nbreak", "1"]
@@ -241,6 +243,12 @@ class Event(Model, key=support.key("event")):
     slug: Unique[str]
     title: Sorted[str | None] = None
     price: Sorted[Decimal | None] = None
+
+    __indexes__: ClassVar[Any] = (
+        Compound("kind", "size"),
+        Compound("kind", "title"),
+        Compound("slug", "kind"),
+    )
 
 
 KINDS = ["a", "b", ""]

@@ -12,7 +12,7 @@ node, comparisons of one field under ``&`` merge into one `Range`, and constants
 Redis).
 
 query.lua receives the formula in prefix form (`tokens`) and decides, from the cardinalities
-it reads in the same call, how to run it (see `typedredis.plans` for the strategies): as set
+it reads in the same call, how to run it (see docs/explanation/query-strategies.md): as set
 operations into scratch keys, or by walking an index and testing each object.
 """
 
@@ -23,6 +23,7 @@ from typing import Any, Literal, TypeAlias
 
 from .codec import decode
 from .expr import And, Eq, Expr, In, Not, Or, Range
+from .fields import CompoundSpec
 from .plan import Arg
 from .sortkeys import AFTER_PK
 
@@ -85,6 +86,26 @@ class RangeScan:
 
 
 @dataclass(frozen=True, slots=True)
+class CompoundScan:
+    """The objects of one combination of equality values in a compound index, within the range
+    ``low``..``high`` of its sorted ``field`` (None: an equality-only index, one set). Stands for
+    ``fallback``, which query.lua uses instead while the index is not complete."""
+
+    name: str
+    members: bytes
+    """The equality fields' index members, concatenated (msgpack: unambiguous)."""
+    field: str | None
+    low: bytes
+    high: bytes
+    fallback: Formula
+
+    @property
+    def suffix(self) -> bytes:
+        """The generation-relative name of the index key."""
+        return b"c:" + self.name.encode() + b":" + self.members
+
+
+@dataclass(frozen=True, slots=True)
 class Inter:
     """Objects in every part."""
 
@@ -106,7 +127,9 @@ class Diff:
     minus: tuple[Formula, ...]
 
 
-Formula: TypeAlias = AllObjects | Key | Members | Values | PkSet | RangeScan | Inter | Union | Diff
+Formula: TypeAlias = (
+    AllObjects | Key | Members | Values | PkSet | RangeScan | CompoundScan | Inter | Union | Diff
+)
 """A normalised query condition; None stands for the empty result."""
 
 
@@ -277,6 +300,52 @@ def compile_formula(expr: Expr[Any] | None) -> Formula | None:
     return ALL if expr is None else normalise(expr)
 
 
+# -- compound indexes ------------------------------------------------------------------------
+
+
+def use_compounds(
+    formula: Formula | None, compounds: tuple[CompoundSpec, ...], order: str | None
+) -> Formula | None:
+    """Replace the part of ``formula`` that a compound index answers by a `CompoundScan`.
+
+    A compound fits when the condition fixes each of its equality fields to one value (``==``)
+    and, for a sorted compound, ranges over its sorted field, orders by it, or does neither (the
+    whole sorted set: one combination's objects). The fitting compound covering the most of
+    the condition wins; on a tie, one whose sorted field is the order. Used conditions and the
+    rest of an ``&`` stay as they are: the scan replaces only what it covers.
+    """
+    if formula is None or not compounds:
+        return formula
+    if isinstance(formula, Diff):
+        base = use_compounds(formula.base, compounds, order)
+        return formula if base is formula.base else Diff(base or formula.base, formula.minus)
+    parts = formula.parts if isinstance(formula, Inter) else (formula,)
+    keys = {p.field: p for p in parts if isinstance(p, Key)}
+    ranges = {p.field: p for p in parts if isinstance(p, RangeScan)}
+    best: tuple[tuple[int, int], CompoundScan, set[Formula]] | None = None
+    for c in compounds:
+        if not all(f in keys for f in c.eq):
+            continue
+        covered: set[Formula] = {keys[f] for f in c.eq}
+        low, high = b"-", b"+"
+        if c.sorted is not None and c.sorted in ranges:
+            scan = ranges[c.sorted]
+            covered.add(scan)
+            low, high = scan.low, scan.high
+        members = b"".join(keys[f].member for f in c.eq)
+        cover = tuple(p for p in parts if p in covered)
+        fallback = cover[0] if len(cover) == 1 else Inter(cover)
+        node = CompoundScan(c.name, members, c.sorted, low, high, fallback)
+        score = (len(covered), int(c.sorted is not None and c.sorted == order))
+        if best is None or score > best[0]:
+            best = (score, node, covered)
+    if best is None:
+        return formula
+    _, node, covered = best
+    rest = tuple(p for p in parts if p not in covered)
+    return Inter((node, *rest)) if rest else node
+
+
 # -- the wire form for query.lua -------------------------------------------------------------
 
 
@@ -288,6 +357,9 @@ def tokens(formula: Formula) -> list[Arg]:
         n <field> <m> <members>  the union of m index sets of one field
         p <m> <pks>              the objects with these m primary keys
         v <field> <m> <keys>     the objects whose sorted field has one of m sort keys
+        c <name> <index> <fallback>   a compound index (k <suffix>, or z <field> <suffix>
+                                 <low> <high> for a range of its sorted field), and what it
+                                 stands for (used while the index is not complete)
         r <field> <low> <high>   a range of a sorted index
         i|u <n> <n operands>     intersection, union
         d <n> <base> <n-1 operands>   difference
@@ -308,6 +380,13 @@ def tokens(formula: Formula) -> list[Arg]:
             out += [b"p", len(node.pks), *node.pks]
         elif isinstance(node, Values):
             out += [b"v", node.field, len(node.keys), *node.keys]
+        elif isinstance(node, CompoundScan):
+            out += [b"c", node.name]
+            if node.field is None:
+                out += [b"k", node.suffix]
+            else:
+                out += [b"z", node.field, node.suffix, node.low, node.high]
+            stack.append(node.fallback)
         else:
             parts = (node.base, *node.minus) if isinstance(node, Diff) else node.parts
             out += [b"d" if isinstance(node, Diff) else b"i" if isinstance(node, Inter) else b"u", len(parts)]
@@ -358,6 +437,8 @@ def explain(formula: Formula | None) -> str:
             return f"{node.field}{node.text}".strip() if node.text else f"{node.field} in range"
         if isinstance(node, Values):
             return f"{node.field} in [{len(node.keys)} values]"
+        if isinstance(node, CompoundScan):
+            return f"{show(node.fallback, depth + 1)} from the compound index {node.name}"
         if isinstance(node, PkSet):
             return f"pk in {list(node.pks[:5])}" + ("..." if len(node.pks) > 5 else "")
         if isinstance(node, Diff):

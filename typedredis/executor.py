@@ -157,9 +157,7 @@ def _pack(conn: Any, commands: Sequence[tuple[Any, ...]]) -> list[bytes]:
     return [_hiredis_pack(command) for command in commands]
 
 
-_SCRIPT_ERROR = re.compile(
-    r"^Error running script \(call to [^)]*\): @user_script:\d+: (?:@user_script: \d+: )?"
-)
+_SCRIPT_ERROR = re.compile(r"^(?:Error running script \(call to [^)]*\): )?(?:@user_script:\s*\d+:\s*)*-?")
 
 
 _CODES = {
@@ -183,8 +181,9 @@ _CODE = re.compile(r"^([A-Z][A-Z0-9]*) ")
 
 
 def _error_reply(reply: ResponseError) -> tuple[str, str]:
-    """The server's error code and text: without the "Error running script ..." that Redis 6.2
-    puts before an error raised inside a script, and with the code redis-py took off."""
+    """The server's error code and text: without the "Error running script ...: @user_script:
+    1: -" that Redis 6.2 puts before an error raised inside a script, and with the code
+    redis-py took off."""
     text = _SCRIPT_ERROR.sub("", str(reply))
     code = _CODES.get(type(reply).__name__)
     if code is None:

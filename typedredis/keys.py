@@ -4,16 +4,22 @@
 
     {K}:meta                  hash: pk (last primary key), gen (current generation), lastgen
     {K}:staging               sorted set: generations being staged by `reset`, scored by heartbeat (ms)
-    {K}:retired               hash: generation switched out by `reset` -> cleanup progress
-    {K}:tmp:<n>               scratch sets of a running query script; deleted before it returns
-    {K}:<g>:all               set: primary keys of generation g
+    {K}:retired               hash: generation switched out by `reset` -> cleanup phase (o, then i)
+    {K}:tmp:<name>            scratch keys of one query call: cleared before use, deleted before
+                              it returns (error or not)
+    {K}:<g>:all               sorted set: primary keys of generation g, each scored by itself
     {K}:<g>:o:<pk>            hash: one object; field name -> msgpack value ("#<field>" holds the
                               index member when it differs from the stored value, "~<field>"
                               the sort key of a Sorted field)
     {K}:<g>:i:<field>:<m>     set: primary keys whose <field> has index member <m> (raw bytes)
     {K}:<g>:s:<field>         sorted set, all scores 0: "<sort key><8-byte pk>" per object, in
                               value order (ZRANGEBYLEX); see sortkeys.py
-    {K}:<g>:ix                set: names of the index sets and sorted sets of generation g
+    {K}:<g>:c:<name>:<ms>     compound index <name>: per combination of equality members <ms>
+                              (concatenated), a sorted set like s:<field> of its sorted field,
+                              or a set of pks when it has none
+    {K}:<g>:schema            hash: compound index name -> ready | building (whether it holds
+                              every object of generation g)
+    {K}:<g>:ix                sorted set, all scores 0: names of the index keys of generation g
 
 Readers and writers find the current generation in ``{K}:meta`` inside the same Lua script,
 so a `reset` (which stages generation g+1 and then flips ``gen``) is invisible until it is
@@ -56,12 +62,20 @@ class KeySpace:
         return self.base + str(gen).encode() + b":"
 
     def all(self, gen: int) -> bytes:
-        """The set of all primary keys of generation ``gen``."""
+        """The sorted set of all primary keys of generation ``gen`` (scored by pk)."""
         return self.generation(gen) + b"all"
 
     def registry(self, gen: int) -> bytes:
-        """The set naming every index set of generation ``gen``."""
+        """The sorted set naming every index key of generation ``gen``."""
         return self.generation(gen) + b"ix"
+
+    def schema(self, gen: int) -> bytes:
+        """The hash telling which compound indexes of generation ``gen`` are complete."""
+        return self.generation(gen) + b"schema"
+
+    def compound(self, gen: int, name: str, members: bytes) -> bytes:
+        """A compound index's key for one combination of equality members (concatenated)."""
+        return self.generation(gen) + b"c:" + name.encode() + b":" + members
 
     def object(self, gen: int, pk: int) -> bytes:
         """The hash holding object ``pk``."""

@@ -2,8 +2,10 @@
 
 Builder methods (`filter`, `exclude`, `order_by`, `limit`, `offset`, `only`) return new
 queries; terminal methods (`all`, `first`, `count`, `exists`, `pks`, `delete`, `update`) compile
-the query and run it as one script call, one round trip, against one consistent state of the
-data. `iter` streams a large result in batches (one round trip per batch).
+the query and run it: usually in one script call and one round trip, against one consistent
+state of the data; a result too large for one call of bounded server time comes in several,
+each atomic (see typedredis.querying and the query strategies page). `iter` streams a large
+result in batches (one round trip per batch).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, overload
 
 from . import querying
-from .compiler import WHOLE, Action, Formula, Page, compile_formula, explain
+from .compiler import WHOLE, Action, Formula, Page, compile_formula, explain, use_compounds
 from .errors import QueryError
 from .expr import And, Expr, Field, Not, Ordering, SortedField
 from .fields import short_repr
@@ -193,13 +195,18 @@ class Query(Generic[M]):
     # -- inspection ------------------------------------------------------------------------
 
     def formula(self) -> Formula | None:
-        """The compiled condition (plain data) this query runs; None when provably empty."""
-        return compile_formula(self._where)
+        """The compiled condition (plain data) this query runs; None when provably empty.
+
+        Parts that a compound index answers are replaced by a `CompoundScan` (see ``__indexes__``).
+        """
+        compounds = self._model.spec().compounds
+        return use_compounds(compile_formula(self._where), compounds, self._page.order)
 
     def plan(self, action: Action = "fetch") -> dict[str, Any]:
         """How Redis would answer ``action`` on this query now, without running it (one read-only
         round trip): ``strategy`` (see the query strategies page) and the estimates behind it,
-        ``matches`` (an upper bound), ``cost`` (set elements a one-call answer touches; None
+        ``matches`` (an upper bound), ``cost`` (the estimated server time, in units of about a
+        microsecond, of a one-call answer; None
         when it cannot be answered in one call) and ``objects`` (of the model)."""
         operation = querying.plan(self._model.spec(), self.formula(), action, self._page)
         return executor_for(self._model).run(operation)

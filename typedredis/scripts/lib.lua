@@ -29,6 +29,14 @@ local function now_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
+-- Make Redis refuse the script now if memory is full (maxmemory, noeviction): it checks a
+-- script's memory at its first write of a command that can grow memory, and not after, so
+-- a script whose first write only removes (SREM) could then grow memory past the limit. This
+-- write changes nothing (the counter exists once anything was saved) but can grow memory.
+local function refuse_when_full()
+  redis.call('HSETNX', META, 'pk', '0')
+end
+
 -- Run `cmd key <items...>` in chunks.
 local function call_chunked(cmd, key, items)
   for i = 1, #items, CHUNK do
@@ -61,9 +69,15 @@ local function drop_scratch()
   scratch_keys = {}
 end
 
+-- An error's text, without the "@user_script: 1: " and "-" that Redis 6.2 puts before it.
 local function error_text(err)
-  if type(err) == 'table' then return err.err or 'error' end
-  return tostring(err)
+  local text = type(err) == 'table' and (err.err or 'error') or tostring(err)
+  local before
+  repeat
+    before = text
+    text = string.gsub(text, '^@user_script:%s*%d+:%s*', '')
+  until text == before
+  return (string.gsub(text, '^%-', ''))
 end
 
 -- Run `main` (the script's body); its result, or its error as an error reply, either way

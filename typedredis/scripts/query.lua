@@ -14,7 +14,8 @@
 --                  d n base minus...
 -- then             order field ('' = by pk), descending ('1' or ''), offset, limit (-1 = none)
 -- then             generation ('' on a first call), strategy ('' on a first call), cursor
--- then             the limits of one call: budget (set elements a one-call answer may touch),
+-- then             the limits of one call: budget (the estimated server time a one-call answer
+--                  may take, in the cost units below),
 --                  walk (index entries a walking call visits), rows (objects fetched per
 --                  call), writes (objects deleted or updated per call), sort (objects a
 --                  one-call page may sort), keys (pks a call may return to be acted on
@@ -47,6 +48,11 @@ local fields = {}
 for i = 1, nf do fields[i] = ARGV[2 + i] end
 local at = 3 + nf
 
+local gen = current_gen()
+local gp = gen_prefix(gen)
+local ALL = gp .. 'all'
+local complete = nil -- the generation's compound indexes: name -> 'ready' | 'building'
+
 local function parse()
   local code = ARGV[at]
   at = at + 1
@@ -78,7 +84,26 @@ local function parse()
   end
   if code == 'r' then
     at = at + 3
-    return {kind = 'r', field = ARGV[at - 3], low = ARGV[at - 2], high = ARGV[at - 1]}
+    local field = ARGV[at - 3]
+    return {kind = 'r', field = field, zkey = gp .. 's:' .. field, low = ARGV[at - 2], high = ARGV[at - 1]}
+  end
+  if code == 'z' then -- a range of a compound index's sorted set
+    at = at + 4
+    return {kind = 'r', field = ARGV[at - 4], zkey = gp .. ARGV[at - 3], low = ARGV[at - 2], high = ARGV[at - 1]}
+  end
+  if code == 'c' then -- a compound index, if complete in this generation, else what it stands for
+    local name = ARGV[at]
+    at = at + 1
+    local index = parse()
+    local fallback = parse()
+    if not complete then
+      complete = {}
+      local flat = redis.call('HGETALL', gp .. 'schema')
+      for i = 1, #flat, 2 do complete[flat[i]] = flat[i + 1] end
+    end
+    if complete[name] ~= 'ready' then return fallback end
+    index.fallback = fallback -- tests an object exactly (the index alone cannot)
+    return index
   end
   local count = tonumber(ARGV[at])
   at = at + 1
@@ -91,15 +116,12 @@ local formula = parse()
 local order, descending = ARGV[at], ARGV[at + 1] == '1'
 local offset, limit = tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3])
 local pinned, strategy, cursor = ARGV[at + 4], ARGV[at + 5], ARGV[at + 6]
+if pinned ~= '' and pinned ~= gen then return {gen, '!gen'} end
 -- the limits of one call (see typedredis/querying.py, Limits)
 local BUDGET, WALK, ROWS = tonumber(ARGV[at + 7]), tonumber(ARGV[at + 8]), tonumber(ARGV[at + 9])
 local WRITES, SORT, KEYS = tonumber(ARGV[at + 10]), tonumber(ARGV[at + 11]), tonumber(ARGV[at + 12])
 at = at + 13
 
-local gen = current_gen()
-if pinned ~= '' and pinned ~= gen then return {gen, '!gen'} end
-local gp = gen_prefix(gen)
-local ALL = gp .. 'all'
 
 local schema = {eq = {}, sorted = {}, compounds = {}, names = {}}
 if action == 'delete' or action == 'update' then schema, at = read_schema(at) end
@@ -132,7 +154,7 @@ local function card(node)
       node.vague = true
     end
   elseif kind == 'r' then
-    c = redis.call('ZLEXCOUNT', zkey_of(node.field), node.low, node.high)
+    c = redis.call('ZLEXCOUNT', node.zkey, node.low, node.high)
   elseif kind == 'p' then
     c = #node.pks
   elseif kind == 'v' then
@@ -221,6 +243,7 @@ end
 
 -- The cost of testing one candidate against a node (see filter below).
 local function test_cost(node)
+  if node.fallback then return test_cost(node.fallback) end
   local kind = node.kind
   if kind == 'a' then return 0 end
   if kind == 'k' then return SET_OP end
@@ -276,14 +299,17 @@ local function range_within(node, base)
   local dst = register()
   local n = redis.call('SCARD', base)
   if n == 0 then return dst end
-  if 3 * n < card(node) then -- probe: sort the candidates' own sort keys, take the range
+  if node.fallback and 3 * n < card(node) then -- a compound's range: test the candidates exactly
+    local found = filter(node.fallback, redis.call('SMEMBERS', base))
+    if #found > 0 then call_chunked('SADD', dst, found) end
+  elseif 3 * n < card(node) then -- probe: sort the candidates' own sort keys, take the range
     local probe = scratch('probe')
     sort_keys_into(probe, redis.call('SMEMBERS', base), node.field)
     local found = pks_of(redis.call('ZRANGEBYLEX', probe, node.low, node.high))
     redis.call('DEL', probe)
     if #found > 0 then call_chunked('SADD', dst, found) end
   else
-    local found = pks_of(redis.call('ZRANGEBYLEX', zkey_of(node.field), node.low, node.high))
+    local found = pks_of(redis.call('ZRANGEBYLEX', node.zkey, node.low, node.high))
     if #found > 0 then
       call_chunked('SADD', dst, found)
       redis.call('SINTERSTORE', dst, dst, base)
@@ -313,7 +339,7 @@ materialize = function(node)
   end
   if kind == 'r' then
     local dst = register()
-    local found = pks_of(redis.call('ZRANGEBYLEX', zkey_of(node.field), node.low, node.high))
+    local found = pks_of(redis.call('ZRANGEBYLEX', node.zkey, node.low, node.high))
     if #found > 0 then call_chunked('SADD', dst, found) end
     return dst
   end
@@ -421,12 +447,13 @@ local function filter(node, pks)
     end
     return out
   end
+  if node.fallback then return filter(node.fallback, pks) end -- a compound index
   if kind == 'r' then
     local out = {}
     if card(node) <= math.max(#pks, WALK) then -- a small range: its pks, once per call
       if not node.lookup then
         node.lookup = {}
-        for _, member in ipairs(redis.call('ZRANGEBYLEX', zkey_of(node.field), node.low, node.high)) do
+        for _, member in ipairs(redis.call('ZRANGEBYLEX', node.zkey, node.low, node.high)) do
           node.lookup[pk_of(member)] = true
         end
       end
@@ -518,6 +545,7 @@ for i, f in ipairs(schema.eq) do eq_position[f] = i end
 for j, f in ipairs(schema.sorted) do sorted_position[f] = j end
 
 local function update_pks(pks)
+  refuse_when_full()
   local registry, changed, removed = {}, 0, false
   for _, pk in ipairs(pks) do
     local okey = gp .. 'o:' .. pk
@@ -625,12 +653,12 @@ end
 local function walk_plan()
   if order == '' then return 'p', ALL, '-inf', '+inf', formula end
   local zkey, low, high, rest = zkey_of(order), '-', '+', formula
-  if formula.kind == 'r' and formula.field == order then
-    low, high, rest = formula.low, formula.high, {kind = 'a'}
+  if formula.kind == 'r' and formula.field == order then -- (a compound's range walks its own index)
+    zkey, low, high, rest = formula.zkey, formula.low, formula.high, {kind = 'a'}
   elseif formula.kind == 'i' then
     for j, p in ipairs(formula.parts) do
       if p.kind == 'r' and p.field == order then
-        low, high = p.low, p.high
+        zkey, low, high = p.zkey, p.low, p.high
         local parts = {}
         for k, q in ipairs(formula.parts) do if k ~= j then parts[#parts + 1] = q end end
         rest = #parts == 1 and parts[1] or {kind = 'i', parts = parts}
@@ -715,7 +743,7 @@ local function by_rank()
   if kind == 'a' and order == '' then return ALL, '-', '+' end
   if order ~= '' and kind == 'a' then return zkey_of(order), '-', '+' end
   if order ~= '' and kind == 'r' and formula.field == order then
-    return zkey_of(order), formula.low, formula.high
+    return formula.zkey, formula.low, formula.high
   end
   return nil
 end
@@ -779,7 +807,8 @@ end
 -- -- probing: list the members of a small part, test each against the whole formula -------
 
 local function enumerable(node)
-  return node.kind == 'k' or node.kind == 'p' or (node.kind == 'n' and #node.members <= MANY)
+  local kind = node.kind
+  return kind == 'k' or kind == 'p' or kind == 'r' or (kind == 'n' and #node.members <= MANY)
 end
 
 -- The smallest part whose members can be listed and that holds every match; nil if none.
@@ -808,6 +837,7 @@ end
 local function members_of(node)
   if node.kind == 'k' then return redis.call('SMEMBERS', set_key(node)) end
   if node.kind == 'p' then return node.pks end
+  if node.kind == 'r' then return pks_of(redis.call('ZRANGEBYLEX', node.zkey, node.low, node.high)) end
   local out = {}
   for _, m in ipairs(node.members) do
     for _, pk in ipairs(redis.call('SMEMBERS', member_key(node.field, m))) do out[#out + 1] = pk end

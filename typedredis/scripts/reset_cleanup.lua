@@ -9,7 +9,7 @@
 -- by the generation's `all` sorted set, 'i' the index keys named by its registry `ix`. Each
 -- step takes the first entries by rank, deletes their keys, and then removes those entries
 -- (ZREMRANGEBYRANK), so there is no cursor to lose: a restart, a crash or a concurrent
--- cleanup never skips a key. Then the two sorted sets themselves go.
+-- cleanup never skips a key. Then the two sorted sets themselves go, with the schema hash.
 local budget = tonumber(ARGV[1])
 local retired = BASE .. 'retired'
 local entry = redis.call('HGETALL', retired)
@@ -23,7 +23,7 @@ while budget > 0 do
     if phase == 'o' then
       phase = 'i'
     else
-      redis.call('UNLINK', gp .. 'all', gp .. 'ix')
+      redis.call('UNLINK', gp .. 'all', gp .. 'ix', gp .. 'schema')
       redis.call('HDEL', retired, gen)
       return redis.call('HLEN', retired)
     end

@@ -87,6 +87,8 @@ if nu > 0 then
   end
 end
 
+refuse_when_full() -- before the first write: a full memory refuses the whole call
+
 -- explicit primary keys first, so that newly allocated ones never collide with them
 -- (pks travel as decimal strings: a Lua number argument would be formatted with %.14g)
 local top, fresh = nil, 0
@@ -98,6 +100,10 @@ for _, o in ipairs(objects) do
   end
 end
 local counter = tonumber(redis.call('HGET', META, 'pk') or '0')
+if fresh > 0 then -- never behind a stored pk (the counter could have been evicted, or reset)
+  local last = redis.call('ZRANGE', gp .. 'all', -1, -1)[1]
+  if last and tonumber(last) > math.max(counter, tonumber(top or '0')) then top = last end
+end
 if fresh > 0 and math.max(counter, tonumber(top or '0')) + fresh > MAX_PK then
   return {'!pks'} -- the counter would leave the range where pks stay exact
 end
