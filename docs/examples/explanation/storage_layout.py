@@ -51,12 +51,24 @@ def main(url: str) -> None:
     print(r.hgetall(b"{docs_storage_event}:meta"))  # the last pk handed out
     #> {b'pk': b'2'}
 
+    # `all` is a sorted set scored by pk: walks and pages in pk order read it by rank
+    print(r.zrange(b"{docs_storage_event}:0:all", 0, -1, withscores=True))
+    #> [(b'1', 1.0), (b'2', 2.0)]
+    # `ix` names every index key of the generation (all scores 0), so nothing is ever scanned
+    for name, score in r.zrange(b"{docs_storage_event}:0:ix", 0, -1, withscores=True):
+        print(score, name)
+    #> 0.0 b'{docs_storage_event}:0:i:at:\xc7\x19\x022024-05-01T12:00:00+00:00'
+    #> 0.0 b'{docs_storage_event}:0:i:kind:\xa5login'
+
     Event.reset([Event(kind="logout", at=datetime(2024, 5, 2, tzinfo=UTC))])
     print(sorted(r.hgetall(b"{docs_storage_event}:meta").items()))  # generation 1
     #> [(b'gen', b'1'), (b'lastgen', b'1'), (b'pk', b'3')]
     old = list(r.scan_iter(match="{docs_storage_event}:0:*"))  # all gone
     print(old)
     #> []
+    # reset's clean-up is finished: no generation waits in {K}:retired, none in {K}:staging
+    print(r.exists(b"{docs_storage_event}:retired", b"{docs_storage_event}:staging"))
+    #> 0
 
 
 if __name__ == "__main__":

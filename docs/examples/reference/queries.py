@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from pydantic import ValidationError
 
 import typedredis
-from typedredis import Indexed, Model, NotFound, QueryError, Sorted, Unique, UniqueViolation
+from typedredis import Indexed, InvalidValue, Model, NotFound, QueryError, Sorted, Unique, UniqueViolation
 
 
 # --8<-- [start:model]
@@ -97,18 +97,38 @@ def ranges() -> None:
     print(Event.query(f.room == "b").formula())
     #> Key(field='room', member=b'\xa1b')
 
-    # Ranges need a Sorted field, and a value of the field's type
+    # Ranges need a Sorted field
     try:
         Event.query(f.kind < "talk")
     except QueryError as exc:
         print(exc)
         #> Event.kind has no range index, so it cannot be compared with <, <=, >, >=, between, ...
-    try:
-        Event.query(f.size < "big")
-    except ValidationError as exc:
-        print(exc.errors()[0]["type"])
-        #> int_parsing
 # --8<-- [end:ranges]
+
+
+# --8<-- [start:invalid]
+def invalid_values() -> None:
+    f = Event.f
+    try:
+        Event.query(f.size < "big")  # refused when the expression is built: nothing is sent
+    except InvalidValue as exc:
+        print(str(exc).split(":")[0], exc.model, exc.field)  # the message names model.field
+        #> Event.size Event size
+        print(exc.errors()[0]["type"])  # pydantic's error list, as for any ValidationError
+        #> int_parsing
+        print(isinstance(exc, QueryError), isinstance(exc, ValidationError))
+        #> True True
+    try:
+        Event.objects.filter(kind="talk").update(size="huge")  # update() values too
+    except InvalidValue as exc:
+        print(exc.field, exc.errors()[0]["type"])
+        #> size int_parsing
+    try:
+        Event.objects.order_by(f.at).limit(-1)
+    except QueryError as exc:
+        print(exc)
+        #> limit() takes an int from 0 to 2**53 - 1, got -1
+# --8<-- [end:invalid]
 
 
 # --8<-- [start:lookups]
@@ -220,6 +240,7 @@ def main(url: str) -> None:
     fill()
     equality()
     ranges()
+    invalid_values()
     lookups()
     ordering()
     terminal()

@@ -40,6 +40,16 @@ def main(url: str) -> None:
     print(Price.objects.pks())  # new objects get pks above every pk seen so far
     #> [101, 102]
 
+    # Any iterable will do, and a generator is never held whole: reset takes 3 200
+    # objects at a time. Here a generator stands for the rows of a SQL cursor.
+    def from_source():
+        for n in range(10_000):
+            yield Price(pk=1000 + n, sku=f"sku{n}", shop="web", cents=100 + n % 50)
+
+    Price.reset(from_source())
+    print(Price.objects.count(), Price.get(1000).sku, Price.get(10_999).cents)
+    #> 10000 sku0 149
+
     Price.reset([])  # an empty dataset is a dataset too
     print(Price.objects.count())
     #> 0
