@@ -176,3 +176,28 @@ def test_unique_fields_can_be_compound_fields(client: redis.Redis) -> None:
     assert Account.query(Account.f.team == "t", Account.f.email == "3@x").plan("count")["strategy"] == "exact"
     assert Account.query(Account.f.team == "t", Account.f.email == "3@x").count() == 1
     check_invariants(client, Account)
+
+
+def test_a_page_and_its_total_come_in_one_round_trip(
+    client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typedredis.executor import SyncExecutor
+
+    objs = orders(500)
+    Order.reset(objs)
+    batches: list[int] = []
+    execute = SyncExecutor.execute
+    monkeypatch.setattr(
+        SyncExecutor, "execute", lambda self, batch: batches.append(len(batch)) or execute(self, batch)
+    )
+    f = Order.f
+    query = Order.query(f.status == "paid", f.amount.between(100, 800)).order_by(f.amount.desc())
+    items, total = query.offset(20).limit(20).page_with_count()
+    matching = sorted(
+        (o for o in objs if o.status == "paid" and 100 <= o.amount <= 800),
+        key=lambda o: (o.amount, o.pk or 0),
+    )[::-1]
+    assert total == len(matching) and items == matching[20:40]
+    assert batches == [2], "one round trip carrying the page call and the count call"
+    empty = Order.query(f.status == "nobody").limit(5).page_with_count()
+    assert empty == ([], 0) and empty.total == 0

@@ -20,12 +20,13 @@ from .errors import (
 from .expr import Expr, Field, Fields, Ordering, SortedField
 from .fields import EQ, RANGE, UNIQUE, Compound, FieldSpec, Indexed, ModelSpec, Sorted, Unique
 from .model import Model
-from .query import Projection, Query
+from .query import Counted, Projection, Query
 
 __all__ = [
     "EQ",
     "AlreadyExists",
     "Compound",
+    "Counted",
     "RANGE",
     "UNIQUE",
     "ConfigurationError",

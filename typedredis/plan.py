@@ -45,3 +45,31 @@ def single(call: ScriptCall) -> Generator[Batch, list[Any], Any]:
     """An operation of exactly one call; returns the call's reply."""
     replies = yield (call,)
     return replies[0]
+
+
+def together(*operations: Operation[Any]) -> Generator[Batch, list[Any], list[Any]]:
+    """Run read operations side by side: each round trip carries the next batch of every one
+    that is not finished, so two one-call queries take one round trip. Returns their results.
+
+    An error reply or a failure of the connection ends them all (meant for reads only).
+    """
+    results: list[Any] = [None] * len(operations)
+    pending: dict[int, Batch] = {}
+    for i, operation in enumerate(operations):
+        try:
+            pending[i] = next(operation)
+        except StopIteration as stop:
+            results[i] = stop.value
+    while pending:
+        order = list(pending)
+        replies = yield [call for i in order for call in pending[i]]
+        at = 0
+        for i in order:
+            size = len(pending[i])
+            try:
+                pending[i] = operations[i].send(replies[at : at + size])
+            except StopIteration as stop:
+                results[i] = stop.value
+                del pending[i]
+            at += size
+    return results

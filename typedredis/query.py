@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, Protocol, TypeVar, overload
 
 from . import querying
 from .compiler import WHOLE, Action, Formula, Page, compile_formula, explain, use_compounds
 from .errors import QueryError
 from .expr import And, Expr, Field, Not, Ordering, SortedField
 from .fields import short_repr
+from .plan import together
 from .session import executor_for
 
 if TYPE_CHECKING:
@@ -33,6 +34,13 @@ T3 = TypeVar("T3")
 T4 = TypeVar("T4")
 
 _LOOKUPS = ("eq", "ne", "in", "lt", "lte", "gt", "gte", "startswith")
+
+
+class Counted(NamedTuple, Generic[M]):
+    """A page of objects and the number of objects that match in all (`Query.page_with_count`)."""
+
+    items: list[M]
+    total: int
 
 
 class OrderKey(Protocol[M_contra]):
@@ -151,6 +159,22 @@ class Query(Generic[M]):
     def first(self) -> M | None:
         """The first matching object (lowest pk, unless ordered), or None."""
         return self._run("first")  # type: ignore[no-any-return]
+
+    def page_with_count(self) -> Counted[M]:
+        """The page (``offset``/``limit``/``order_by`` applied) and how many objects match in all,
+        in one round trip when each fits in one call: ``items, total = q.limit(20).page_with_count()``.
+
+        The count and the page are read one right after the other; a write (or a `reset`) that
+        lands between them can make them disagree by that write.
+        """
+        spec = self._model.spec()
+        formula = self.formula()
+        operation = together(
+            querying.query(spec, formula, "fetch", self._page),
+            querying.query(spec, formula, "count"),
+        )
+        items, total = executor_for(self._model).run(operation)
+        return Counted(items, total)
 
     def count(self) -> int:
         """How many objects match (no object is fetched); offset and limit apply."""
