@@ -5,8 +5,6 @@
 -- Returns how many of the objects existed.
 local gp = gen_prefix(current_gen())
 local schema, first = read_schema(1)
-local deleted = 0
-for at = first, #ARGV do
-  deleted = deleted + delete_object(gp, schema, ARGV[at])
-end
-return deleted
+local pks = {}
+for at = first, #ARGV do pks[#pks + 1] = ARGV[at] end
+return delete_objects(gp, schema, pks)

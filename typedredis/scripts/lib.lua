@@ -234,46 +234,60 @@ local function entries(gp, schema, state, pk)
   return out
 end
 
--- Remove a member from an index (`SREM` from a set, `ZREM` from a sorted set); drop the index
--- from the generation's registry (a sorted set of key names) once it is gone.
-local function remove_entry(gp, command, key, member)
-  redis.call(command, key, member)
-  if redis.call('EXISTS', key) == 0 then
-    redis.call('ZREM', gp .. 'ix', key)
-  end
+-- Index changes of a call, grouped by key, so that a key gets one SREM/ZREM and one
+-- SADD/ZADD per call whatever the number of objects: `change` records an object's move from
+-- its `old` entries to its `new` ones (either may be nil); `apply_changes` writes them all.
+-- Entries that differ leave; every new entry is added, changed or not (idempotent, and it
+-- indexes values stored before their index existed).
+local function changes()
+  return {add = {}, remove = {}}
 end
 
--- Move an object's index entries from `old` to `new` (either may be nil): entries that differ
--- leave; every new entry is added, changed or not (idempotent, and it indexes values stored
--- before their index existed). New keys are noted in `registry` (a set, see register_keys).
--- Returns whether an entry left (an index may then be gone).
-local function move_entries(gp, old, new, registry)
-  local removed = false
+local function change(batch, old, new)
   for key, e in pairs(old or {}) do
     local n = new and new[key]
     if not n or n[1] ~= e[1] then
-      remove_entry(gp, e[2] and 'ZREM' or 'SREM', key, e[1])
-      removed = true
+      local list = batch.remove[key]
+      if not list then
+        list = {zset = e[2]}
+        batch.remove[key] = list
+      end
+      list[#list + 1] = e[1]
     end
   end
   for key, e in pairs(new or {}) do
-    if e[2] then redis.call('ZADD', key, 0, e[1]) else redis.call('SADD', key, e[1]) end
-    registry[key] = true
+    local list = batch.add[key]
+    if not list then
+      list = {zset = e[2]}
+      batch.add[key] = list
+    end
+    list[#list + 1] = e[1]
   end
-  return removed
 end
 
--- Add the keys noted in `registry` to the generation's registry (those still existing, when
--- an entry left in the same call).
-local function register_keys(gp, registry, removed)
-  local scored = {}
-  for key in pairs(registry) do
-    if not removed or redis.call('EXISTS', key) == 1 then
-      scored[#scored + 1] = 0
-      scored[#scored + 1] = key
-    end
+-- Removals first (an emptied index leaves the generation's registry, a sorted set of key
+-- names), then additions (their keys join the registry).
+local function apply_changes(gp, batch)
+  for key, list in pairs(batch.remove) do
+    call_chunked(list.zset and 'ZREM' or 'SREM', key, list)
+    if redis.call('EXISTS', key) == 0 then redis.call('ZREM', gp .. 'ix', key) end
   end
-  if #scored > 0 then call_chunked('ZADD', gp .. 'ix', scored) end
+  local registry = {}
+  for key, list in pairs(batch.add) do
+    if list.zset then
+      local scored = {}
+      for i, member in ipairs(list) do
+        scored[2 * i - 1] = 0
+        scored[2 * i] = member
+      end
+      call_chunked('ZADD', key, scored)
+    else
+      call_chunked('SADD', key, list)
+    end
+    registry[#registry + 1] = 0
+    registry[#registry + 1] = key
+  end
+  if #registry > 0 then call_chunked('ZADD', gp .. 'ix', registry) end
 end
 
 -- Note, once per generation, whether its compound indexes are complete: an index declared
@@ -285,9 +299,18 @@ local function note_compounds(gp, schema)
   for _, c in ipairs(schema.compounds) do redis.call('HSETNX', gp .. 'schema', c.name, state) end
 end
 
--- Delete one object and its index entries; returns 1 if it existed.
-local function delete_object(gp, schema, pk)
-  move_entries(gp, entries(gp, schema, read_state(gp, schema, pk), pk), nil, {})
-  redis.call('ZREM', gp .. 'all', pk)
-  return redis.call('DEL', gp .. 'o:' .. pk)
+-- Delete objects and their index entries; returns how many existed.
+local function delete_objects(gp, schema, pks)
+  local batch, keys = changes(), {}
+  for i, pk in ipairs(pks) do
+    change(batch, entries(gp, schema, read_state(gp, schema, pk), pk), nil)
+    keys[i] = gp .. 'o:' .. pk
+  end
+  apply_changes(gp, batch)
+  local deleted = 0
+  for i = 1, #keys, CHUNK do
+    redis.call('ZREM', gp .. 'all', unpack(pks, i, math.min(i + CHUNK - 1, #pks)))
+    deleted = deleted + redis.call('DEL', unpack(keys, i, math.min(i + CHUNK - 1, #keys)))
+  end
+  return deleted
 end

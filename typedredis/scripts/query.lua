@@ -505,9 +505,7 @@ end
 -- -- acting on pks -----------------------------------------------------------------------
 
 local function delete_pks(pks)
-  local deleted = 0
-  for _, pk in ipairs(pks) do deleted = deleted + delete_object(gp, schema, pk) end
-  return deleted
+  return delete_objects(gp, schema, pks)
 end
 
 local updates = {}
@@ -546,7 +544,7 @@ for j, f in ipairs(schema.sorted) do sorted_position[f] = j end
 
 local function update_pks(pks)
   refuse_when_full()
-  local registry, changed, removed = {}, 0, false
+  local batch, changed = changes(), 0
   for _, pk in ipairs(pks) do
     local okey = gp .. 'o:' .. pk
     if redis.call('EXISTS', okey) == 1 then
@@ -573,14 +571,12 @@ local function update_pks(pks)
           hset[#hset + 1] = u.sortkey
         end
       end
-      if move_entries(gp, entries(gp, schema, old, pk), entries(gp, schema, new, pk), registry) then
-        removed = true
-      end
+      change(batch, entries(gp, schema, old, pk), entries(gp, schema, new, pk))
       if #hdel > 0 then redis.call('HDEL', okey, unpack(hdel)) end
       redis.call('HSET', unpack(hset))
     end
   end
-  register_keys(gp, registry, removed)
+  apply_changes(gp, batch)
   return changed
 end
 

@@ -38,20 +38,30 @@ local ni, ns = #schema.eq, #schema.sorted
 local stride = 1 + nf + ni + ns
 
 -- pass 1: read what is stored, and check unique fields against the batch's final state
-local objects, named = {}, {}
+local objects, named, explicit = {}, {}, {}
 for at = first, #ARGV, stride do
   local o = {at = at, pk = ARGV[at]}
   if o.pk ~= '' then
-    if insert then
-      if named[o.pk] or redis.call('EXISTS', gp .. 'o:' .. o.pk) == 1 then
-        return {'!exists', o.pk}
-      end
-      named[o.pk] = true
-    else
-      o.state = read_state(gp, schema, o.pk)
-    end
+    if insert and named[o.pk] then return {'!exists', o.pk} end
+    named[o.pk] = true
+    explicit[#explicit + 1] = o
   end
   objects[#objects + 1] = o
+end
+-- which explicit pks are stored: one ZMSCORE of the all-set per 1 000
+for i = 1, #explicit, CHUNK do
+  local part = {}
+  for j = i, math.min(i + CHUNK - 1, #explicit) do part[#part + 1] = explicit[j].pk end
+  local scores = redis.call('ZMSCORE', gp .. 'all', unpack(part))
+  for j, o in ipairs({unpack(explicit, i, math.min(i + CHUNK - 1, #explicit))}) do
+    if scores[j] then
+      if insert then return {'!exists', o.pk} end
+      o.stored = true
+    end
+  end
+end
+for _, o in ipairs(explicit) do
+  if o.stored then o.state = read_state(gp, schema, o.pk) end
 end
 local function member_of(o, i)
   local member = ARGV[o.at + nf + i]
@@ -120,46 +130,47 @@ end
 
 -- pass 2: write
 note_compounds(gp, schema)
-local pks, registry, written = {}, {}, {}
-local removed = false -- whether an index entry left (then a noted key may be gone)
+local pks, first_old, last_new, last_at = {}, {}, {}, {}
 for _, o in ipairs(objects) do
-  local at, pk, old = o.at, o.pk, o.state
-  local new = insert
+  local at, pk = o.at, o.pk
   if pk == '' then
     nextpk = nextpk + 1
     pk = int_string(nextpk)
-    new = true
-  elseif written[pk] then -- the same pk twice in one call: its entries are now the earlier copy's
-    old = read_state(gp, schema, pk)
-    new = false
+  elseif last_at[pk] == nil then -- its stored entries (none for a new object), once per call
+    first_old[pk] = o.state and entries(gp, schema, o.state, pk) or false
   end
-  written[pk] = true
+  local state = {eq = {}, sorted = {}}
+  for i = 1, ni do state.eq[i] = member_of(o, i) end
+  for j = 1, ns do state.sorted[j] = ARGV[at + nf + ni + j] end
+  last_new[pk] = entries(gp, schema, state, pk)
+  if last_at[pk] == nil then pks[#pks + 1] = pk end
+  last_at[pk] = at -- the same pk twice in one call: the last copy is what is stored
+  o.stored_pk = pk
+end
+local batch = changes()
+for _, pk in ipairs(pks) do change(batch, first_old[pk] or nil, last_new[pk]) end
+apply_changes(gp, batch)
+for _, pk in ipairs(pks) do
+  local at = last_at[pk]
   local okey = gp .. 'o:' .. pk
   local hset = {okey}
   for i = 1, nf do
     hset[2 * i] = fields[i]
     hset[2 * i + 1] = ARGV[at + i]
   end
-  local state = {eq = {}, sorted = {}}
   for i = 1, ni do
-    state.eq[i] = member_of(o, i)
-    if state.eq[i] ~= ARGV[at + i] then
+    local member = ARGV[at + nf + i]
+    if member ~= '' then -- the member differs from the stored value
       hset[#hset + 1] = '#' .. fields[i]
-      hset[#hset + 1] = state.eq[i]
+      hset[#hset + 1] = member
     end
   end
   for j = 1, ns do
-    state.sorted[j] = ARGV[at + nf + ni + j]
     hset[#hset + 1] = '~' .. schema.sorted[j]
-    hset[#hset + 1] = state.sorted[j]
+    hset[#hset + 1] = ARGV[at + nf + ni + j]
   end
-  local before = (not new and old) and entries(gp, schema, old, pk) or nil
-  if move_entries(gp, before, entries(gp, schema, state, pk), registry) then removed = true end
-  if not new then
-    redis.call('DEL', okey)
-  end
+  if first_old[pk] then redis.call('DEL', okey) end -- a stored object: drop what it no longer has
   redis.call('HSET', unpack(hset))
-  pks[#pks + 1] = pk
 end
 if #pks > 0 then
   local scored = {}
@@ -169,6 +180,6 @@ if #pks > 0 then
   end
   call_chunked('ZADD', gp .. 'all', scored)
 end
-register_keys(gp, registry, removed)
-for i = 1, #pks do pks[i] = tonumber(pks[i]) end
-return pks
+local out = {} -- every object's pk, in the order given (a pk listed twice appears twice)
+for i, o in ipairs(objects) do out[i] = tonumber(o.stored_pk) end
+return out
