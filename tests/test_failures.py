@@ -84,12 +84,12 @@ def test_evicted_objects_never_come_back_as_phantoms() -> None:
             saved.update({r.pk: r for r in batch if r.pk is not None})
         with server.client() as raw:
             assert int(raw.info("stats")["evicted_keys"]) > 0, "nothing was evicted: the test proves nothing"
-        found = Row.query(Row.f.grp == 1).all()
-        assert found, "some objects survive"
-        for obj in found:  # an evicted hash is skipped, never rebuilt from defaults
+        # the index set itself may be evicted (then the query misses objects: documented)
+        for obj in Row.query(Row.f.grp == 1).all():  # an evicted hash is skipped, never rebuilt
             assert obj.pk is not None and obj == saved[obj.pk]
-        for obj in Row.get_many(list(saved)[:2_000]):
-            assert obj is None or obj == saved[obj.pk or 0]
+        survivors = [obj for obj in Row.get_many(list(saved)) if obj is not None]
+        assert survivors, "some objects survive (else this test proves nothing)"
+        assert all(obj == saved[obj.pk or 0] for obj in survivors)
         ordered = Row.query(Row.f.grp == 1).order_by(Row.f.rank.desc()).limit(50).all()
         assert all(obj == saved[obj.pk or 0] for obj in ordered)
 

@@ -8,10 +8,14 @@ on fields without a range index, and checks the value compared with a field on e
 ``==`` / ``!=`` / ``<`` / ``<=`` / ``>`` / ``>=``, inside ``in_()`` and ``between()``, and given to
 ``Model.get_by``; ``Query.order_by`` takes only `Sorted` fields of the query's model (or of a
 base model); a chained comparison with a field (``1 < field < 9``, which raises at runtime) is
-reported. Every error about a field, a value or an expression carries one of the plugin's own
-codes (``typedredis-field``, ``typedredis-index``, ``typedredis-value``, ``typedredis-query``)
-so it can be silenced selectively; a key of another model in ``order_by`` is an ``arg-type``
-error, like an expression of another model in ``query()``.
+reported. A model's compound indexes (``__indexes__ = (Compound("a", "b"), ...)``) are checked
+as typedredis checks them at class definition: field names that are string literals must be
+fields of the model (or of a base), every field but the last needs an equality index (the last
+one may be `Sorted` instead), names are identifiers and distinct. Every error about a field, a
+value, an expression or a compound index carries one of the plugin's own codes
+(``typedredis-field``, ``typedredis-index``, ``typedredis-value``, ``typedredis-query``) so it
+can be silenced selectively; a key of another model in ``order_by`` is an ``arg-type`` error,
+like an expression of another model in ``query()``.
 
 How it works:
 
@@ -19,6 +23,9 @@ How it works:
    written in the class body (``Indexed[str]``, ``Annotated[str, UNIQUE, RANGE]``) and stores the
    index kinds of every field in the class's ``TypeInfo.metadata``. That metadata is cached with
    the module and is part of its interface, so editing only a marker re-checks dependent modules.
+   The same hook checks the class's ``__indexes__`` against the fields recorded so far (its own
+   and its bases'), and stores its compound indexes too: a subclass inherits them, so a field
+   it re-declares without the index they need is reported at that field.
 2. An attribute hook on ``Fields.__getattr__`` turns ``Model.f.<name>`` into a precise `Field`
    or `SortedField`. A field without a range index also gets instance-only attributes
    ``between``, ``startswith``, ``asc``, ``desc`` and the order operators (mypy's
@@ -40,8 +47,11 @@ The plugin API of mypy is internal: the supported mypy versions are listed in th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Final
+import difflib
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
 
 import mypy.plugin  # first: mypy's modules import each other circularly and need this order
 from mypy import errorcodes as codes
@@ -51,6 +61,8 @@ from mypy.expandtype import expand_type_by_instance
 from mypy.maptype import map_instance_to_supertype
 from mypy.messages import format_type
 from mypy.nodes import (
+    ARG_NAMED,
+    ARG_POS,
     ARG_STAR,
     ARG_STAR2,
     AssignmentStmt,
@@ -58,10 +70,13 @@ from mypy.nodes import (
     ComparisonExpr,
     Context,
     Expression,
+    ListExpr,
     MemberExpr,
     NameExpr,
     PlaceholderNode,
+    StrExpr,
     TempNode,
+    TupleExpr,
     TypeInfo,
     Var,
 )
@@ -73,6 +88,7 @@ from mypy.plugin import (
     MethodSigContext,
     ReportConfigContext,
 )
+from mypy.semanal import SemanticAnalyzer
 from mypy.subtypes import is_same_type, is_subtype
 from mypy.types import (
     AnyType,
@@ -90,7 +106,7 @@ from mypy.types import (
     get_proper_type,
 )
 
-PLUGIN_VERSION: Final = "3"
+PLUGIN_VERSION: Final = "4"
 """Bump whenever the plugin's output or its stored metadata changes: mypy then drops old caches."""
 
 FIELD_ERROR: Final = ErrorCode("typedredis-field", "A model has no field of this name", "typedredis")
@@ -141,6 +157,11 @@ EQUALITY: Final = ("__eq__", "__ne__")
 ORDER_OPERATORS: Final = {"__lt__": "<", "__le__": "<=", "__gt__": ">", "__ge__": ">="}
 RANGE_METHODS: Final = ("between", "startswith", "asc", "desc")
 """The methods only a `SortedField` has (besides the order operators)."""
+INDEXES: Final = "__indexes__"
+"""The class attribute that declares a model's compound indexes."""
+COMPOUND: Final = "typedredis.fields.Compound"
+INDEX_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+"""What the name of a compound index must match (as typedredis.fields checks at runtime)."""
 
 
 class _Skip:
@@ -153,6 +174,19 @@ class _Defer:
 
 _SKIP: Final = _Skip()
 _DEFER: Final = _Defer()
+
+
+@dataclass(frozen=True)
+class _Compound:
+    """A ``Compound(...)`` call in ``__indexes__``, as far as its string literals tell."""
+
+    call: CallExpr
+    fields: tuple[str | None, ...] | None
+    """The field names in order (None: not a string literal); None: unknown (``*names``)."""
+    name: str | None
+    """The index's name (given, or derived from the fields); None: not known."""
+    named: bool
+    """Whether the name was given (``name="..."``)."""
 
 
 class TypedRedisPlugin(mypy.plugin.Plugin):
@@ -276,22 +310,32 @@ class TypedRedisPlugin(mypy.plugin.Plugin):
 
 
 def _record_fields(ctx: ClassDefContext) -> None:
-    """Store ``{"fields": {name: [kinds]}, "nested": [...]}`` in the class's metadata.
+    """Store ``{"fields": {name: [kinds]}, "nested": [...]}`` in the class's metadata, and check
+    the class's compound indexes (``__indexes__``) as typedredis.fields does at runtime.
 
     An unindexed field has no kinds (``[]``): it is kept, so a subclass can un-index a field.
+    A class that assigns ``__indexes__`` also stores ``"indexes"``: its ``Compound(...)``
+    entries whose fields are all string literals, as ``[[field, ...], name]`` (so that a
+    subclass, which inherits them, can be checked against the fields it re-declares).
     """
     info = ctx.cls.info
     if not info.has_base(BASE_MODEL):
         return
     fields: dict[str, list[str]] = {}
     nested: list[str] = []
+    declared: dict[str, AssignmentStmt] = {}
+    indexes: AssignmentStmt | None = None
     for stmt in ctx.cls.defs.body:
-        if not isinstance(stmt, AssignmentStmt) or stmt.unanalyzed_type is None:
+        if not isinstance(stmt, AssignmentStmt):
             continue
         if len(stmt.lvalues) != 1 or not isinstance(stmt.lvalues[0], NameExpr):
             continue
         name = stmt.lvalues[0].name
-        if name.startswith("_") or name == "model_config":
+        if name == INDEXES:
+            if not (isinstance(stmt.rvalue, TempNode) and stmt.rvalue.no_rhs):
+                indexes = stmt  # the last assignment counts, as at runtime
+            continue
+        if stmt.unanalyzed_type is None or name.startswith("_") or name == "model_config":
             continue
         kinds = _index_kinds(stmt.unanalyzed_type, ctx)
         if isinstance(kinds, _Defer):
@@ -302,21 +346,304 @@ def _record_fields(ctx: ClassDefContext) -> None:
         if isinstance(kinds, _Skip):
             continue
         fields[name] = sorted(kinds)
+        declared[name] = stmt
         if not kinds and _has_nested_marker(stmt.unanalyzed_type, ctx):
             nested.append(name)
-    info.metadata[METADATA_KEY] = {"fields": fields, "nested": nested}
+    compounds: list[_Compound] | None = None
+    shape: list[tuple[str, Context]] = []
+    if indexes is not None:
+        read = _read_indexes(indexes.rvalue, ctx)
+        if isinstance(read, _Defer):
+            if not ctx.api.final_iteration:
+                ctx.api.defer()
+                return
+        else:
+            compounds, shape = read
+    data: dict[str, Any] = {"fields": fields, "nested": nested}
+    if indexes is not None:
+        data["indexes"] = [
+            [list(c.fields), c.name] for c in compounds or () if c.fields is not None and None not in c.fields
+        ]
+    info.metadata[METADATA_KEY] = data
+    if any(_lacks_fields(base) for base in info.mro[1:]):
+        # Defensive: mypy analyses a base class before its subclasses, so its fields are known.
+        if not ctx.api.final_iteration:
+            ctx.api.defer()
+            return
+        kinds_by_name = None
+    else:
+        kinds_by_name = _merged_fields(info)
+    for message, context in shape:
+        ctx.api.fail(message, context, code=INDEX_ERROR)
+    if kinds_by_name is None:
+        return
+    if compounds is not None:
+        _check_compounds(ctx, compounds, *kinds_by_name)
+    elif indexes is None:
+        _check_inherited_compounds(ctx, kinds_by_name[0], declared)
+
+
+def _lacks_fields(base: TypeInfo) -> bool:
+    """Whether ``base`` is a model whose fields the plugin has not recorded (yet)."""
+    return base.fullname != BASE_MODEL and base.has_base(BASE_MODEL) and METADATA_KEY not in base.metadata
+
+
+def _read_indexes(
+    rvalue: Expression, ctx: ClassDefContext
+) -> tuple[list[_Compound], list[tuple[str, Context]]] | _Defer:
+    """The ``Compound(...)`` calls of ``__indexes__ = ...``, and what is wrong with its shape.
+
+    Only a tuple or list display is read; any other value (a name, ``Base.__indexes__ + ...``)
+    is left to the runtime, as are entries that are neither a ``Compound(...)`` call nor a
+    literal (a name, another call).
+    """
+    where = f'"{ctx.cls.info.name}.{INDEXES}"'
+    problems: list[tuple[str, Context]] = []
+    if isinstance(rvalue, (TupleExpr, ListExpr)):
+        entries = rvalue.items
+    else:
+        compound = _compound_call(rvalue, ctx)
+        if isinstance(compound, _Defer):
+            return compound
+        if compound is None:
+            return [], []
+        message = f'{where} must be a tuple or list of Compound(...) entries; add a comma: "(Compound(...),)"'
+        return [compound], [(message, rvalue)]
+    compounds: list[_Compound] = []
+    for entry in entries:
+        compound = _compound_call(entry, ctx)
+        if isinstance(compound, _Defer):
+            return compound
+        if compound is not None:
+            compounds.append(compound)
+        elif isinstance(entry, StrExpr):
+            problems.append((f"{where} must hold Compound(...) entries, not a string", entry))
+        elif isinstance(entry, (TupleExpr, ListExpr)):
+            kind = "tuple" if isinstance(entry, TupleExpr) else "list"
+            message = f"{where} must hold Compound(...) entries, not a {kind}"
+            if entry.items and all(isinstance(item, StrExpr) for item in entry.items):
+                names = ", ".join(f'"{item.value}"' for item in entry.items if isinstance(item, StrExpr))
+                message += f"; write Compound({names})"
+            problems.append((message, entry))
+    return compounds, problems
+
+
+def _compound_call(expr: Expression, ctx: ClassDefContext) -> _Compound | _Defer | None:
+    """``expr`` read as a call of `typedredis.Compound` (None: it is not one)."""
+    if not isinstance(expr, CallExpr):
+        return None
+    callee = _dotted_name(expr.callee)
+    fullname = _lookup(callee, ctx) if callee is not None else None
+    if isinstance(fullname, _Defer):
+        return fullname
+    if fullname != COMPOUND:
+        return None
+    fields: list[str | None] = []
+    name: str | None = None
+    named = False
+    for arg, kind, arg_name in zip(expr.args, expr.arg_kinds, expr.arg_names, strict=False):
+        if kind in (ARG_STAR, ARG_STAR2):
+            return _Compound(expr, None, None, named=False)
+        if kind == ARG_POS:
+            fields.append(arg.value if isinstance(arg, StrExpr) else None)
+        elif kind == ARG_NAMED and arg_name == "name":
+            if isinstance(arg, NameExpr) and arg.name == "None":
+                continue  # the default: the fields' names
+            named = True
+            name = arg.value if isinstance(arg, StrExpr) else None
+            if name is None:
+                return _Compound(expr, tuple(fields), None, named=True)
+    if not named and None not in fields:
+        name = "_".join(f for f in fields if f is not None)
+    return _Compound(expr, tuple(fields), name, named)
+
+
+def _dotted_name(expr: Expression) -> str | None:
+    """``a.b.c`` for a name or a chain of attributes of a name (None for anything else)."""
+    if isinstance(expr, NameExpr):
+        return expr.name
+    if isinstance(expr, MemberExpr):
+        owner = _dotted_name(expr.expr)
+        return f"{owner}.{expr.name}" if owner is not None else None
+    return None
+
+
+def _field_problem(kinds: Mapping[str, frozenset[str]], name: str, last: bool) -> str | None:
+    """What keeps field ``name`` from its place in a compound index (None: nothing).
+
+    Every field but the last needs an equality index (`Indexed`, `Unique`); the last one is
+    the index's sorted field if it is `Sorted`, else one more equality field.
+    """
+    if name not in kinds or name in NOT_FIELDS:
+        return "unknown"
+    field_kinds = kinds[name]
+    if EQ in field_kinds or UNIQUE in field_kinds or (last and RANGE in field_kinds):
+        return None
+    return "range-only" if RANGE in field_kinds else "unindexed"
+
+
+def _marker_fix(name: str, last: bool) -> str:
+    """The annotations that let field ``name`` take its place in a compound index."""
+    if last:
+        return f'"{name}: Indexed[...]" or "{name}: Sorted[...]"'
+    return f'"{name}: Indexed[...]"'
+
+
+def _check_compounds(
+    ctx: ClassDefContext,
+    compounds: Sequence[_Compound],
+    kinds: Mapping[str, frozenset[str]],
+    nested: set[str],
+) -> None:
+    """Report what typedredis.fields would refuse in the class's own ``Compound(...)`` entries."""
+    model = ctx.cls.info.name
+    api = ctx.api
+    names: set[str] = set()
+    for compound in compounds:
+        call = compound.call
+        if compound.named and compound.name is not None and not INDEX_NAME.fullmatch(compound.name):
+            api.fail(
+                f'Compound index "{compound.name}" of "{model}": its name must be an identifier '
+                '(letters, digits and "_", not a digit first)',
+                call,
+                code=INDEX_ERROR,
+            )
+        elif compound.name is not None and compound.name in names:
+            api.fail(
+                f'Two compound indexes of "{model}" are named "{compound.name}"; '
+                'give one of them another with name="..."',
+                call,
+                code=INDEX_ERROR,
+            )
+        if compound.name is not None:
+            names.add(compound.name)
+        if compound.fields is None:
+            continue
+        literal = [f for f in compound.fields if f is not None]
+        repeated = [f for f in dict.fromkeys(literal) if literal.count(f) > 1]
+        if len(compound.fields) < 2:
+            api.fail(
+                f'A compound index of "{model}" needs two or more fields; '
+                'a single field needs only its own "Indexed[...]" or "Sorted[...]"',
+                call,
+                code=INDEX_ERROR,
+            )
+        for twice in repeated:
+            api.fail(
+                f'"{model}.{twice}" appears twice in a compound index; '
+                "a compound index needs distinct fields",
+                call,
+                code=INDEX_ERROR,
+            )
+        for unknown in dict.fromkeys(literal):
+            if _field_problem(kinds, unknown, last=False) == "unknown":
+                options = [k for k in kinds if k not in NOT_FIELDS]
+                # (mypy's own best_matches() misses transpositions: "nmae" is 0.75 like "name")
+                matches = difflib.get_close_matches(unknown, options, n=1, cutoff=0.75)
+                maybe = f'; maybe "{matches[0]}"?' if matches else ""
+                api.fail(f'"{model}" has no field "{unknown}"{maybe}', call, code=FIELD_ERROR)
+        if len(compound.fields) < 2 or repeated:
+            continue
+        last = len(compound.fields) - 1
+        for position, field in enumerate(compound.fields):
+            if field is None:
+                continue
+            problem = _field_problem(kinds, field, position == last)
+            if problem == "range-only":
+                api.fail(
+                    f'"{model}.{field}" has no equality index, so it can only be the last field of a '
+                    f'compound index; move it last, or annotate it as "{field}: Sorted[Indexed[...]]"',
+                    call,
+                    code=INDEX_ERROR,
+                )
+            elif problem == "unindexed":
+                fix = _marker_fix(field, position == last)
+                api.fail(
+                    f'"{model}.{field}" is not indexed; annotate it as {fix} to use it in a compound index',
+                    call,
+                    code=INDEX_ERROR,
+                )
+                if field in nested and isinstance(api, SemanticAnalyzer):
+                    api.note(
+                        f'Only an outermost marker indexes a field: write "{field}: Indexed[X | None]"',
+                        call,
+                        code=INDEX_ERROR,
+                    )
+
+
+def _check_inherited_compounds(
+    ctx: ClassDefContext, kinds: Mapping[str, frozenset[str]], declared: Mapping[str, AssignmentStmt]
+) -> None:
+    """A class without ``__indexes__`` of its own inherits its base's: it must keep the index
+    kinds those compound indexes need on the fields it re-declares (reported at the field).
+
+    An entry that is wrong in the base already is reported there only.
+    """
+    owner: TypeInfo | None = None
+    for base in ctx.cls.info.mro[1:]:
+        data = base.metadata.get(METADATA_KEY)
+        if data is not None and "indexes" in data:
+            owner = base
+            break
+        if data is None and INDEXES in base.names:
+            return  # declared by a class that is not a model (a mixin): not checked
+    if owner is None or not declared:
+        return
+    model = ctx.cls.info.name
+    owner_kinds = _merged_fields(owner)[0]
+    for field_names, name in owner.metadata[METADATA_KEY]["indexes"]:
+        last = len(field_names) - 1
+        if last < 1 or len(set(field_names)) <= last:
+            continue
+        if any(_field_problem(owner_kinds, f, i == last) for i, f in enumerate(field_names)):
+            continue
+        index = f'the compound index "{name}" inherited from "{owner.name}"'
+        for position, field in enumerate(field_names):
+            stmt = declared.get(field)
+            problem = _field_problem(kinds, field, position == last) if stmt is not None else None
+            if stmt is None or problem is None:
+                continue
+            if problem == "range-only":
+                message = (
+                    f'"{model}.{field}" has no equality index, but {index} needs one for it; '
+                    f'annotate it as "{field}: Sorted[Indexed[...]]", or redeclare {INDEXES}'
+                )
+            else:
+                message = (
+                    f'"{model}.{field}" is not indexed, but {index} uses it; '
+                    f"annotate it as {_marker_fix(field, position == last)}, or redeclare {INDEXES}"
+                )
+            ctx.api.fail(message, stmt, code=INDEX_ERROR)
 
 
 def _head(typ: Type, ctx: ClassDefContext) -> str | _Defer | None:
     """The full name an unanalysed type's head refers to (``Indexed`` -> its alias's name)."""
     if not isinstance(typ, UnboundType):
         return None
-    sym = ctx.api.lookup_qualified(typ.name, ctx.cls, suppress_errors=True)
+    return _lookup(typ.name, ctx)
+
+
+def _lookup(name: str, ctx: ClassDefContext) -> str | _Defer | None:
+    """The full name that ``name`` (maybe dotted) refers to in the class body, if any."""
+    sym = ctx.api.lookup_qualified(name, ctx.cls, suppress_errors=True)
+    if sym is None and _may_come_later(ctx):
+        return _DEFER
     if sym is None or sym.node is None:
         return None
     if isinstance(sym.node, PlaceholderNode):
         return _DEFER
     return sym.node.fullname
+
+
+def _may_come_later(ctx: ClassDefContext) -> bool:
+    """Whether a name not found yet may still be defined: the module is not fully analysed.
+
+    mypy defers such a lookup itself (and reports an undefined name only once the module's
+    namespace is complete); so must the plugin, or it records a field as unindexed, and reports
+    errors about it, on a pass that mypy later redoes.
+    """
+    api = ctx.api
+    return isinstance(api, SemanticAnalyzer) and api.is_incomplete_namespace(api.cur_mod_id)
 
 
 def _index_kinds(typ: Type, ctx: ClassDefContext) -> frozenset[str] | _Skip | _Defer:

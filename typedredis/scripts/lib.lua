@@ -207,83 +207,104 @@ local function read_state(gp, schema, pk)
   return state_of(schema, redis.call('HMGET', gp .. 'o:' .. pk, unpack(schema.names)))
 end
 
--- The index entries of object `pk` in `state`: key -> {member, is a sorted set}.
-local function entries(gp, schema, state, pk)
-  local out = {}
-  for i, f in ipairs(schema.eq) do
-    if state.eq[i] then out[gp .. 'i:' .. f .. ':' .. state.eq[i]] = {pk, false} end
-  end
-  for j, s in ipairs(schema.sorted) do
-    if state.sorted[j] then out[gp .. 's:' .. s] = {state.sorted[j] .. pk8(pk), true} end
-  end
-  for _, c in ipairs(schema.compounds) do
-    local members, complete = {}, true
-    for e, position in ipairs(c.eq) do
-      members[e] = state.eq[position]
-      if not members[e] then complete = false end
-    end
-    if complete then -- members are msgpack documents: their concatenation is unambiguous
-      local key = gp .. 'c:' .. c.name .. ':' .. table.concat(members)
-      if c.sorted == 0 then
-        out[key] = {pk, false}
-      elseif state.sorted[c.sorted] then
-        out[key] = {state.sorted[c.sorted] .. pk8(pk), true}
-      end
-    end
-  end
-  return out
-end
-
 -- Index changes of a call, grouped by key, so that a key gets one SREM/ZREM and one
 -- SADD/ZADD per call whatever the number of objects: `change` records an object's move from
--- its `old` entries to its `new` ones (either may be nil); `apply_changes` writes them all.
--- Entries that differ leave; every new entry is added, changed or not (idempotent, and it
--- indexes values stored before their index existed).
+-- its `old` index state to its `new` one (either may be nil); `apply_changes` writes them
+-- all. Entries that differ leave; every new entry is added, changed or not (idempotent, and
+-- it indexes values stored before their index existed).
 local function changes()
-  return {add = {}, remove = {}}
+  return {add = {}, addz = {}, remove = {}, removez = {}}
 end
 
-local function change(batch, old, new)
-  for key, e in pairs(old or {}) do
-    local n = new and new[key]
-    if not n or n[1] ~= e[1] then
-      local list = batch.remove[key]
-      if not list then
-        list = {zset = e[2]}
-        batch.remove[key] = list
-      end
-      list[#list + 1] = e[1]
+-- Append `member` to the list of `key` in `lists` (sorted sets: as "0 member" pairs, ready
+-- for ZADD).
+local function note(lists, key, member, scored)
+  local list = lists[key]
+  if not list then
+    list = {}
+    lists[key] = list
+  end
+  if scored then list[#list + 1] = 0 end
+  list[#list + 1] = member
+end
+
+-- Each index entry of object `pk` in `state`: key, member, and whether the key is a sorted
+-- set; `visit(key, member, zset)` is called for each.
+local function each_entry(gp, schema, state, pk, visit)
+  local prefix = schema.prefix -- key prefixes, built once per call (gp is one generation's)
+  if not prefix then
+    prefix = {eq = {}, sorted = {}, compounds = {}}
+    for i, f in ipairs(schema.eq) do prefix.eq[i] = gp .. 'i:' .. f .. ':' end
+    for j, f in ipairs(schema.sorted) do prefix.sorted[j] = gp .. 's:' .. f end
+    for c, compound in ipairs(schema.compounds) do prefix.compounds[c] = gp .. 'c:' .. compound.name .. ':' end
+    schema.prefix = prefix
+  end
+  local suffix -- the 8-byte pk that ends a sorted set member
+  local eq, sorted = state.eq, state.sorted
+  for i = 1, #schema.eq do
+    if eq[i] then visit(prefix.eq[i] .. eq[i], pk, false) end
+  end
+  for j = 1, #schema.sorted do
+    if sorted[j] then
+      suffix = suffix or pk8(pk)
+      visit(prefix.sorted[j], sorted[j] .. suffix, true)
     end
   end
-  for key, e in pairs(new or {}) do
-    local list = batch.add[key]
-    if not list then
-      list = {zset = e[2]}
-      batch.add[key] = list
+  for c, compound in ipairs(schema.compounds) do
+    local positions, key = compound.eq, nil
+    if #positions == 1 then
+      if eq[positions[1]] then key = prefix.compounds[c] .. eq[positions[1]] end
+    else -- members are msgpack documents: their concatenation is unambiguous
+      local members = {}
+      for e, position in ipairs(positions) do
+        if not eq[position] then members = nil break end
+        members[e] = eq[position]
+      end
+      if members then key = prefix.compounds[c] .. table.concat(members) end
     end
-    list[#list + 1] = e[1]
+    if key then
+      if compound.sorted == 0 then
+        visit(key, pk, false)
+      elseif sorted[compound.sorted] then
+        suffix = suffix or pk8(pk)
+        visit(key, sorted[compound.sorted] .. suffix, true)
+      end
+    end
+  end
+end
+
+local function change(batch, gp, schema, pk, old, new)
+  local kept = {}
+  if new then
+    each_entry(gp, schema, new, pk, function(key, member, zset)
+      kept[key] = member
+      note(zset and batch.addz or batch.add, key, member, zset)
+    end)
+  end
+  if old then
+    each_entry(gp, schema, old, pk, function(key, member, zset)
+      if kept[key] ~= member then note(zset and batch.removez or batch.remove, key, member, false) end
+    end)
   end
 end
 
 -- Removals first (an emptied index leaves the generation's registry, a sorted set of key
 -- names), then additions (their keys join the registry).
 local function apply_changes(gp, batch)
-  for key, list in pairs(batch.remove) do
-    call_chunked(list.zset and 'ZREM' or 'SREM', key, list)
-    if redis.call('EXISTS', key) == 0 then redis.call('ZREM', gp .. 'ix', key) end
+  for _, kind in ipairs({{batch.remove, 'SREM'}, {batch.removez, 'ZREM'}}) do
+    for key, list in pairs(kind[1]) do
+      call_chunked(kind[2], key, list)
+      if redis.call('EXISTS', key) == 0 then redis.call('ZREM', gp .. 'ix', key) end
+    end
   end
   local registry = {}
   for key, list in pairs(batch.add) do
-    if list.zset then
-      local scored = {}
-      for i, member in ipairs(list) do
-        scored[2 * i - 1] = 0
-        scored[2 * i] = member
-      end
-      call_chunked('ZADD', key, scored)
-    else
-      call_chunked('SADD', key, list)
-    end
+    call_chunked('SADD', key, list)
+    registry[#registry + 1] = 0
+    registry[#registry + 1] = key
+  end
+  for key, list in pairs(batch.addz) do
+    call_chunked('ZADD', key, list)
     registry[#registry + 1] = 0
     registry[#registry + 1] = key
   end
@@ -303,7 +324,7 @@ end
 local function delete_objects(gp, schema, pks)
   local batch, keys = changes(), {}
   for i, pk in ipairs(pks) do
-    change(batch, entries(gp, schema, read_state(gp, schema, pk), pk), nil)
+    change(batch, gp, schema, pk, read_state(gp, schema, pk), nil)
     keys[i] = gp .. 'o:' .. pk
   end
   apply_changes(gp, batch)

@@ -571,7 +571,7 @@ local function update_pks(pks)
           hset[#hset + 1] = u.sortkey
         end
       end
-      change(batch, entries(gp, schema, old, pk), entries(gp, schema, new, pk))
+      change(batch, gp, schema, pk, old, new)
       if #hdel > 0 then redis.call('HDEL', okey, unpack(hdel)) end
       redis.call('HSET', unpack(hset))
     end

@@ -137,18 +137,18 @@ for _, o in ipairs(objects) do
     nextpk = nextpk + 1
     pk = int_string(nextpk)
   elseif last_at[pk] == nil then -- its stored entries (none for a new object), once per call
-    first_old[pk] = o.state and entries(gp, schema, o.state, pk) or false
+    first_old[pk] = o.state or false
   end
   local state = {eq = {}, sorted = {}}
   for i = 1, ni do state.eq[i] = member_of(o, i) end
   for j = 1, ns do state.sorted[j] = ARGV[at + nf + ni + j] end
-  last_new[pk] = entries(gp, schema, state, pk)
+  last_new[pk] = state
   if last_at[pk] == nil then pks[#pks + 1] = pk end
   last_at[pk] = at -- the same pk twice in one call: the last copy is what is stored
   o.stored_pk = pk
 end
 local batch = changes()
-for _, pk in ipairs(pks) do change(batch, first_old[pk] or nil, last_new[pk]) end
+for _, pk in ipairs(pks) do change(batch, gp, schema, pk, first_old[pk] or nil, last_new[pk]) end
 apply_changes(gp, batch)
 for _, pk in ipairs(pks) do
   local at = last_at[pk]
