@@ -115,3 +115,12 @@ def test_rows_keep_each_value_on_its_own_bounds() -> None:
         decode_stored(encode("a") + encode("b"))  # two documents in one field
     with pytest.raises(ValueError):
         decode_stored(encode("abc")[:-1])  # half of one
+
+
+def test_aware_datetimes_at_the_edges_of_the_range_have_members() -> None:
+    # astimezone(UTC) overflows for these instants (found by the round-trip property)
+    low = datetime(1, 1, 1, 0, 0, tzinfo=timezone(timedelta(minutes=1)))
+    same = datetime(1, 1, 1, 0, 1, tzinfo=timezone(timedelta(minutes=2)))
+    high = datetime(9999, 12, 31, 23, 59, tzinfo=timezone(timedelta(minutes=-1)))
+    assert index_member(low) == index_member(same) != index_member(high)
+    assert index_member(low) != index_member(datetime(1, 1, 1, tzinfo=UTC))

@@ -124,3 +124,18 @@ def test_none_sorts_first_and_ties_sort_by_pk() -> None:
     key = encoder_for(int | None, "t")
     assert key(None) == NONE_KEY < key(-(10**30))
     assert key(5) + pk_bytes(1) < key(5) + pk_bytes(2) < key(5) + AFTER_PK < key(6) + pk_bytes(0)
+
+
+def test_aware_datetimes_beyond_utc_range_keep_their_order() -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from typedredis.sortkeys import encoder_for
+
+    key = encoder_for(datetime, "M.at")
+    low = datetime(1, 1, 1, 0, 0, tzinfo=timezone(timedelta(minutes=1)))  # 0000-12-31 23:59 UTC
+    values = [
+        low,
+        datetime(1, 1, 1, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 59, tzinfo=timezone(timedelta(minutes=-1))),
+    ]
+    assert [key(v) for v in values] == sorted(key(v) for v in values)

@@ -37,6 +37,19 @@ EXT_TIME: Final = 4
 EXT_TIMEDELTA: Final = 5
 EXT_DECIMAL: Final = 6
 EXT_UUID: Final = 7
+EXT_INSTANT: Final = 8
+"""An index member only: an aware datetime whose instant lies outside datetime's range in UTC."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Instant:
+    """The canonical form of an aware datetime that `astimezone(UTC)` cannot hold (year 1 with
+    a positive offset, year 9999 with a negative one): microseconds since the epoch."""
+
+    micros: int
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class _Missing:
@@ -83,6 +96,8 @@ def _default(obj: Any) -> Any:
         return msgpack.ExtType(EXT_DECIMAL, str(obj).encode())
     if isinstance(obj, uuid.UUID):
         return msgpack.ExtType(EXT_UUID, obj.bytes)
+    if isinstance(obj, _Instant):
+        return msgpack.ExtType(EXT_INSTANT, msgpack.packb(obj.micros))
     if isinstance(obj, enum.Enum):
         return obj.value
     if isinstance(obj, (set, frozenset)):
@@ -206,7 +221,12 @@ def canonical(value: Any) -> Any:
     if isinstance(value, str):
         return str(value)
     if isinstance(value, datetime):
-        return value.astimezone(UTC) if value.utcoffset() is not None else value
+        if value.utcoffset() is None:
+            return value
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:  # every form of this instant overflows: it maps to one member
+            return _Instant((value - _EPOCH) // timedelta(microseconds=1))
     if isinstance(value, time):
         return _canonical_time(value)
     if isinstance(value, Decimal):

@@ -107,7 +107,9 @@ def decimal_key(value: Decimal | int | float) -> bytes:
 def _datetime_key(value: datetime) -> bytes:
     if value.utcoffset() is None:
         return b"\x01" + int_key((value - _EPOCH_NAIVE) // timedelta(microseconds=1))
-    return b"\x02" + int_key((value.astimezone(UTC) - _EPOCH_AWARE) // timedelta(microseconds=1))
+    # aware subtraction converts through the offsets without building a UTC datetime, which
+    # would overflow for instants before 0001-01-01 UTC or after 9999-12-31 UTC
+    return b"\x02" + int_key((value - _EPOCH_AWARE) // timedelta(microseconds=1))
 
 
 def _time_key(value: time) -> bytes:
