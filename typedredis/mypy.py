@@ -597,7 +597,9 @@ def _check_inherited_compounds(
             continue
         if any(_field_problem(owner_kinds, f, i == last) for i, f in enumerate(field_names)):
             continue
-        index = f'the compound index "{name}" inherited from "{owner.name}"'
+        quoted = ", ".join(f'"{f}"' for f in field_names)
+        label = f'"{name}"' if name is not None else f"Compound({quoted})"
+        index = f'the compound index {label} inherited from "{owner.name}"'
         for position, field in enumerate(field_names):
             stmt = declared.get(field)
             problem = _field_problem(kinds, field, position == last) if stmt is not None else None

@@ -67,8 +67,9 @@ def jobs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Jobs]:
     def submit(name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         futures[name] = pool.submit(fn, *args, **kwargs)
 
-    # Slowest first: the incremental scenario runs mypy four times in a row.
+    # Slowest first: the incremental scenarios run mypy four and three times in a row.
     submit("incremental", incremental_scenario, tmp_path_factory.mktemp("incremental"))
+    submit("incremental-compound", compound_scenario, tmp_path_factory.mktemp("incremental-compound"))
     for run in ALL_RUNS:
         work = tmp_path_factory.mktemp(run.replace("+", "-"))
         config = write_config(work, run)
@@ -228,6 +229,70 @@ def test_incremental_cache(jobs: Jobs) -> None:
     after = runs.edited.lines(queries)
     assert [line.message for line in after] == [
         '"User.name" is not indexed; annotate it as "name: Indexed[...]" to query it  [typedredis-index]'
+    ]
+    assert runs.edited.stdout == runs.fresh_edited.stdout
+
+
+COMPOUND_MODELS = """\
+from typing import Any, ClassVar
+
+from typedredis import Compound, Indexed, Model, Sorted
+
+
+class Order(Model):
+    customer: Indexed[str]
+    status: Indexed[str]
+    amount: Sorted[int]
+    __indexes__: ClassVar[Any] = (Compound("status", "amount"),)
+"""
+COMPOUND_SUBCLASSES = """\
+from models import Order
+
+
+class Draft(Order):
+    customer: str = ""
+"""
+
+
+@dataclass
+class CompoundIncremental:
+    """Outputs of the compound-index scenario: before and after an edit of ``__indexes__`` only."""
+
+    first: Result
+    edited: Result
+    fresh_edited: Result
+    subclasses: Path
+
+
+def compound_scenario(work: Path) -> CompoundIncremental:
+    """A subclass in another module inherits ``__indexes__``; only the base's declaration changes."""
+    project = work / "project"
+    project.mkdir()
+    models = project / "models.py"
+    models.write_text(COMPOUND_MODELS)
+    subclasses = project / "subclasses.py"
+    subclasses.write_text(COMPOUND_SUBCLASSES)
+    config = write_config(work, "plugin+pydantic")
+    cache = work / "cache"
+    files = [models, subclasses]
+    first = run_mypy(files, config=config, cache_dir=cache, cwd=project)
+    edited_text = COMPOUND_MODELS.replace('Compound("status", "amount")', 'Compound("customer", "amount")')
+    assert edited_text != COMPOUND_MODELS
+    models.write_text(edited_text)
+    edited = run_mypy(files, config=config, cache_dir=cache, cwd=project)
+    fresh_edited = run_mypy(files, config=config, cache_dir=work / "fresh-cache", cwd=project)
+    return CompoundIncremental(first, edited, fresh_edited, subclasses)
+
+
+def test_incremental_compound_indexes(jobs: Jobs) -> None:
+    """The compound indexes a model declares are part of its module's interface: a subclass
+    elsewhere that re-declares a field they use is re-checked when only ``__indexes__`` changes."""
+    runs: CompoundIncremental = jobs.get("incremental-compound")
+    assert runs.first.stdout == ""
+    assert [str(line) for line in runs.edited.lines(runs.subclasses)] == [
+        '5: error: "Draft.customer" is not indexed, but the compound index "customer_amount" inherited '
+        'from "Order" uses it; annotate it as "customer: Indexed[...]", or redeclare __indexes__'
+        "  [typedredis-index]"
     ]
     assert runs.edited.stdout == runs.fresh_edited.stdout
 
