@@ -310,9 +310,10 @@ def use_compounds(
 
     A compound fits when the condition fixes each of its equality fields to one value (``==``)
     and, for a sorted compound, ranges over its sorted field, orders by it, or does neither (the
-    whole sorted set: one combination's objects). The fitting compound covering the most of
-    the condition wins; on a tie, one whose sorted field is the order. Used conditions and the
-    rest of an ``&`` stay as they are: the scan replaces only what it covers.
+    whole sorted set: one combination's objects) — provided it covers two conditions or more,
+    or gives the order (else the one index set it would stand for is as good). The fitting
+    compound covering the most of the condition wins; on a tie, one whose sorted field is the
+    order. The rest of an ``&`` stays as it is: the scan replaces only what it covers.
     """
     if formula is None or not compounds:
         return formula
@@ -335,8 +336,11 @@ def use_compounds(
         members = b"".join(keys[f].member for f in c.eq)
         cover = tuple(p for p in parts if p in covered)
         fallback = cover[0] if len(cover) == 1 else Inter(cover)
+        ordered = c.sorted is not None and c.sorted == order
+        if len(covered) < 2 and not ordered:
+            continue  # it would stand for one index set: no better than the set itself
         node = CompoundScan(c.name, members, c.sorted, low, high, fallback)
-        score = (len(covered), int(c.sorted is not None and c.sorted == order))
+        score = (len(covered), int(ordered))
         if best is None or score > best[0]:
             best = (score, node, covered)
     if best is None:
