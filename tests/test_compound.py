@@ -181,14 +181,16 @@ def test_unique_fields_can_be_compound_fields(client: redis.Redis) -> None:
 def test_a_page_and_its_total_come_in_one_round_trip(
     client: redis.Redis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from typedredis.executor import SyncExecutor
+    from typedredis.transports import SyncTransport
 
     objs = orders(500)
     Order.reset(objs)
     batches: list[int] = []
-    execute = SyncExecutor.execute
+    round_trip = SyncTransport.round_trip
     monkeypatch.setattr(
-        SyncExecutor, "execute", lambda self, batch: batches.append(len(batch)) or execute(self, batch)
+        SyncTransport,
+        "round_trip",
+        lambda self, commands: batches.append(len(commands)) or round_trip(self, commands),
     )
     f = Order.f
     query = Order.query(f.status == "paid", f.amount.between(100, 800)).order_by(f.amount.desc())

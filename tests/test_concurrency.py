@@ -115,13 +115,14 @@ def test_reset_never_reuses_primary_keys(client: redis.Redis) -> None:
 
 def test_reset_discards_a_dead_resets_staging(client: redis.Redis) -> None:
     from typedredis import operations
+    from typedredis.testing import run_batch
 
     spec = Snapshot.spec()
     # a reset that died after staging: begin + stage, never switched
-    op = operations.reset(spec, [Snapshot(version=9, group=1)])
-    executor = typedredis.session.executor_for(Snapshot)
-    gen = executor.execute(next(op))[0]
-    executor.execute(op.send([gen]))
+    op = operations.reset(spec)
+    next(op)  # Pull: the objects
+    (gen,) = run_batch(client, op.send([Snapshot(version=9, group=1)]))  # reset_begin
+    run_batch(client, op.send([gen]))  # the staging save
     op.close()
     assert client.zscore(spec.keys.staging, gen) is not None
     client.zadd(spec.keys.staging, {gen: 0})  # its heartbeat is long gone
@@ -132,20 +133,21 @@ def test_reset_discards_a_dead_resets_staging(client: redis.Redis) -> None:
 
 def test_a_reclaimed_staging_generation_aborts_the_reset(client: redis.Redis) -> None:
     from typedredis import ResetAborted, operations
+    from typedredis.testing import run_batch
 
     Snapshot.reset([Snapshot(version=1, group=0)])
     spec = Snapshot.spec()
-    executor = typedredis.session.executor_for(Snapshot)
-    op = operations.reset(spec, [Snapshot(version=2, group=0)])
-    gen = executor.execute(next(op))[0]  # reset_begin
+    op = operations.reset(spec)
+    next(op)  # Pull: the objects
+    (gen,) = run_batch(client, op.send([Snapshot(version=2, group=0)]))  # reset_begin
     client.zrem(spec.keys.staging, gen)  # another process judged this reset abandoned
     batch = op.send([gen])
     with pytest.raises(ResetAborted, match="old dataset is still in place"):
-        while True:  # what executor.run does, from the second batch on
+        while True:  # what an executor does, from the second batch on
             try:
-                replies = executor.execute(batch)
-            except typedredis.ServerError as exc:
-                batch = op.throw(exc)
+                replies = run_batch(client, batch)
+            except redis.ResponseError as exc:  # what the reply policy turns into ServerError
+                batch = op.throw(typedredis.ServerError(str(exc), code="ERR", reply=str(exc)))
                 continue
             batch = op.send(replies)
     assert [s.version for s in Snapshot.objects.all()] == [1]

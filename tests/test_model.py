@@ -138,7 +138,7 @@ def test_no_connection_is_a_clear_error() -> None:
     from typedredis import session
 
     saved = session._default, dict(session._bound)
-    session._default = None
+    session._default = session.Binding()
     session._bound.clear()
     try:
         with pytest.raises(typedredis.ConfigurationError, match=r"typedredis\.connect"):
@@ -160,9 +160,7 @@ def test_per_model_connection(client: redis.Redis, redis_url: str) -> None:
         assert other.exists(Logged.spec().keys.meta)
         assert not client.exists(Logged.spec().keys.meta)
     finally:
-        from typedredis import session
-
-        session._bound.pop(Logged)
+        typedredis.disconnect(Logged)
         clean(other, shared=SHARED)
 
 

@@ -12,6 +12,7 @@ import redis
 
 from typedredis import Indexed, Model, OutcomeUnknown, SchemaError, Unique, UniqueViolation, operations
 from typedredis.plan import ScriptCall
+from typedredis.testing import drive, run_batch
 
 from .support import check_invariants, key, model_keys
 
@@ -122,21 +123,10 @@ def test_a_streamed_reset_holds_a_bounded_number_of_objects(client: redis.Redis)
 # -- the switch, driven with canned replies (no server) --------------------------------------
 
 
-def _drive(operation: Any, answer: Any) -> tuple[list[str], Any]:
-    """Run an operation, answering each batch with ``answer(call)`` (an exception is thrown in)."""
-    seen: list[str] = []
-    try:
-        batch = next(operation)
-        while True:
-            seen += [call.script for call in batch]
-            try:
-                replies = [answer(call) for call in batch]
-            except Exception as exc:
-                batch = operation.throw(exc)
-                continue
-            batch = operation.send(replies)
-    except StopIteration as stop:
-        return seen, stop.value
+def _drive(operation: Any, answer: Any, source: Any = ()) -> tuple[list[str], Any]:
+    """Run an operation with canned replies; the scripts it called, in order, and its result."""
+    batches, result = drive(operation, answer, source)
+    return [call.script for batch in batches for call in batch], result
 
 
 def _server(lost: str | None = None, abort_reply: int = 1) -> Any:
@@ -162,19 +152,19 @@ def _server(lost: str | None = None, abort_reply: int = 1) -> Any:
 
 def test_a_failing_cleanup_after_the_switch_is_not_a_failed_reset() -> None:
     objects = [Row(group=1, code="a")]
-    seen, result = _drive(operations.reset(Row.spec(), objects), _server(lost="reset_cleanup"))
+    seen, result = _drive(operations.reset(Row.spec()), _server(lost="reset_cleanup"), objects)
     assert seen == ["reset_begin", "save", "reset_switch", "reset_cleanup"]  # not retried
     assert result is None and objects[0].pk == 1  # success: the new dataset is in place
 
 
 def test_a_lost_switch_reply_is_resolved_by_the_abort_script() -> None:
-    switched = operations.reset(Row.spec(), [Row(group=1, code="a")])
-    seen, result = _drive(switched, _server(lost="reset_switch", abort_reply=2))
+    switched = operations.reset(Row.spec())
+    seen, result = _drive(switched, _server(lost="reset_switch", abort_reply=2), [Row(group=1, code="a")])
     assert seen[2:] == ["reset_switch", "reset_abort", "reset_cleanup", "reset_cleanup"]
     assert result is None  # it had switched: success
-    aborted = operations.reset(Row.spec(), [Row(group=1, code="a")])
-    with pytest.raises(OutcomeUnknown):
-        _drive(aborted, _server(lost="reset_switch", abort_reply=1))  # it had not: the caller knows
+    aborted = operations.reset(Row.spec())
+    with pytest.raises(OutcomeUnknown):  # it had not: the caller knows
+        _drive(aborted, _server(lost="reset_switch", abort_reply=1), [Row(group=1, code="a")])
 
 
 def test_a_lost_connection_during_staging_leaves_the_old_dataset(client: redis.Redis) -> None:
@@ -185,16 +175,9 @@ def test_a_lost_connection_during_staging_leaves_the_old_dataset(client: redis.R
     def answer_until_save(call: ScriptCall) -> Any:
         if call.script == "save":
             raise OutcomeUnknown("connection lost")
-        return _run(client, call)
+        return run_batch(client, [call])[0]
 
     with pytest.raises(OutcomeUnknown):
-        _drive(operations.reset(spec, list(rows(5, start=50))), answer_until_save)
+        _drive(operations.reset(spec), answer_until_save, rows(5, start=50))
     _old_dataset_is_served(client)
     assert model_keys(client, Row) == before
-
-
-def _run(client: redis.Redis, call: ScriptCall) -> Any:
-    from typedredis.scripts import script
-
-    source = script(call.script).source
-    return client.eval(source, len(call.keys), *call.keys, *call.args)

@@ -1,6 +1,6 @@
 """typedredis: typed pydantic models in Redis, with server-side indexed queries and atomic reset."""
 
-from .connection import connect
+from .connection import adisconnect, connect, disconnect, using
 from .errors import (
     AlreadyExists,
     ConfigurationError,
@@ -55,6 +55,9 @@ __all__ = [
     "Unique",
     "Unavailable",
     "UniqueViolation",
+    "adisconnect",
     "connect",
+    "disconnect",
+    "using",
 ]
 __version__ = "0.1.0"

@@ -1,26 +1,108 @@
-"""`connect`: tell typedredis which Redis server to use, globally or for some models."""
+"""`connect`, `disconnect` and `using`: which Redis server serves which models."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Literal, TypeAlias, overload
 
 import redis
+import redis.asyncio
 
-from .executor import SyncExecutor
-from .session import bind
+from .errors import ConfigurationError
+from .executor import AsyncExecutor, SyncExecutor
+from .session import Binding, bind, scoped, unbind, unscoped
 
 if TYPE_CHECKING:
     from .model import Model
 
+Client: TypeAlias = redis.Redis | redis.asyncio.Redis
 
-def connect(target: str | redis.Redis, *models: type[Model]) -> redis.Redis:
-    """Use ``target`` (a ``redis://``, ``rediss://`` or ``unix://`` URL, or a `redis.Redis`
-    client) for ``models`` and their subclasses.
 
-    With no models it becomes the default for every model; calling it again replaces the
-    earlier binding. Returns the client. A client made with ``decode_responses=True`` works
-    too: typedredis always reads raw bytes. Redis Cluster clients are refused (not supported yet).
+@overload
+def connect(target: redis.Redis, *models: type[Model]) -> redis.Redis: ...
+@overload
+def connect(target: redis.asyncio.Redis, *models: type[Model]) -> redis.asyncio.Redis: ...
+@overload
+def connect(target: str, *models: type[Model], asyncio: Literal[False] = False) -> redis.Redis: ...
+@overload
+def connect(target: str, *models: type[Model], asyncio: Literal[True]) -> redis.asyncio.Redis: ...
+def connect(target: str | Client, *models: type[Model], asyncio: bool = False) -> Client:
+    """Use ``target`` for ``models`` and their subclasses (for every model when none given).
+
+    ``target`` is a ``redis://``, ``rediss://`` or ``unix://`` URL (a `redis.Redis` client is
+    made from it, or a `redis.asyncio.Redis` one with ``asyncio=True``), or a client of either
+    kind. A model can have a sync and an asyncio client at once: connect both; the sync
+    methods use the one, the ``a``-methods (``await User.aget(1)``) the other. Connecting again
+    replaces the earlier client of the same kind. Returns the client. A client made with
+    ``decode_responses=True`` works too: typedredis always reads raw bytes. typedredis opens its
+    own connections with the client's settings and no retries (see the failure modes page).
     """
-    client = redis.Redis.from_url(target) if isinstance(target, str) else target
-    bind(SyncExecutor(client), models)
+    client = _client(target, asyncio=asyncio)
+    bind(_executor(client), models)
     return client
+
+
+def disconnect(*models: type[Model]) -> None:
+    """Forget the clients of ``models`` (or the default ones), and close typedredis' own
+    connections of the sync ones (the asyncio ones close with `adisconnect`). The clients
+    themselves are the caller's to close."""
+    for executor in unbind(models):
+        if isinstance(executor, SyncExecutor):
+            executor.close()
+
+
+async def adisconnect(*models: type[Model]) -> None:
+    """`disconnect`, closing typedredis' own asyncio connections too (await it in a lifespan)."""
+    for executor in unbind(models):
+        if isinstance(executor, SyncExecutor):
+            executor.close()
+        else:
+            await executor.close()
+
+
+@contextmanager
+def using(*targets: Client) -> Iterator[None]:
+    """Serve every model with ``targets`` (a sync client, an asyncio client, or one of each) in
+    this block, in the current thread or asyncio task only (a contextvar)::
+
+        with typedredis.using(tenant_client):
+            User.get(1)
+    """
+    binding = Binding()
+    for target in targets:
+        executor = _executor(_client(target, asyncio=False))
+        if isinstance(executor, AsyncExecutor):
+            binding.asyncio = executor
+        else:
+            binding.sync = executor
+    token = scoped(binding)
+    try:
+        yield
+    finally:
+        unscoped(token)
+
+
+_executors: weakref.WeakKeyDictionary[Client, SyncExecutor | AsyncExecutor] = weakref.WeakKeyDictionary()
+"""One executor (and its own pool) per client, however often it is connected or used."""
+
+
+def _executor(client: Client) -> SyncExecutor | AsyncExecutor:
+    executor = _executors.get(client)
+    if executor is None:
+        executor = AsyncExecutor(client) if isinstance(client, redis.asyncio.Redis) else SyncExecutor(client)
+        _executors[client] = executor
+    return executor
+
+
+def _client(target: str | Client, *, asyncio: bool) -> Client:
+    if isinstance(target, str):
+        return redis.asyncio.Redis.from_url(target) if asyncio else redis.Redis.from_url(target)
+    if isinstance(target, (redis.Redis, redis.asyncio.Redis)):
+        return target
+    raise ConfigurationError(
+        f"typedredis connects to a redis.Redis or redis.asyncio.Redis client (or a URL), got "
+        f"{type(target).__module__}.{type(target).__qualname__}"
+        + (": Redis Cluster clients are not supported yet" if "cluster" in type(target).__module__ else "")
+    )

@@ -280,10 +280,10 @@ class Fields(Generic[M]):
     __slots__ = ("_fields", "_model", "_spec")
 
     _model: type[M]
-    _spec: ModelSpec
+    _spec: ModelSpec[M]
     _fields: dict[str, SortedField[M, Any]]
 
-    def __init__(self, model: type[M], spec: ModelSpec) -> None:
+    def __init__(self, model: type[M], spec: ModelSpec[M]) -> None:
         object.__setattr__(self, "_model", model)
         object.__setattr__(self, "_spec", spec)
         object.__setattr__(self, "_fields", {})

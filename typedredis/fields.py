@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Final, Generic, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
@@ -176,7 +176,7 @@ class FieldSpec:
             )
 
 
-class ModelSpec:
+class ModelSpec(Generic[M]):
     """Everything typedredis knows about one model class: its keys and its fields."""
 
     __slots__ = (
@@ -197,9 +197,9 @@ class ModelSpec:
         "validator",
     )
 
-    def __init__(self, model: type[Model], key: str) -> None:
+    def __init__(self, model: type[M], key: str) -> None:
         self.check_key(model, key)
-        self.model = model
+        self.model: type[M] = model
         self.keys = KeySpace(key)
         specs = [
             FieldSpec(model.__qualname__, name, info)
@@ -269,10 +269,10 @@ class ModelSpec:
                 f"{model.__qualname__}: key {key!r} must be non-empty and contain no braces or whitespace"
             )
 
-    def namespace(self, model: type[M]) -> Fields[M]:
+    def namespace(self) -> Fields[M]:
         """The `Fields` namespace ``model.f`` (one per model class)."""
         if self._namespace is None:
-            self._namespace = Fields(model, self)
+            self._namespace = Fields(self.model, self)
         return self._namespace
 
     def field(self, name: str) -> FieldSpec:

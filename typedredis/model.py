@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Annotated, Any, ClassVar, Self, TypeVar
+from collections.abc import AsyncIterable, Iterable
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 from typing_extensions import Unpack
 
 from . import operations, querying
-from .errors import NotFound, QueryError, SchemaError
+from .errors import SchemaError
 from .expr import Expr, Field, Fields
-from .fields import ModelSpec, short_repr, snake_case
-from .plan import Operation
+from .fields import ModelSpec, snake_case
 from .query import Query
-from .session import executor_for
+from .session import async_executor, sync_executor
+
+if TYPE_CHECKING:
+    from .executor import AsyncExecutor, SyncExecutor
 
 M = TypeVar("M", bound="Model")
 T = TypeVar("T")
@@ -30,7 +32,7 @@ class _FieldsDescriptor:
     def __get__(self, obj: object, owner: type[M]) -> Fields[M]:
         if owner is Model:  # pydantic looks at the base's attributes while building a subclass
             return self  # type: ignore[return-value]  # no namespace: Model has no fields
-        return owner.spec().namespace(owner)
+        return owner.spec().namespace()
 
 
 class _ObjectsDescriptor:
@@ -61,7 +63,7 @@ class Model(BaseModel):
     """A `Query` of every object, for the Django-style API: ``User.objects.filter(name="ann")``."""
 
     __typedredis_key__: ClassVar[str]
-    __typedredis_spec__: ClassVar[ModelSpec | None] = None
+    __typedredis_spec__: ClassVar[ModelSpec[Any] | None] = None
 
     def __init_subclass__(cls, *, key: str | None = None, **kwargs: Unpack[ConfigDict]) -> None:
         super().__init_subclass__(**kwargs)
@@ -91,9 +93,9 @@ class Model(BaseModel):
         _registry[key] = cls
 
     @classmethod
-    def spec(cls) -> ModelSpec:
+    def spec(cls) -> ModelSpec[Self]:
         """What typedredis derived from the class: key layout and field specs (built once)."""
-        spec = cls.__dict__.get("__typedredis_spec__")
+        spec: ModelSpec[Self] | None = cls.__dict__.get("__typedredis_spec__")
         if spec is None:
             if cls is Model:
                 raise SchemaError("typedredis.Model itself is abstract: subclass it")
@@ -103,6 +105,10 @@ class Model(BaseModel):
             cls.__typedredis_spec__ = spec
         return spec
 
+    # Every method below builds an operation of the pure core (typedredis.operations,
+    # typedredis.querying) and runs it: the sync method on the model's sync client, its
+    # ``a``-twin on its asyncio client. They decide nothing else.
+
     # -- instance API -----------------------------------------------------------------------
 
     def save(self) -> Self:
@@ -111,7 +117,12 @@ class Model(BaseModel):
         An object without a pk gets a new one. With a pk, whatever is stored under it is
         replaced: use `insert` where the pk may come from outside (a request body).
         """
-        self._run(operations.save(self.spec(), [self]))
+        self._sync("save").run(operations.save(self.spec(), [self]))
+        return self
+
+    async def asave(self) -> Self:
+        """`save`, on the model's asyncio client."""
+        await self._async("asave").run(operations.save(self.spec(), [self]))
         return self
 
     def insert(self) -> Self:
@@ -120,7 +131,12 @@ class Model(BaseModel):
         An object without a pk gets a new one. If an object is already stored under its pk,
         raises `AlreadyExists` and writes nothing (`save` would replace it).
         """
-        self._run(operations.save(self.spec(), [self], insert=True))
+        self._sync("insert").run(operations.save(self.spec(), [self], insert=True))
+        return self
+
+    async def ainsert(self) -> Self:
+        """`insert`, on the model's asyncio client."""
+        await self._async("ainsert").run(operations.save(self.spec(), [self], insert=True))
         return self
 
     def delete(self) -> bool:
@@ -128,16 +144,23 @@ class Model(BaseModel):
 
         ``pk`` stays set on the instance, so saving it again recreates the object under the same pk.
         """
-        if self.pk is None:
-            return False
-        return bool(self._run(operations.delete(self.spec(), [self.pk])))
+        return self._sync("delete").run(operations.delete_one(self.spec(), self.pk))
+
+    async def adelete(self) -> bool:
+        """`delete`, on the model's asyncio client."""
+        return await self._async("adelete").run(operations.delete_one(self.spec(), self.pk))
 
     # -- class API --------------------------------------------------------------------------
 
     @classmethod
     def get(cls, pk: int) -> Self:
         """The object with primary key ``pk``; raises `NotFound` if there is none."""
-        return cls._run(querying.get_one(cls.spec(), pk))  # type: ignore[no-any-return]
+        return cls._sync("get").run(querying.get_one(cls.spec(), pk))
+
+    @classmethod
+    async def aget(cls, pk: int) -> Self:
+        """`get`, on the model's asyncio client."""
+        return await cls._async("aget").run(querying.get_one(cls.spec(), pk))
 
     @classmethod
     def get_by(cls, field: Field[Self, T], value: T) -> Self:
@@ -145,17 +168,22 @@ class Model(BaseModel):
 
         With a non-unique field, the match with the lowest pk is returned.
         """
-        if not issubclass(cls, field.owner):
-            raise QueryError(f"a field of {field.owner.__qualname__} cannot look up {cls.__qualname__}")
-        found = cls.query(field == value).first()
-        if found is None:
-            raise NotFound(f"no {cls.__qualname__} with {field.name}={short_repr(value)}")
-        return found
+        return cls._sync("get_by").run(querying.get_by(cls.spec(), field, value))
+
+    @classmethod
+    async def aget_by(cls, field: Field[Self, T], value: T) -> Self:
+        """`get_by`, on the model's asyncio client."""
+        return await cls._async("aget_by").run(querying.get_by(cls.spec(), field, value))
 
     @classmethod
     def get_many(cls, pks: Iterable[int]) -> list[Self | None]:
-        """The objects with these primary keys, None where missing, in one round trip."""
-        return cls._run(querying.get(cls.spec(), pks))  # type: ignore[no-any-return]
+        """The objects with these primary keys, None where missing, in one round trip (per 1 000)."""
+        return cls._sync("get_many").run(querying.get(cls.spec(), pks))
+
+    @classmethod
+    async def aget_many(cls, pks: Iterable[int]) -> list[Self | None]:
+        """`get_many`, on the model's asyncio client."""
+        return await cls._async("aget_many").run(querying.get(cls.spec(), pks))
 
     @classmethod
     def query(cls, *exprs: Expr[Self]) -> Query[Self]:
@@ -170,7 +198,12 @@ class Model(BaseModel):
         one transaction (each script call of up to 100 objects is); if a call fails, the error
         is raised and no ``pk`` is assigned to the new objects. An instance listed twice is saved once.
         """
-        cls._run(operations.save(cls.spec(), objects))
+        cls._sync("save_all").run(operations.save(cls.spec(), objects))
+
+    @classmethod
+    async def asave_all(cls, objects: Iterable[Self]) -> None:
+        """`save_all`, on the model's asyncio client."""
+        await cls._async("asave_all").run(operations.save(cls.spec(), objects))
 
     @classmethod
     def insert_all(cls, objects: Iterable[Self]) -> None:
@@ -181,12 +214,22 @@ class Model(BaseModel):
         read-only, and each call checks again atomically (a concurrent writer can still take
         a pk between the two: then the earlier calls stay written, as with `save_all`).
         """
-        cls._run(operations.save(cls.spec(), objects, insert=True))
+        cls._sync("insert_all").run(operations.save(cls.spec(), objects, insert=True))
+
+    @classmethod
+    async def ainsert_all(cls, objects: Iterable[Self]) -> None:
+        """`insert_all`, on the model's asyncio client."""
+        await cls._async("ainsert_all").run(operations.save(cls.spec(), objects, insert=True))
 
     @classmethod
     def delete_many(cls, pks: Iterable[int]) -> int:
         """Delete objects by primary key; returns how many existed."""
-        return cls._run(operations.delete(cls.spec(), pks))  # type: ignore[no-any-return]
+        return cls._sync("delete_many").run(operations.delete(cls.spec(), pks))
+
+    @classmethod
+    async def adelete_many(cls, pks: Iterable[int]) -> int:
+        """`delete_many`, on the model's asyncio client."""
+        return await cls._async("adelete_many").run(operations.delete(cls.spec(), pks))
 
     @classmethod
     def reset(cls, objects: Iterable[Self]) -> None:
@@ -197,16 +240,28 @@ class Model(BaseModel):
         pk get new ones as they are staged; primary keys are never reused. Objects that keep
         their pk must have distinct ones, and unique fields distinct values (else
         `UniqueViolation`). Any error before the switch (a bad object, a violation, a lost
-        connection) leaves the old dataset in place and removes the staged one; once the new
-        dataset is switched in, `reset` returns normally. Saves and deletes that other clients
-        make while the new dataset is being staged go to the old dataset and are discarded with
-        it. Raises `ResetAborted` if the staged dataset was reclaimed as abandoned.
+        connection, the iterable's own error) leaves the old dataset in place and removes the
+        staged one; once the new dataset is switched in, `reset` returns normally. Saves and
+        deletes that other clients make while the new dataset is being staged go to the old
+        dataset and are discarded with it. Raises `ResetAborted` if the staged dataset was
+        reclaimed as abandoned.
         """
-        cls._run(operations.reset(cls.spec(), objects))
+        cls._sync("reset").run(operations.reset(cls.spec()), source=objects)
 
     @classmethod
-    def _run(cls, operation: Operation[Any]) -> Any:
-        return executor_for(cls).run(operation)
+    async def areset(cls, objects: Iterable[Self] | AsyncIterable[Self]) -> None:
+        """`reset`, on the model's asyncio client; ``objects`` may be an async iterable. A task
+        cancelled while it stages retires the staged generation before the cancellation goes on
+        (cancelled again meanwhile, it leaves it to the stale-staging reclaim)."""
+        await cls._async("areset").run(operations.reset(cls.spec()), source=objects)
+
+    @classmethod
+    def _sync(cls, method: str) -> SyncExecutor:
+        return sync_executor(cls, method)
+
+    @classmethod
+    def _async(cls, method: str) -> AsyncExecutor:
+        return async_executor(cls, method)
 
 
 _RESERVED = frozenset(

@@ -8,15 +8,14 @@ what to send.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from contextlib import suppress
-from itertools import islice
 from typing import TYPE_CHECKING, Any, Final
 
 from .codec import decode, encode, encode_indexed, packer
 from .errors import AlreadyExists, ResetAborted, SchemaError, UniqueViolation
 from .fields import ModelSpec, short_repr, unencodable
-from .plan import Arg, Batch, Operation, ScriptCall
+from .plan import Arg, Batch, Operation, Pull, ScriptCall
 
 if TYPE_CHECKING:
     from .model import Model
@@ -39,7 +38,7 @@ EXISTS_REPLY: Final = b"!exists"
 # -- encoding ------------------------------------------------------------------------------
 
 
-def encode_object(spec: ModelSpec, obj: Model, pack: Callable[[Any], bytes]) -> list[Arg]:
+def encode_object(spec: ModelSpec[Any], obj: Model, pack: Callable[[Any], bytes]) -> list[Arg]:
     """The save-script arguments of one object: pk, stored values, index members, sort keys."""
     if type(obj) is not spec.model:  # a subclass has its own keys (and more fields): refuse it
         raise TypeError(f"expected a {spec.model.__qualname__}, got {type(obj).__qualname__}")
@@ -75,13 +74,13 @@ def encode_object(spec: ModelSpec, obj: Model, pack: Callable[[Any], bytes]) -> 
     return args
 
 
-def encode_objects(spec: ModelSpec, objects: Sequence[Model]) -> list[list[Arg]]:
+def encode_objects(spec: ModelSpec[Any], objects: Sequence[Model]) -> list[list[Arg]]:
     """Encode every object before anything is sent: a bad value raises, nothing is written."""
     pack = packer()
     return [encode_object(spec, obj, pack) for obj in objects]
 
 
-def _save_call(spec: ModelSpec, gen: int | None, rows: Sequence[list[Arg]], insert: bool) -> ScriptCall:
+def _save_call(spec: ModelSpec[Any], gen: int | None, rows: Sequence[list[Arg]], insert: bool) -> ScriptCall:
     head: list[Arg] = [
         b"" if gen is None else gen,
         b"i" if insert else b"",
@@ -96,7 +95,7 @@ def _save_call(spec: ModelSpec, gen: int | None, rows: Sequence[list[Arg]], inse
 
 
 def _save_batches(
-    spec: ModelSpec, gen: int | None, rows: list[list[Arg]], insert: bool = False
+    spec: ModelSpec[Any], gen: int | None, rows: list[list[Arg]], insert: bool = False
 ) -> list[list[ScriptCall]]:
     per_call = OBJECTS_PER_CALL
     calls = [_save_call(spec, gen, rows[i : i + per_call], insert) for i in range(0, len(rows), per_call)]
@@ -120,7 +119,7 @@ NIL_MEMBER: Final = b"\xc0"
 """The index member of None: exempt from uniqueness, like SQL's NULL."""
 
 
-def _unique_keys(spec: ModelSpec, row: list[Arg]) -> list[_Key]:
+def _unique_keys(spec: ModelSpec[Any], row: list[Arg]) -> list[_Key]:
     nf = len(spec.stored)
     keys = []
     for i in range(spec.unique_count):
@@ -131,7 +130,7 @@ def _unique_keys(spec: ModelSpec, row: list[Arg]) -> list[_Key]:
     return keys
 
 
-def _check_unique(spec: ModelSpec, rows: Sequence[list[Arg]], holders: dict[_Key, list[int]]) -> None:
+def _check_unique(spec: ModelSpec[Any], rows: Sequence[list[Arg]], holders: dict[_Key, list[int]]) -> None:
     """Raise `UniqueViolation` if saving ``rows`` would make two objects share a unique value.
 
     Simulates what the save script decides, call by call: within one call only the call's
@@ -159,7 +158,7 @@ def _check_unique(spec: ModelSpec, rows: Sequence[list[Arg]], holders: dict[_Key
                 raise _violation(spec, key[0], key[1])
 
 
-def _violation(spec: ModelSpec, field: str | bytes, member: bytes, detail: str = "") -> UniqueViolation:
+def _violation(spec: ModelSpec[Any], field: str | bytes, member: bytes, detail: str = "") -> UniqueViolation:
     name = field.decode() if isinstance(field, bytes) else field
     value = decode(member)
     return UniqueViolation(
@@ -173,7 +172,7 @@ def _is_violation(reply: Any) -> bool:
     return isinstance(reply, list) and len(reply) == 3 and reply[0] == UNIQUE_REPLY
 
 
-def _already_exists(spec: ModelSpec, pk: object, detail: str = "") -> AlreadyExists:
+def _already_exists(spec: ModelSpec[Any], pk: object, detail: str = "") -> AlreadyExists:
     name = spec.model.__qualname__
     return AlreadyExists(
         f"{name} pk={pk} already exists{detail}; insert() never replaces an object "
@@ -182,7 +181,7 @@ def _already_exists(spec: ModelSpec, pk: object, detail: str = "") -> AlreadyExi
     )
 
 
-def _check_saved(spec: ModelSpec, reply: Any, several: bool) -> list[int]:
+def _check_saved(spec: ModelSpec[Any], reply: Any, several: bool) -> list[int]:
     """The pks a save call returned; raises what the call refused (it then wrote nothing)."""
     if isinstance(reply, list) and reply and isinstance(reply[0], bytes):
         detail = " (a concurrent writer took it; earlier calls of this list were saved)" if several else ""
@@ -201,7 +200,7 @@ def _check_saved(spec: ModelSpec, reply: Any, several: bool) -> list[int]:
 # -- operations ----------------------------------------------------------------------------
 
 
-def save(spec: ModelSpec, objects: Iterable[Model], *, insert: bool = False) -> Operation[None]:
+def save(spec: ModelSpec[Any], objects: Iterable[Model], *, insert: bool = False) -> Operation[None]:
     """Insert or replace ``objects`` (only insert, with ``insert``: a stored pk is refused with
     `AlreadyExists`); assigns ``pk`` to new ones (an instance listed twice is saved once).
 
@@ -227,7 +226,7 @@ def save(spec: ModelSpec, objects: Iterable[Model], *, insert: bool = False) -> 
     _assign_pks(objects, pks)
 
 
-def _precheck(spec: ModelSpec, rows: list[list[Arg]], explicit: list[Arg]) -> Operation[None]:
+def _precheck(spec: ModelSpec[Any], rows: list[list[Arg]], explicit: list[Arg]) -> Operation[None]:
     """Refuse, before any write, a multi-call save that a script call would refuse: one that
     inserts a stored pk (of ``explicit``), or shares a value of a unique field."""
     keys = list(dict.fromkeys(key for row in rows for key in _unique_keys(spec, row)))
@@ -256,11 +255,18 @@ def _precheck(spec: ModelSpec, rows: list[list[Arg]], explicit: list[Arg]) -> Op
     _check_unique(spec, rows, dict(zip(keys, found, strict=True)))
 
 
+def delete_one(spec: ModelSpec[Any], pk: int | None) -> Operation[bool]:
+    """Delete one object by pk; False when it was not stored (or has no pk yet)."""
+    if pk is None:
+        return False
+    return bool((yield from delete(spec, [pk])))
+
+
 DELETES_PER_CALL: Final = 300
 """Objects deleted per call of delete.lua (each call is atomic; the calls are pipelined)."""
 
 
-def delete(spec: ModelSpec, pks: Iterable[int]) -> Operation[int]:
+def delete(spec: ModelSpec[Any], pks: Iterable[int]) -> Operation[int]:
     """Delete objects by primary key, `DELETES_PER_CALL` per call; returns how many existed."""
     from .querying import check_pk
 
@@ -280,18 +286,18 @@ RESET_CHUNK: Final = OBJECTS_PER_CALL * CALLS_PER_BATCH
 """Objects a `reset` takes from its iterable at a time: the most it holds in memory."""
 
 
-def reset(spec: ModelSpec, objects: Iterable[Model]) -> Operation[None]:
-    """Replace the model's whole dataset by ``objects``, atomically for every reader.
+def reset(spec: ModelSpec[Any]) -> Operation[None]:
+    """Replace the model's whole dataset by the objects the executor's source yields (`Pull`),
+    atomically for every reader.
 
     Stages the objects in a fresh generation (invisible to readers), `RESET_CHUNK` at a time
-    (any iterable streams: a generator of a million objects is never held whole), switches the
+    (a generator of a million objects is never held whole, sync or async), switches the
     current generation in one O(1) script, then deletes the old generation in bounded steps.
     Every object gets its pk as soon as its chunk is staged. A failure before the switch
-    retires the staged generation and re-raises; after the switch the reset has succeeded,
-    and a failure of the clean-up is left to the next reset.
+    (the source's own error included) retires the staged generation and re-raises; after the
+    switch the reset has succeeded, and a failure of the clean-up is left to the next reset.
     """
-    stream = iter(objects)
-    chunk, rows = _next_chunk(spec, stream)  # the first chunk is encoded before any write
+    chunk, rows, more = yield from _next_chunk(spec)  # the first chunk is encoded before any write
     meta = (spec.keys.meta,)
     (gen,) = yield (ScriptCall("reset_begin", meta, (STALE_STAGING_MS,), writes=True),)
     failure: BaseException | None = None
@@ -306,7 +312,9 @@ def reset(spec: ModelSpec, objects: Iterable[Model]) -> Operation[None]:
                     f"reset: two {spec.model.__qualname__} objects have pk={exc.pk}", field="pk", value=exc.pk
                 ) from None
             _assign_pks(chunk, pks)
-            chunk, rows = _next_chunk(spec, stream)
+            if not more:
+                break
+            chunk, rows, more = yield from _next_chunk(spec)
         yield (ScriptCall("reset_switch", meta, (gen,), writes=True),)
     except GeneratorExit:
         raise
@@ -325,9 +333,14 @@ def reset(spec: ModelSpec, objects: Iterable[Model]) -> Operation[None]:
     raise failure
 
 
-def _next_chunk(spec: ModelSpec, stream: Iterator[Model]) -> tuple[list[Model], list[list[Arg]]]:
-    chunk = list({id(obj): obj for obj in islice(stream, RESET_CHUNK)}.values())
-    return chunk, encode_objects(spec, chunk)
+def _next_chunk(
+    spec: ModelSpec[Any],
+) -> Generator[Pull, list[Any], tuple[list[Model], list[list[Arg]], bool]]:
+    """The next chunk of the source (an instance listed twice in it is staged once), its encoded
+    rows, and whether the source may hold more."""
+    pulled = yield Pull(RESET_CHUNK)
+    chunk = list({id(obj): obj for obj in pulled}.values())
+    return chunk, encode_objects(spec, chunk), len(pulled) == RESET_CHUNK
 
 
 def _switched_anyway(meta: tuple[bytes], gen: int) -> Generator[Batch, list[Any], bool]:

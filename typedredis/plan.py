@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeAlias, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 R = TypeVar("R")
 
@@ -29,16 +29,29 @@ class ScriptCall:
     """True when the call changes data: an executor must never send it twice."""
 
 
-Batch: TypeAlias = Sequence[ScriptCall]
-Operation: TypeAlias = Generator[Batch, list[Any], R]
+@dataclass(frozen=True, slots=True)
+class RawCall:
+    """A plain command (no script), such as ``CONFIG GET maxmemory-policy``: read-only."""
+
+    command: tuple[Arg, ...]
+    writes: bool = False
 
 
-class Executor(Protocol):
-    """Runs operations against one Redis deployment (see `typedredis.executor`)."""
+@dataclass(frozen=True, slots=True)
+class Pull:
+    """Not a call: an operation's request for the next ``count`` items of the iterable it was
+    given (`reset` streams its objects this way, from a sync or an async iterable). The
+    executor answers with a list: fewer than ``count`` items means the iterable is exhausted.
+    An exception of the iterable is thrown into the operation."""
 
-    def run(self, operation: Operation[R]) -> R:
-        """Drive ``operation`` to completion and return its result."""
-        ...
+    count: int
+
+
+Call: TypeAlias = ScriptCall | RawCall
+Batch: TypeAlias = Sequence[Call]
+Operation: TypeAlias = Generator[Batch | Pull, list[Any], R]
+
+
 
 
 def single(call: ScriptCall) -> Generator[Batch, list[Any], Any]:
@@ -47,7 +60,7 @@ def single(call: ScriptCall) -> Generator[Batch, list[Any], Any]:
     return replies[0]
 
 
-def together(*operations: Operation[Any]) -> Generator[Batch, list[Any], list[Any]]:
+def together(*operations: Operation[Any]) -> Operation[list[Any]]:
     """Run read operations side by side: each round trip carries the next batch of every one
     that is not finished, so two one-call queries take one round trip. Returns their results.
 
@@ -55,21 +68,26 @@ def together(*operations: Operation[Any]) -> Generator[Batch, list[Any], list[An
     """
     results: list[Any] = [None] * len(operations)
     pending: dict[int, Batch] = {}
-    for i, operation in enumerate(operations):
+
+    def step(i: int, value: Any) -> None:
         try:
-            pending[i] = next(operation)
+            batch = operations[i].send(value)
         except StopIteration as stop:
             results[i] = stop.value
+            pending.pop(i, None)
+            return
+        if isinstance(batch, Pull):
+            raise TypeError("together() runs read operations, which pull nothing")
+        pending[i] = batch
+
+    for i in range(len(operations)):
+        step(i, None)
     while pending:
         order = list(pending)
         replies = yield [call for i in order for call in pending[i]]
         at = 0
         for i in order:
             size = len(pending[i])
-            try:
-                pending[i] = operations[i].send(replies[at : at + size])
-            except StopIteration as stop:
-                results[i] = stop.value
-                del pending[i]
+            step(i, replies[at : at + size])
             at += size
     return results

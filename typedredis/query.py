@@ -10,7 +10,7 @@ result in batches (one round trip per batch).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, Protocol, TypeVar, overload
 
@@ -19,10 +19,11 @@ from .compiler import WHOLE, Action, Formula, Page, compile_formula, explain, us
 from .errors import QueryError
 from .expr import And, Expr, Field, Not, Ordering, SortedField
 from .fields import short_repr
-from .plan import together
-from .session import executor_for
+from .session import async_executor, sync_executor
 
 if TYPE_CHECKING:
+    from .executor import AsyncExecutor, SyncExecutor
+    from .fields import ModelSpec
     from .model import Model
 
 M = TypeVar("M", bound="Model")
@@ -151,14 +152,25 @@ class Query(Generic[M]):
         return Projection(self, tuple(f.name for f in fields))
 
     # -- terminal methods ------------------------------------------------------------------
+    #
+    # Each builds an operation of the pure core (typedredis.querying) and runs it on the model's
+    # sync client; its a-twin awaits it on the model's asyncio client.
 
     def all(self) -> list[M]:
         """Every matching object (in pk order, unless ordered), on the server-side page."""
-        return self._run("fetch")  # type: ignore[no-any-return]
+        return self._sync("all").run(querying.fetch(self._spec, self.formula(), self._page))
+
+    async def aall(self) -> list[M]:
+        """`all`, on the model's asyncio client."""
+        return await self._async("aall").run(querying.fetch(self._spec, self.formula(), self._page))
 
     def first(self) -> M | None:
         """The first matching object (lowest pk, unless ordered), or None."""
-        return self._run("first")  # type: ignore[no-any-return]
+        return self._sync("first").run(querying.first(self._spec, self.formula(), self._page))
+
+    async def afirst(self) -> M | None:
+        """`first`, on the model's asyncio client."""
+        return await self._async("afirst").run(querying.first(self._spec, self.formula(), self._page))
 
     def page_with_count(self) -> Counted[M]:
         """The page (``offset``/``limit``/``order_by`` applied) and how many objects match in all,
@@ -167,45 +179,61 @@ class Query(Generic[M]):
         The count and the page are read one right after the other; a write (or a `reset`) that
         lands between them can make them disagree by that write.
         """
-        spec = self._model.spec()
-        formula = self.formula()
-        operation = together(
-            querying.query(spec, formula, "fetch", self._page),
-            querying.query(spec, formula, "count"),
-        )
-        items, total = executor_for(self._model).run(operation)
-        return Counted(items, total)
+        operation = querying.page_with_count(self._spec, self.formula(), self._page)
+        return Counted(*self._sync("page_with_count").run(operation))
+
+    async def apage_with_count(self) -> Counted[M]:
+        """`page_with_count`, on the model's asyncio client."""
+        operation = querying.page_with_count(self._spec, self.formula(), self._page)
+        return Counted(*(await self._async("apage_with_count").run(operation)))
 
     def count(self) -> int:
         """How many objects match (no object is fetched); offset and limit apply."""
-        return self._run("count")  # type: ignore[no-any-return]
+        return self._sync("count").run(querying.count(self._spec, self.formula(), self._page))
+
+    async def acount(self) -> int:
+        """`count`, on the model's asyncio client."""
+        return await self._async("acount").run(querying.count(self._spec, self.formula(), self._page))
 
     def exists(self) -> bool:
         """Whether any object matches."""
-        return self._run("exists")  # type: ignore[no-any-return]
+        return self._sync("exists").run(querying.exists(self._spec, self.formula(), self._page))
+
+    async def aexists(self) -> bool:
+        """`exists`, on the model's asyncio client."""
+        return await self._async("aexists").run(querying.exists(self._spec, self.formula(), self._page))
 
     def pks(self) -> list[int]:
         """The primary keys of the matching objects, in the query's order."""
-        return self._run("pks")  # type: ignore[no-any-return]
+        return self._sync("pks").run(querying.pks(self._spec, self.formula(), self._page))
+
+    async def apks(self) -> list[int]:
+        """`pks`, on the model's asyncio client."""
+        return await self._async("apks").run(querying.pks(self._spec, self.formula(), self._page))
 
     def delete(self) -> int:
         """Delete every matching object (atomically, with its index entries); returns how many."""
-        self._refuse_paged("delete")
-        return self._run("delete")  # type: ignore[no-any-return]
+        return self._sync("delete").run(querying.delete_matching(self._spec, self.formula(), self._page))
+
+    async def adelete(self) -> int:
+        """`delete`, on the model's asyncio client."""
+        operation = querying.delete_matching(self._spec, self.formula(), self._page)
+        return await self._async("adelete").run(operation)
 
     def update(self, **values: Any) -> int:
         """Set fields of every matching object in one atomic step, indexes included; returns how many.
 
-        Values are validated against the fields' types (pydantic's ValidationError) before
-        anything is sent; model validators are not run. Setting a `Unique` field on more than
-        one object, or to a value another object holds, raises `UniqueViolation` and writes nothing.
+        Values are validated against the fields' types (`InvalidValue`) before anything is sent;
+        model validators are not run. Setting a `Unique` field on more than one object, or to a
+        value another object holds, raises `UniqueViolation` and writes nothing.
         """
-        self._refuse_paged("update")
-        if not values:
-            return 0
-        if "pk" in values:
-            raise QueryError("update() cannot change pk")
-        return self._run("update", updates=values)  # type: ignore[no-any-return]
+        operation = querying.update_matching(self._spec, self.formula(), self._page, values)
+        return self._sync("update").run(operation)
+
+    async def aupdate(self, **values: Any) -> int:
+        """`update`, on the model's asyncio client."""
+        operation = querying.update_matching(self._spec, self.formula(), self._page, values)
+        return await self._async("aupdate").run(operation)
 
     def iter(self, batch: int = 1000) -> Iterator[M]:
         """Stream the matching objects, ``batch`` at a time (bounded client memory).
@@ -214,7 +242,18 @@ class Query(Generic[M]):
         fetched by pk. Objects deleted meanwhile are skipped; objects changed meanwhile come
         in their new state (pks are never reused, so nothing of another dataset slips in).
         """
-        return _stream(self, batch, None)
+        executor = self._sync("iter")
+        found = executor.run(querying.stream_pks(self._spec, self.formula(), self._page, batch))
+        for operation in querying.stream_chunks(self._spec, found, batch, None):
+            yield from executor.run(operation)
+
+    async def aiter(self, batch: int = 1000) -> AsyncIterator[M]:
+        """`iter`, on the model's asyncio client: ``async for user in query.aiter(): ...``."""
+        executor = self._async("aiter")
+        found = await executor.run(querying.stream_pks(self._spec, self.formula(), self._page, batch))
+        for operation in querying.stream_chunks(self._spec, found, batch, None):
+            for obj in await executor.run(operation):
+                yield obj
 
     # -- inspection ------------------------------------------------------------------------
 
@@ -230,10 +269,13 @@ class Query(Generic[M]):
         """How Redis would answer ``action`` on this query now, without running it (one read-only
         round trip): ``strategy`` (see the query strategies page) and the estimates behind it,
         ``matches`` (an upper bound), ``cost`` (the estimated server time, in units of about a
-        microsecond, of a one-call answer; None
-        when it cannot be answered in one call) and ``objects`` (of the model)."""
-        operation = querying.plan(self._model.spec(), self.formula(), action, self._page)
-        return executor_for(self._model).run(operation)
+        microsecond, of a one-call answer; None when it cannot be answered in one call) and
+        ``objects`` (of the model)."""
+        return self._sync("plan").run(querying.plan(self._spec, self.formula(), action, self._page))
+
+    async def aplan(self, action: Action = "fetch") -> dict[str, Any]:
+        """`plan`, on the model's asyncio client."""
+        return await self._async("aplan").run(querying.plan(self._spec, self.formula(), action, self._page))
 
     def explain(self) -> str:
         """The query's condition after normalisation, and its order and page."""
@@ -247,14 +289,15 @@ class Query(Generic[M]):
 
     # -- internals -------------------------------------------------------------------------
 
-    def _run(self, action: Action, *, only: tuple[str, ...] | None = None, updates: Any = None) -> Any:
-        spec = self._model.spec()
-        operation = querying.query(spec, self.formula(), action, self._page, only, updates)
-        return executor_for(self._model).run(operation)
+    @property
+    def _spec(self) -> ModelSpec[M]:
+        return self._model.spec()
 
-    def _refuse_paged(self, action: str) -> None:
-        if self._page.offset or self._page.limit is not None:
-            raise QueryError(f"{action}() acts on every matching object: remove limit() and offset()")
+    def _sync(self, method: str) -> SyncExecutor:
+        return sync_executor(self._model, method)
+
+    def _async(self, method: str) -> AsyncExecutor:
+        return async_executor(self._model, method)
 
     def _and(self, parts: list[Expr[M]]) -> Expr[M] | None:
         if self._where is not None:
@@ -337,28 +380,43 @@ class Projection(Generic[R]):
 
     def all(self) -> list[R]:
         """The tuples of every matching object, in the query's order."""
-        return self._query._run("fetch", only=self._fields)  # type: ignore[no-any-return]
+        query = self._query
+        operation = querying.fetch_only(query._spec, query.formula(), query.page, self._fields)
+        return query._sync("all").run(operation)
+
+    async def aall(self) -> list[R]:
+        """`all`, on the model's asyncio client."""
+        query = self._query
+        operation = querying.fetch_only(query._spec, query.formula(), query.page, self._fields)
+        return await query._async("aall").run(operation)
 
     def first(self) -> R | None:
         """The tuple of the first matching object, or None."""
-        return self._query._run("first", only=self._fields)  # type: ignore[no-any-return]
+        query = self._query
+        operation = querying.first_only(query._spec, query.formula(), query.page, self._fields)
+        result: R | None = query._sync("first").run(operation)
+        return result
+
+    async def afirst(self) -> R | None:
+        """`first`, on the model's asyncio client."""
+        query = self._query
+        operation = querying.first_only(query._spec, query.formula(), query.page, self._fields)
+        result: R | None = await query._async("afirst").run(operation)
+        return result
 
     def iter(self, batch: int = 1000) -> Iterator[R]:
         """Stream the tuples, ``batch`` objects at a time (see `Query.iter`)."""
-        return _stream(self._query, batch, self._fields)
+        query = self._query
+        executor = query._sync("iter")
+        found = executor.run(querying.stream_pks(query._spec, query.formula(), query.page, batch))
+        for operation in querying.stream_chunks(query._spec, found, batch, self._fields):
+            yield from executor.run(operation)
 
-
-def _stream(query: Query[Any], batch: int, only: tuple[str, ...] | None) -> Iterator[Any]:
-    from array import array
-
-    if batch < 1:
-        raise QueryError(f"iter() needs a batch size >= 1, got {batch}")
-    pks = array("q", query.pks())
-    spec = query.model.spec()
-    executor = executor_for(query.model)
-    for start in range(0, len(pks), batch):
-        chunk = pks[start : start + batch].tolist()
-        if only is None:
-            yield from (obj for obj in executor.run(querying.get(spec, chunk)) if obj is not None)
-        else:
-            yield from executor.run(querying.project(spec, chunk, only))
+    async def aiter(self, batch: int = 1000) -> AsyncIterator[R]:
+        """`iter`, on the model's asyncio client."""
+        query = self._query
+        executor = query._async("aiter")
+        found = await executor.run(querying.stream_pks(query._spec, query.formula(), query.page, batch))
+        for operation in querying.stream_chunks(query._spec, found, batch, self._fields):
+            for row in await executor.run(operation):
+                yield row

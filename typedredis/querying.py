@@ -10,16 +10,36 @@ the objects it was acting on left with the old dataset.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 from .codec import encode_indexed
-from .compiler import WHOLE, Action, Diff, Formula, Inter, Members, Page, PkSet, Values, tokens
+from .compiler import (
+    WHOLE,
+    Action,
+    Diff,
+    Formula,
+    Inter,
+    Members,
+    Page,
+    PkSet,
+    Values,
+    compile_formula,
+    tokens,
+    use_compounds,
+)
 from .errors import NotFound, QueryError, UniqueViolation
 from .fields import ModelSpec, short_repr
-from .plan import Arg, Operation, ScriptCall
+from .plan import Arg, Operation, ScriptCall, together
 from .rows import decode_object, decode_projection, rows
+
+if TYPE_CHECKING:
+    from .expr import Field
+    from .model import Model
+
+M = TypeVar("M", bound="Model")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +80,7 @@ SORTED_VALUES_PER_CALL: Final = 500
 """The same for ``in_()`` on a `Sorted`-only field (one range command per value)."""
 
 
-def check_pk(spec: ModelSpec, pk: object) -> int:
+def check_pk(spec: ModelSpec[Any], pk: object) -> int:
     """``pk`` as an int, or `QueryError` (a float, a bool, a string or out of range is refused)."""
     if type(pk) is int and 1 <= pk <= MAX_PK:
         return pk
@@ -71,10 +91,10 @@ def check_pk(spec: ModelSpec, pk: object) -> int:
     )
 
 
-def get(spec: ModelSpec, pks: Iterable[int]) -> Operation[list[Any]]:
+def get(spec: ModelSpec[M], pks: Iterable[int]) -> Operation[list[M | None]]:
     """Fetch objects by primary key: a list with None for the missing ones."""
     wanted = [check_pk(spec, pk) for pk in pks]
-    found: dict[int, Any] = {}
+    found: dict[int, M] = {}
     for start in range(0, len(wanted), GET_PER_CALL):
         chunk = wanted[start : start + GET_PER_CALL]
         args: tuple[Arg, ...] = (len(spec.stored), *spec.stored, *chunk)
@@ -85,7 +105,9 @@ def get(spec: ModelSpec, pks: Iterable[int]) -> Operation[list[Any]]:
     return [found.get(pk) for pk in wanted]
 
 
-def project(spec: ModelSpec, pks: Sequence[int], fields: tuple[str, ...]) -> Operation[list[tuple[Any, ...]]]:
+def project(
+    spec: ModelSpec[Any], pks: Sequence[int], fields: tuple[str, ...]
+) -> Operation[list[tuple[Any, ...]]]:
     """Fetch some fields of objects by primary key, as tuples; missing objects are left out."""
     out: list[tuple[Any, ...]] = []
     for start in range(0, len(pks), GET_PER_CALL):
@@ -96,15 +118,126 @@ def project(spec: ModelSpec, pks: Sequence[int], fields: tuple[str, ...]) -> Ope
     return out
 
 
-def get_one(spec: ModelSpec, pk: int) -> Operation[Any]:
+def get_one(spec: ModelSpec[M], pk: int) -> Operation[M]:
     """Fetch one object; `NotFound` if it does not exist."""
     (found,) = yield from get(spec, [pk])
     if found is None:
-        raise NotFound(f"no {spec.model.__qualname__} with pk={pk}")
+        raise NotFound(f"no {spec.model.__qualname__} with pk={short_repr(pk)}")
     return found
 
 
-def update_args(spec: ModelSpec, values: dict[str, Any]) -> tuple[Arg, ...]:
+def get_by(spec: ModelSpec[M], field: Field[Any, Any], value: Any) -> Operation[M]:
+    """The object whose ``field`` equals ``value`` (the lowest pk when several do); `NotFound`."""
+    if not issubclass(spec.model, field.owner):
+        raise QueryError(f"a field of {field.owner.__qualname__} cannot look up {spec.model.__qualname__}")
+    formula = use_compounds(compile_formula(field == value), spec.compounds, None)
+    found = yield from first(spec, formula, WHOLE)
+    if found is None:
+        raise NotFound(f"no {spec.model.__qualname__} with {field.name}={short_repr(value)}")
+    return found
+
+
+# -- the query actions, typed ----------------------------------------------------------------
+
+
+def fetch(spec: ModelSpec[M], formula: Formula | None, page: Page) -> Operation[list[M]]:
+    """The matching objects, on the page."""
+    return cast("list[M]", (yield from query(spec, formula, "fetch", page)))
+
+
+def first(spec: ModelSpec[M], formula: Formula | None, page: Page) -> Operation[M | None]:
+    """The first matching object on the page, or None."""
+    return cast("M | None", (yield from query(spec, formula, "first", page)))
+
+
+def fetch_only(
+    spec: ModelSpec[Any], formula: Formula | None, page: Page, only: tuple[str, ...]
+) -> Operation[list[Any]]:
+    """The values of ``only`` of the matching objects, as tuples, on the page."""
+    return cast("list[Any]", (yield from query(spec, formula, "fetch", page, only)))
+
+
+def first_only(
+    spec: ModelSpec[Any], formula: Formula | None, page: Page, only: tuple[str, ...]
+) -> Operation[Any]:
+    """The values of ``only`` of the first matching object, or None."""
+    return (yield from query(spec, formula, "first", page, only))
+
+
+def count(spec: ModelSpec[Any], formula: Formula | None, page: Page) -> Operation[int]:
+    """How many objects match (offset and limit applied)."""
+    return cast(int, (yield from query(spec, formula, "count", page)))
+
+
+def exists(spec: ModelSpec[Any], formula: Formula | None, page: Page) -> Operation[bool]:
+    """Whether any object matches."""
+    return cast(bool, (yield from query(spec, formula, "exists", page)))
+
+
+def pks(spec: ModelSpec[Any], formula: Formula | None, page: Page) -> Operation[list[int]]:
+    """The pks of the matching objects, in the query's order."""
+    return cast("list[int]", (yield from query(spec, formula, "pks", page)))
+
+
+def delete_matching(spec: ModelSpec[Any], formula: Formula | None, page: Page) -> Operation[int]:
+    """Delete every matching object; refuses a page (it acts on every match)."""
+    _refuse_page(page, "delete")
+    return cast(int, (yield from query(spec, formula, "delete", page)))
+
+
+def update_matching(
+    spec: ModelSpec[Any], formula: Formula | None, page: Page, values: dict[str, Any]
+) -> Operation[int]:
+    """Set ``values`` on every matching object; refuses a page, and a change of pk."""
+    _refuse_page(page, "update")
+    if "pk" in values:
+        raise QueryError("update() cannot change pk")
+    if not values:
+        return 0
+    return cast(int, (yield from query(spec, formula, "update", page, updates=values)))
+
+
+def page_with_count(
+    spec: ModelSpec[M], formula: Formula | None, page: Page
+) -> Operation[tuple[list[M], int]]:
+    """The page and the whole result's count, read side by side (one round trip when each fits
+    in one call)."""
+    items, total = yield from together(fetch(spec, formula, page), count(spec, formula, WHOLE))
+    return cast("list[M]", items), cast(int, total)
+
+
+def _refuse_page(page: Page, action: str) -> None:
+    if page.offset or page.limit is not None:
+        raise QueryError(f"{action}() acts on every matching object: remove limit() and offset()")
+
+
+def stream_pks(
+    spec: ModelSpec[Any], formula: Formula | None, page: Page, batch: int
+) -> Operation[Sequence[int]]:
+    """The first step of `Query.iter`: the matching pks, 8 bytes each on the client."""
+    if type(batch) is not int or batch < 1:
+        raise QueryError(f"iter() needs a batch size >= 1, got {short_repr(batch)}")
+    return array("q", (yield from pks(spec, formula, page)))
+
+
+def stream_chunks(
+    spec: ModelSpec[Any], found: Sequence[int], batch: int, only: tuple[str, ...] | None
+) -> Iterator[Operation[list[Any]]]:
+    """The rest of `Query.iter`: one operation per ``batch`` pks, fetching their objects (or the
+    values of ``only``). Objects deleted meanwhile are left out; changed ones come as they are."""
+    for start in range(0, len(found), batch):
+        chunk = list(found[start : start + batch])
+        if only is None:
+            yield _present(get(spec, chunk))
+        else:
+            yield project(spec, chunk, only)
+
+
+def _present(operation: Operation[list[M | None]]) -> Operation[list[Any]]:
+    return [obj for obj in (yield from operation) if obj is not None]
+
+
+def update_args(spec: ModelSpec[Any], values: dict[str, Any]) -> tuple[Arg, ...]:
     """The ``update`` arguments of query.lua: validated, encoded values and their index entries."""
     args: list[Arg] = [len(values)]
     for name, value in values.items():
@@ -120,7 +253,7 @@ def update_args(spec: ModelSpec, values: dict[str, Any]) -> tuple[Arg, ...]:
 
 
 def query_call(
-    spec: ModelSpec,
+    spec: ModelSpec[Any],
     formula: Formula,
     action: str,
     fields: tuple[str, ...],
@@ -153,7 +286,7 @@ def query_call(
 class Request:
     """One query to run: what to act on, how, and on which page (the fixed part of its calls)."""
 
-    spec: ModelSpec
+    spec: ModelSpec[Any]
     formula: Formula
     action: Action
     page: Page = WHOLE
@@ -181,7 +314,7 @@ class Request:
 
 
 def query(
-    spec: ModelSpec,
+    spec: ModelSpec[Any],
     formula: Formula | None,
     action: Action,
     page: Page = WHOLE,
@@ -382,11 +515,11 @@ def _pk_of(obj: Any) -> int:
     return obj.pk  # type: ignore[no-any-return]
 
 
-def _decode(spec: ModelSpec, gen: int, pk: int, raw: list[Any], only: tuple[str, ...] | None) -> Any:
+def _decode(spec: ModelSpec[Any], gen: int, pk: int, raw: list[Any], only: tuple[str, ...] | None) -> Any:
     return decode_object(spec, gen, pk, raw) if only is None else decode_projection(spec, gen, pk, raw, only)
 
 
-def _refused_update(spec: ModelSpec, reply: list[Any]) -> None:
+def _refused_update(spec: ModelSpec[Any], reply: list[Any]) -> None:
     from .operations import _violation  # the unique-violation message is the save path's
 
     if reply[0] == b"!unique":
@@ -394,7 +527,9 @@ def _refused_update(spec: ModelSpec, reply: list[Any]) -> None:
     raise UniqueViolation(f"unexpected update reply {reply!r}", field="", value=None)
 
 
-def plan(spec: ModelSpec, formula: Formula | None, action: Action, page: Page) -> Operation[dict[str, Any]]:
+def plan(
+    spec: ModelSpec[Any], formula: Formula | None, action: Action, page: Page
+) -> Operation[dict[str, Any]]:
     """How query.lua would answer the first call of this query, and the estimates behind it."""
     if formula is None:
         return {"strategy": "empty", "matches": 0, "cost": 0, "objects": None}

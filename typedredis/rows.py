@@ -9,13 +9,18 @@ fail in their own field and never shift the others.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from pydantic import ValidationError
 
 from .codec import MISSING, decode_stored, unpack_rows
 from .errors import DecodeError
 from .fields import ModelSpec
+
+if TYPE_CHECKING:
+    from .model import Model
+
+M = TypeVar("M", bound="Model")
 
 
 def rows(blob: bytes, width: int) -> Iterator[tuple[int, list[Any]]]:
@@ -28,7 +33,7 @@ def rows(blob: bytes, width: int) -> Iterator[tuple[int, list[Any]]]:
         yield flat[at], flat[at + 1 : at + step]
 
 
-def _values(spec: ModelSpec, gen: int, pk: int, raw: list[Any], names: tuple[str, ...]) -> list[Any]:
+def _values(spec: ModelSpec[Any], gen: int, pk: int, raw: list[Any], names: tuple[str, ...]) -> list[Any]:
     out = []
     for name, value in zip(names, raw, strict=True):
         try:
@@ -44,7 +49,7 @@ def _values(spec: ModelSpec, gen: int, pk: int, raw: list[Any], names: tuple[str
     return out
 
 
-def decode_object(spec: ModelSpec, gen: int, pk: int, raw: list[Any]) -> Any:
+def decode_object(spec: ModelSpec[M], gen: int, pk: int, raw: list[Any]) -> M:
     """A model instance from the raw stored values of every field (in `ModelSpec.stored` order)."""
     values = _values(spec, gen, pk, raw, spec.stored)
     data: dict[str, Any] = dict(zip(spec.stored, values, strict=True))
@@ -52,7 +57,7 @@ def decode_object(spec: ModelSpec, gen: int, pk: int, raw: list[Any]) -> Any:
     if MISSING in values:
         data = {name: value for name, value in data.items() if value is not MISSING}
     try:
-        return spec.validator.validate_python(data, by_name=True)
+        return cast("M", spec.validator.validate_python(data, by_name=True))
     except ValidationError as exc:
         key = spec.keys.object(gen, pk).decode(errors="backslashreplace")
         raise DecodeError(
@@ -61,7 +66,7 @@ def decode_object(spec: ModelSpec, gen: int, pk: int, raw: list[Any]) -> Any:
 
 
 def decode_projection(
-    spec: ModelSpec, gen: int, pk: int, raw: list[Any], fields: tuple[str, ...]
+    spec: ModelSpec[Any], gen: int, pk: int, raw: list[Any], fields: tuple[str, ...]
 ) -> tuple[Any, ...]:
     """The validated values of ``fields`` (absent fields get their default), as a tuple."""
     out = []

@@ -1,36 +1,125 @@
-"""Which executor runs the operations of which model (set by `typedredis.connect`)."""
+"""Which executor serves which model: bindings made by `connect`, and scoped overrides.
+
+A model (or the default, for every model) may have a sync and an asyncio binding at once.
+`using` overrides both for the current context (a contextvar: a thread or an asyncio task),
+for tests and multi-tenant apps. The nearest binding in a model's MRO wins.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from contextvars import ContextVar, Token
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal, TypeAlias, TypeVar
 
 from .errors import ConfigurationError
-from .plan import Executor
 
 if TYPE_CHECKING:
+    from .executor import AsyncExecutor, SyncExecutor
     from .model import Model
 
-_default: Executor | None = None
-_bound: dict[type[Model], Executor] = {}
+Kind: TypeAlias = Literal["sync", "asyncio"]
+T = TypeVar("T")
 
 
-def bind(executor: Executor, models: tuple[type[Model], ...] = ()) -> None:
+@dataclass
+class Binding:
+    """The executors of one model (or of the default): a sync one, an asyncio one, or both."""
+
+    sync: SyncExecutor | None = None
+    asyncio: AsyncExecutor | None = None
+    models: tuple[type[Model], ...] = field(default=())
+
+
+_default = Binding()
+_bound: dict[type[Model], Binding] = {}
+_scoped: ContextVar[Binding | None] = ContextVar("typedredis_scoped", default=None)
+
+
+def bind(executor: SyncExecutor | AsyncExecutor, models: tuple[type[Model], ...] = ()) -> None:
     """Use ``executor`` for ``models`` (and their subclasses), or for every model if none given."""
-    global _default
-    if not models:
-        _default = executor
-    for model in models:
-        _bound[model] = executor
+    from .executor import SyncExecutor
+
+    for binding in [_default] if not models else [_bound.setdefault(m, Binding()) for m in models]:
+        if isinstance(executor, SyncExecutor):
+            binding.sync = executor
+        else:
+            binding.asyncio = executor
 
 
-def executor_for(model: type[Model]) -> Executor:
-    """The executor bound to ``model`` (nearest in its MRO), else the default one."""
+def unbind(
+    models: tuple[type[Model], ...] = (), kind: Kind | None = None
+) -> list[SyncExecutor | AsyncExecutor]:
+    """Forget the bindings of ``models`` (or the default ones); returns the executors dropped."""
+    dropped: list[SyncExecutor | AsyncExecutor] = []
+    for binding in [_default] if not models else [_bound[m] for m in models if m in _bound]:
+        if kind in (None, "sync") and binding.sync is not None:
+            dropped.append(binding.sync)
+            binding.sync = None
+        if kind in (None, "asyncio") and binding.asyncio is not None:
+            dropped.append(binding.asyncio)
+            binding.asyncio = None
+    return dropped
+
+
+def scoped(binding: Binding | None) -> Token[Binding | None]:
+    """Make ``binding`` the override of this context; returns the token to `unscoped` with."""
+    return _scoped.set(binding)
+
+
+def unscoped(token: Token[Binding | None]) -> None:
+    """End an override made by `scoped`."""
+    _scoped.reset(token)
+
+
+def _lookup(model: type[Model], pick: Callable[[Binding], T | None]) -> T | None:
+    override = _scoped.get()
+    if override is not None:
+        return pick(override)
     for cls in model.__mro__:
-        executor = _bound.get(cls)
-        if executor is not None:
-            return executor
-    if _default is None:
+        binding = _bound.get(cls)
+        if binding is not None and pick(binding) is not None:
+            return pick(binding)
+    return pick(_default)
+
+
+def _sync(binding: Binding) -> SyncExecutor | None:
+    return binding.sync
+
+
+def _async(binding: Binding) -> AsyncExecutor | None:
+    return binding.asyncio
+
+
+def sync_executor(model: type[Model], method: str) -> SyncExecutor:
+    """The sync executor bound to ``model``; `ConfigurationError` naming the a-twin of
+    ``method`` when only an asyncio client is bound, or naming `connect` when none is."""
+    found = _lookup(model, _sync)
+    if found is None:
+        if _lookup(model, _async) is not None:
+            raise ConfigurationError(
+                f"{model.__qualname__}.{method}() needs a sync client, and {model.__qualname__} is "
+                f"connected to an asyncio client only: use `await ...a{method}(...)`, or connect a "
+                "redis.Redis client too"
+            )
         raise ConfigurationError(
             f"no Redis connection for {model.__qualname__}: call typedredis.connect(url_or_client) first"
         )
-    return _default
+    return found
+
+
+def async_executor(model: type[Model], method: str) -> AsyncExecutor:
+    """The asyncio executor bound to ``model``; `ConfigurationError` naming the sync twin of
+    ``method`` when only a sync client is bound, or naming `connect` when none is."""
+    found = _lookup(model, _async)
+    if found is None:
+        if _lookup(model, _sync) is not None:
+            raise ConfigurationError(
+                f"{model.__qualname__}.{method}() needs an asyncio client, and {model.__qualname__} is "
+                f"connected to a sync client only: call {method.removeprefix('a')}() without await, or "
+                "connect a redis.asyncio.Redis client too (typedredis.connect(url, asyncio=True))"
+            )
+        raise ConfigurationError(
+            f"no Redis connection for {model.__qualname__}: call typedredis.connect(url_or_client) first"
+        )
+    return found

@@ -14,15 +14,21 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable, Iterable
+from itertools import islice
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from .errors import ConfigurationError
+from .plan import Call, Operation, Pull
+from .wire import command
+
+R = TypeVar("R")
 
 
 def find_server_binary() -> str | None:
@@ -239,3 +245,42 @@ class RedisServer:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+def drive(
+    operation: Operation[R],
+    answer: Callable[[Call], Any],
+    source: Iterable[Any] = (),
+) -> tuple[list[list[Call]], R]:
+    """Run an operation of the pure core against canned replies, with no server: ``answer``
+    gives the reply of each call it yields (an exception it raises is thrown into the
+    operation, as an executor throws a failure); `Pull` requests are answered from ``source``.
+    Returns the batches the operation yielded, and its result. For transcript tests::
+
+        batches, result = drive(operations.delete(User.spec(), [1]), lambda call: 1)
+        assert [[c.script for c in b] for b in batches] == [["delete"]] and result == 1
+    """
+    items = iter(source)
+    batches: list[list[Call]] = []
+    try:
+        step = next(operation)
+        while True:
+            if isinstance(step, Pull):
+                step = operation.send(list(islice(items, step.count)))
+                continue
+            batches.append(list(step))
+            try:
+                replies = [answer(call) for call in step]
+            except Exception as exc:
+                step = operation.throw(exc)
+                continue
+            step = operation.send(replies)
+    except StopIteration as stop:
+        return batches, stop.value
+
+
+def run_batch(client: redis.Redis, batch: Iterable[Call]) -> list[Any]:
+    """Run the calls of one batch on ``client`` with ``EVAL`` (no executor, no retries): for tests
+    that step through an operation by hand. An error reply raises redis-py's `ResponseError`."""
+    execute: Callable[..., Any] = client.execute_command
+    return [execute(*command(call, eval_source=True)) for call in batch]
