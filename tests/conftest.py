@@ -35,13 +35,48 @@ def redis_url() -> Iterator[str]:
         yield server.url
 
 
+BOTH_EXECUTORS = {
+    "test_compound",
+    "test_concurrency",
+    "test_executor",
+    "test_insert",
+    "test_model",
+    "test_query",
+    "test_ranges",
+    "test_reset",
+    "test_roundtrip",
+    "test_stateful",
+    "test_stream",
+    "test_unique",
+}
+"""The behaviour suite: each of its tests runs against the sync executor and the asyncio one."""
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    module = metafunc.module.__name__.rsplit(".", 1)[-1]
+    if module in BOTH_EXECUTORS and "executor_kind" in metafunc.fixturenames:
+        metafunc.parametrize("executor_kind", ["sync", "asyncio"], indirect=True)
+
+
 @pytest.fixture
-def client(redis_url: str) -> Iterator[redis.Redis]:
-    """A raw client of the test server, cleaned before the test; typedredis is connected to it."""
+def executor_kind(request: pytest.FixtureRequest) -> Iterator[support.Kind]:
+    """Which executor serves the sync face in this test: the sync one, or the asyncio one
+    driven from a background event loop (`support.Loopback`); see `support.connect`."""
+    kind: support.Kind = getattr(request, "param", "sync")
+    support.KIND = kind
+    yield kind
+    support.KIND = "sync"
+
+
+@pytest.fixture
+def client(redis_url: str, executor_kind: support.Kind) -> Iterator[redis.Redis]:
+    """A raw client of the test server, cleaned before the test; typedredis is connected to the
+    server through the executor of ``executor_kind``."""
     raw = redis.Redis.from_url(redis_url)
     support.clean(raw, shared=support.SHARED)
-    typedredis.connect(raw)
+    support.connect(redis_url)
     yield raw
+    typedredis.disconnect()  # closes typedredis' own connections (the loopback's asyncio ones too)
     if support.SHARED:  # leave nothing of ours behind on a server we do not own
         support.clean(raw, shared=True)
     raw.close()

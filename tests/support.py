@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-from typing import Any
+import threading
+from collections.abc import Coroutine, Iterable
+from typing import Any, Literal, TypeVar
 
 import redis
+import redis.asyncio
 
-from typedredis import Model
+import typedredis
+from typedredis import Model, session
 from typedredis.codec import index_member
+from typedredis.executor import AsyncExecutor, SyncExecutor
+from typedredis.plan import Operation
+
+T = TypeVar("T")
+Kind = Literal["sync", "asyncio"]
+
+KIND: Kind = "sync"
+"""Which executor the behaviour tests drive; the ``executor_kind`` fixture sets it per test."""
 
 PREFIX = "t" + os.urandom(4).hex() + "."
 """Every test model's key starts with this, so a shared test server is cleaned by prefix only."""
@@ -134,3 +147,52 @@ def python_filter(objects: dict[int, Any], field: str, value: Any) -> set[int]:
     """The pks whose ``field`` matches ``value`` by typedredis' index equality."""
     member = index_member(value)
     return {pk for pk, obj in objects.items() if index_member(getattr(obj, field)) == member}
+
+
+def connect(url: str, *models: type[Model], kind: Kind | None = None, **client_options: Any) -> None:
+    """Connect ``models`` (every model when none given) to ``url`` through the executor of
+    ``kind`` (default: `KIND`): the sync one, or the asyncio one behind the sync face
+    (`Loopback`), so that the same test exercises either. ``client_options`` go to the client."""
+    if (kind or KIND) == "sync":
+        typedredis.connect(redis.Redis.from_url(url, **client_options), *models)
+    else:
+        session.bind(Loopback(url, **client_options), models)
+
+
+class Loopback(SyncExecutor):
+    """The sync face driven by the asyncio executor and transport, on an event loop of its own
+    in a background thread: the behaviour suite runs unchanged against the asyncio side. (Only
+    a test harness: typedredis itself never runs an event loop inside sync code.)"""
+
+    def __init__(self, url: str, **client_options: Any) -> None:  # nothing of the sync side is used
+        async def make() -> AsyncExecutor:
+            return AsyncExecutor(redis.asyncio.Redis.from_url(url, **client_options))
+
+        self.inner = on_loop(make())
+        self.client = self.inner.client  # type: ignore[assignment]  # the asyncio client, for inspection
+
+    def run(self, operation: Operation[T], source: Iterable[Any] = ()) -> T:
+        return on_loop(self.inner.run(operation, source))
+
+    def close(self) -> None:
+        async def close() -> None:
+            await self.inner.close()
+            await self.inner.client.aclose()
+
+        on_loop(close())
+
+
+_loop: tuple[int, asyncio.AbstractEventLoop] | None = None
+"""The harness' event loop, and the process it runs in (a forked worker makes its own)."""
+_loop_lock = threading.Lock()
+
+
+def on_loop(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run ``coroutine`` on the harness' background event loop and wait for its result."""
+    global _loop
+    with _loop_lock:
+        if _loop is None or _loop[0] != os.getpid():
+            _loop = (os.getpid(), asyncio.new_event_loop())
+            threading.Thread(target=_loop[1].run_forever, name="loopback", daemon=True).start()
+        loop = _loop[1]
+    return asyncio.run_coroutine_threadsafe(coroutine, loop).result()

@@ -181,17 +181,23 @@ def test_unique_fields_can_be_compound_fields(client: redis.Redis) -> None:
 def test_a_page_and_its_total_come_in_one_round_trip(
     client: redis.Redis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from typedredis.transports import SyncTransport
+    from typedredis.transports import AsyncTransport, SyncTransport
 
     objs = orders(500)
     Order.reset(objs)
     batches: list[int] = []
-    round_trip = SyncTransport.round_trip
-    monkeypatch.setattr(
-        SyncTransport,
-        "round_trip",
-        lambda self, commands: batches.append(len(commands)) or round_trip(self, commands),
-    )
+    sync_round_trip, async_round_trip = SyncTransport.round_trip, AsyncTransport.round_trip
+
+    def counted(self: SyncTransport, commands: list[Any]) -> list[Any]:
+        batches.append(len(commands))
+        return sync_round_trip(self, commands)
+
+    async def acounted(self: AsyncTransport, commands: list[Any]) -> list[Any]:
+        batches.append(len(commands))
+        return await async_round_trip(self, commands)
+
+    monkeypatch.setattr(SyncTransport, "round_trip", counted)
+    monkeypatch.setattr(AsyncTransport, "round_trip", acounted)
     f = Order.f
     query = Order.query(f.status == "paid", f.amount.between(100, 800)).order_by(f.amount.desc())
     items, total = query.offset(20).limit(20).page_with_count()

@@ -13,6 +13,7 @@ import redis
 import typedredis
 from typedredis import Indexed, Model
 
+from . import support
 from .support import check_invariants, key
 
 
@@ -27,9 +28,9 @@ COLORS = ["red", "green", "blue"]
 OBJECTS = 20
 
 
-def hammer(url: str, seed: int, rounds: int) -> None:
+def hammer(url: str, seed: int, rounds: int, kind: support.Kind) -> None:
     """Save the same objects over and over from several processes, with stale in-memory copies."""
-    typedredis.connect(url)
+    support.connect(url, kind=kind)
     rng = random.Random(seed)
     cached: dict[int, Racer] = {}
     for _ in range(rounds):
@@ -47,10 +48,14 @@ def hammer(url: str, seed: int, rounds: int) -> None:
             obj.save()
 
 
-def test_concurrent_saves_of_the_same_objects_keep_indexes_exact(client: redis.Redis, redis_url: str) -> None:
+def test_concurrent_saves_of_the_same_objects_keep_indexes_exact(
+    client: redis.Redis, redis_url: str, executor_kind: support.Kind
+) -> None:
     Racer.save_all([Racer(color="red", size=0) for _ in range(OBJECTS)])
     context = multiprocessing.get_context("fork")
-    workers = [context.Process(target=hammer, args=(redis_url, seed, 400)) for seed in range(4)]
+    workers = [
+        context.Process(target=hammer, args=(redis_url, seed, 400, executor_kind)) for seed in range(4)
+    ]
     for worker in workers:
         worker.start()
     for worker in workers:

@@ -349,7 +349,7 @@ def test_pages_show_python_only_from_example_files() -> None:
 
 
 INSTALL_BY_NAME = re.compile(r"""pip install\s+(?:-\S+\s+)*["']?typedredis(?:\[[^\]]*\])?["']?(?![\w/.-])""")
-CHECKOUT_INSTALL = ('pip install .', 'pip install ".[', "pip install -e .", "pip install /path/to/checkout")
+CHECKOUT_INSTALL = ("pip install .", 'pip install ".[', "pip install -e .", "pip install /path/to/checkout")
 
 
 def test_pages_install_from_a_checkout_until_a_release_exists() -> None:

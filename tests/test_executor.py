@@ -1,4 +1,4 @@
-"""The sync executor: no silent retries of writes, NOSCRIPT recovery, client flavours."""
+"""Both executors: no silent retries of writes, NOSCRIPT recovery, client flavours."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ import time
 
 import pytest
 import redis
+from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import ConstantBackoff
 from redis.retry import Retry
 
 import typedredis
 from typedredis import Indexed, Model, OutcomeUnknown
 
+from . import support
 from .support import SHARED, check_invariants, key
 
 
@@ -20,11 +22,13 @@ class Job(Model, key=key("job")):
     state: Indexed[str]
 
 
-def test_lost_reply_of_a_write_is_reported_and_never_resent(client: redis.Redis, redis_url: str) -> None:
+def test_lost_reply_of_a_write_is_reported_and_never_resent(
+    client: redis.Redis, redis_url: str, executor_kind: support.Kind
+) -> None:
     # A client that retries 5 times (redis-py's default behaviour, made quick): typedredis must
     # not use that retry for writes, or a save whose reply was lost would be applied twice.
-    impatient = redis.Redis.from_url(redis_url, socket_timeout=0.2, retry=Retry(ConstantBackoff(0.01), 5))
-    typedredis.connect(impatient)
+    retry = (Retry if executor_kind == "sync" else AsyncRetry)(ConstantBackoff(0.01), 5)
+    support.connect(redis_url, socket_timeout=0.2, retry=retry)
     Job(state="warm-up").save()  # loads the script
     _require_debug(client)
     stall = threading.Thread(target=lambda: client.execute_command("DEBUG", "SLEEP", "0.6"))
@@ -34,14 +38,13 @@ def test_lost_reply_of_a_write_is_reported_and_never_resent(client: redis.Redis,
         Job(state="new").save()  # sent, then the reply times out; the server runs it after the stall
     assert isinstance(info.value.__cause__, redis.TimeoutError)
     stall.join()
-    typedredis.connect(client)
+    support.connect(redis_url)
     assert Job.query(Job.f.state == "new").count() == 1, "sent once, applied once"
     check_invariants(client, Job)
 
 
 def test_reads_are_not_reported_as_unknown_writes(client: redis.Redis, redis_url: str) -> None:
-    impatient = redis.Redis.from_url(redis_url, socket_timeout=0.2)
-    typedredis.connect(impatient)
+    support.connect(redis_url, socket_timeout=0.2)
     _require_debug(client)
     blocker = threading.Thread(target=lambda: client.execute_command("DEBUG", "SLEEP", "0.5"))
     blocker.start()
@@ -71,7 +74,7 @@ def test_scripts_are_reloaded_after_script_flush(client: redis.Redis) -> None:
 
 
 def test_resp3_client_works(client: redis.Redis, redis_url: str) -> None:
-    typedredis.connect(redis.Redis.from_url(redis_url, protocol=3))
+    support.connect(redis_url, protocol=3)
     job = Job(state="x").save()
     assert Job.get(job.pk) == job  # type: ignore[arg-type]
     assert Job.query(Job.f.state == "x").all() == [job]

@@ -11,6 +11,7 @@ import redis
 import typedredis
 from typedredis import AlreadyExists, Indexed, Model, Unique, UniqueViolation, operations
 
+from . import support
 from .support import check_invariants, key, session_keys
 
 
@@ -87,8 +88,8 @@ def test_nothing_is_sent_for_an_invalid_object(client: redis.Redis) -> None:
     assert not session_keys(client)
 
 
-def _claim(url: str, barrier: Any, results: Any) -> None:
-    typedredis.connect(url)
+def _claim(url: str, barrier: Any, results: Any, kind: support.Kind) -> None:
+    support.connect(url, kind=kind)
     barrier.wait()
     try:
         Note(pk=42, topic="race").insert()
@@ -97,11 +98,14 @@ def _claim(url: str, barrier: Any, results: Any) -> None:
         results.put("lost")
 
 
-def test_racing_inserts_of_one_pk_exactly_one_wins(client: redis.Redis, redis_url: str) -> None:
+def test_racing_inserts_of_one_pk_exactly_one_wins(
+    client: redis.Redis, redis_url: str, executor_kind: support.Kind
+) -> None:
     context = multiprocessing.get_context("fork")
     barrier = context.Barrier(6)
     results: multiprocessing.Queue[str] = context.Queue()
-    workers = [context.Process(target=_claim, args=(redis_url, barrier, results)) for _ in range(6)]
+    args = (redis_url, barrier, results, executor_kind)
+    workers = [context.Process(target=_claim, args=args) for _ in range(6)]
     for worker in workers:
         worker.start()
     outcomes = sorted(results.get(timeout=30) for _ in workers)

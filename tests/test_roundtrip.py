@@ -5,20 +5,18 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
 import hypothesis.strategies as st
-import pytest
 import redis
 from hypothesis import HealthCheck, given, settings
 from pydantic import BaseModel
 
 from typedredis import Indexed, Model
 
-from .support import SHARED, clean, key
+from .support import key
 
 
 class Color(enum.Enum):
@@ -106,26 +104,11 @@ def assert_identical(got: Any, want: Any) -> None:
     assert str(got.dec) == str(want.dec), "Decimal keeps its exponent"
 
 
-@pytest.fixture(scope="module")
-def connected(redis_url: str) -> Iterator[redis.Redis]:
-    import typedredis
-
-    client = redis.Redis.from_url(redis_url)
-    clean(client, shared=SHARED)
-    typedredis.connect(client)
-    yield client
-    clean(client, shared=SHARED)
-    client.close()
-
-
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(obj=everything)
 def test_every_type_round_trips_and_is_found_by_its_indexed_values(
-    connected: redis.Redis, obj: Everything
+    client: redis.Redis, obj: Everything
 ) -> None:
-    import typedredis
-
-    typedredis.connect(connected)
     obj.pk = None
     obj.save()
     assert obj.pk is not None

@@ -201,7 +201,7 @@ class StoreMachine(RuleBasedStateMachine):
 def run_machine(redis_url: str, machine: Callable[[redis.Redis], RuleBasedStateMachine]) -> None:
     """Run a state machine against the test server (TYPEDREDIS_STATEFUL_EXAMPLES: how many runs)."""
     client = redis.Redis.from_url(redis_url)
-    typedredis.connect(client)
+    support.connect(redis_url)
     run_state_machine_as_test(
         lambda: machine(client),
         settings=settings(
@@ -212,6 +212,7 @@ def run_machine(redis_url: str, machine: Callable[[redis.Redis], RuleBasedStateM
         ),
     )
     support.clean(client, shared=support.SHARED)
+    typedredis.disconnect()
     client.close()
 
 
@@ -230,7 +231,7 @@ def limits(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> q
     return LIMITS[request.param]
 
 
-def test_state_machine(redis_url: str, limits: querying.Limits) -> None:
+def test_state_machine(redis_url: str, limits: querying.Limits, executor_kind: support.Kind) -> None:
     run_machine(redis_url, StoreMachine)
 
 
@@ -448,5 +449,5 @@ class RangeMachine(RuleBasedStateMachine):
         support.check_invariants(self.client, Event, self.model)
 
 
-def test_range_state_machine(redis_url: str, limits: querying.Limits) -> None:
+def test_range_state_machine(redis_url: str, limits: querying.Limits, executor_kind: support.Kind) -> None:
     run_machine(redis_url, RangeMachine)

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import redis
 
-import typedredis
 from typedredis import Indexed, Model, NotFound, Unique, UniqueViolation, operations
 
+from . import support
 from .support import check_invariants, key, session_keys
 
 
@@ -112,8 +112,8 @@ def test_reset_refuses_duplicates_before_staging(client: redis.Redis) -> None:
     check_invariants(client, Account)
 
 
-def claim(url: str, barrier: Any, results: Any) -> None:
-    typedredis.connect(url)
+def claim(url: str, barrier: Any, results: Any, kind: support.Kind) -> None:
+    support.connect(url, kind=kind)
     barrier.wait()
     try:
         Account(email="prize").save()
@@ -122,11 +122,14 @@ def claim(url: str, barrier: Any, results: Any) -> None:
         results.put("lost")
 
 
-def test_racing_processes_exactly_one_wins(client: redis.Redis, redis_url: str) -> None:
+def test_racing_processes_exactly_one_wins(
+    client: redis.Redis, redis_url: str, executor_kind: support.Kind
+) -> None:
     context = multiprocessing.get_context("fork")
     barrier = context.Barrier(6)
     results: multiprocessing.Queue[str] = context.Queue()
-    workers = [context.Process(target=claim, args=(redis_url, barrier, results)) for _ in range(6)]
+    args = (redis_url, barrier, results, executor_kind)
+    workers = [context.Process(target=claim, args=args) for _ in range(6)]
     for worker in workers:
         worker.start()
     outcomes = sorted(results.get(timeout=30) for _ in workers)
