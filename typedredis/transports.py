@@ -6,12 +6,14 @@ values (never raised), a failed connection as `wire.TransportFailure`. It decide
 else (see typedredis.wire). The two transports are mirror images, line for line.
 
 Each transport uses a pool of its own, built from the client's settings (server, credentials,
-TLS, timeouts) with retries turned off: redis-py retries a command after a connection error,
-which would apply a write twice, and backs off for seconds before failing on a dead server.
+TLS, timeouts, ``max_connections``) with retries turned off: redis-py retries a command after a
+connection error, which would apply a write twice, and backs off for seconds before failing on
+a dead server. A call waits for a free connection rather than fail when the pool is full.
 """
 
 from __future__ import annotations
 
+import asyncio
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -76,23 +78,33 @@ def _packed(conn: Any, commands: list[Command]) -> list[bytes]:
     return [_pack(command) for command in commands]
 
 
-def _without_retries(pool: Any, kinds: tuple[type, ...], retry: Any) -> Any:
-    if type(pool) not in kinds:  # Sentinel and other pools: used as they are
+def _own_pool(pool: Any, plain: type[Any], blocking: type[Any], retry: Any) -> Any:
+    """A pool like ``pool`` (the client's), without retries, that waits for a free connection
+    where the client's would raise "Too many connections" (redis-py 8 caps a plain pool at 100
+    connections): a thousand concurrent calls queue for the client's ``max_connections``."""
+    if type(pool) not in (plain, blocking):  # Sentinel and other pools: used as they are
         return pool
     kwargs = {**pool.connection_kwargs, "retry": retry}
-    if getattr(pool, "timeout", None) is not None and "Blocking" in type(pool).__name__:
-        kwargs["timeout"] = pool.timeout
-    return type(pool)(connection_class=pool.connection_class, max_connections=pool.max_connections, **kwargs)
+    if type(pool) is plain and pool.max_connections >= _UNBOUNDED:  # never full (redis-py < 8)
+        return plain(connection_class=pool.connection_class, max_connections=pool.max_connections, **kwargs)
+    return blocking(
+        connection_class=pool.connection_class,
+        max_connections=pool.max_connections,
+        timeout=pool.timeout if type(pool) is blocking else None,  # a caller's own wait limit stays
+        **kwargs,
+    )
+
+
+_UNBOUNDED = 2**31
+"""redis-py's ``max_connections`` of a pool made without one, before redis-py 8."""
 
 
 class SyncTransport:
     """Round trips over a `redis.Redis` client's connections."""
 
     def __init__(self, client: redis.Redis) -> None:
-        self.pool = _without_retries(
-            client.connection_pool,
-            (redis.ConnectionPool, redis.BlockingConnectionPool),
-            Retry(NoBackoff(), 0),
+        self.pool = _own_pool(
+            client.connection_pool, redis.ConnectionPool, redis.BlockingConnectionPool, Retry(NoBackoff(), 0)
         )
         if self.pool is not client.connection_pool:
             weakref.finalize(client, self.pool.disconnect)
@@ -130,11 +142,24 @@ class AsyncTransport:
     """Round trips over a `redis.asyncio.Redis` client's connections."""
 
     def __init__(self, client: redis.asyncio.Redis) -> None:
-        self.pool = _without_retries(
-            client.connection_pool,
-            (redis.asyncio.ConnectionPool, redis.asyncio.BlockingConnectionPool),
-            redis.asyncio.retry.Retry(NoBackoff(), 0),
-        )
+        self.client_pool = client.connection_pool
+        self._pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
+
+    @property
+    def pool(self) -> Any:
+        """The running event loop's pool: asyncio connections belong to the loop that opened
+        them, so a client connected once (at import time, say) serves every loop that comes
+        along (a test's, a reloaded server's) with connections of its own."""
+        loop = asyncio.get_running_loop()
+        pool = self._pools.get(loop)
+        if pool is None:
+            pool = self._pools[loop] = _own_pool(
+                self.client_pool,
+                redis.asyncio.ConnectionPool,
+                redis.asyncio.BlockingConnectionPool,
+                redis.asyncio.retry.Retry(NoBackoff(), 0),
+            )
+        return pool
 
     async def round_trip(self, commands: list[Command]) -> list[Any]:
         """Send ``commands`` in one write; their replies (error replies as `ErrorReply`)."""
@@ -161,5 +186,7 @@ class AsyncTransport:
             await self.pool.release(conn)
 
     async def close(self) -> None:
-        """Close the transport's own connections."""
-        await self.pool.disconnect()
+        """Close the transport's own connections of this event loop (and forget the others')."""
+        pool = self.pool
+        self._pools.clear()
+        await pool.disconnect()
