@@ -122,10 +122,10 @@ def packer() -> Callable[[Any], bytes]:
     It raises TypeError for unsupported types; `encode` turns that into a `SchemaError`.
     """
     try:
-        return _local.pack  # type: ignore[no-any-return]
+        return _local.pack  # type: ignore[no-any-return]  # a threading.local attribute is Any
     except AttributeError:
         _local.pack = msgpack.Packer(default=_default, use_bin_type=True).pack
-        return _local.pack  # type: ignore[no-any-return]
+        return _local.pack  # type: ignore[no-any-return]  # a threading.local attribute is Any
 
 
 def encode(value: Any) -> bytes:

@@ -156,7 +156,7 @@ class Field(Generic[M, T]):
     """
 
     __slots__ = ("owner", "spec")
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # == builds an expression: a field is unhashable
 
     def __init__(self, owner: type[M], spec: FieldSpec) -> None:
         self.owner = owner
@@ -167,7 +167,7 @@ class Field(Generic[M, T]):
         """The field's name."""
         return self.spec.name
 
-    def __eq__(self, other: T) -> Expr[M]:  # type: ignore[override]
+    def __eq__(self, other: T) -> Expr[M]:  # type: ignore[override]  # returns an expression, like peewee
         spec = self.spec
         if spec.equality:
             return Eq(self.owner, spec.name, other, spec.member(other))
@@ -177,7 +177,7 @@ class Field(Generic[M, T]):
         spec.require_index()
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def __ne__(self, other: T) -> Expr[M]:  # type: ignore[override]
+    def __ne__(self, other: T) -> Expr[M]:  # type: ignore[override]  # returns an expression, like peewee
         return Not(self.owner, self == other)
 
     def in_(self, values: Iterable[T]) -> Expr[M]:
@@ -299,7 +299,7 @@ class Fields(Generic[M]):
         if spec is None:
             raise AttributeError(f"{self._model.__qualname__} has no field {name!r}")
         # Typed as the loose fallback (see the class docstring); a plain Field at runtime.
-        field: SortedField[M, Any] = (SortedField if spec.sorted else Field)(  # type: ignore[assignment]
+        field: SortedField[M, Any] = (SortedField if spec.sorted else Field)(  # type: ignore[assignment]  # see the comment above
             self._model, spec
         )
         self._fields[name] = field

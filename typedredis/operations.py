@@ -194,7 +194,7 @@ def _check_saved(spec: ModelSpec[Any], reply: Any, several: bool) -> list[int]:
                 f"{spec.model.__qualname__}: no primary key is left: new ones would go beyond 2**53 - 1, "
                 "where pks stop being exact; give objects explicit pks below the largest stored one"
             )
-    return reply  # type: ignore[no-any-return]
+    return reply  # type: ignore[no-any-return]  # save.lua returns the list of pks
 
 
 # -- operations ----------------------------------------------------------------------------

@@ -86,9 +86,7 @@ def check_pk(spec: ModelSpec[Any], pk: object) -> int:
         return pk
     if isinstance(pk, int) and not isinstance(pk, bool) and 1 <= pk <= MAX_PK:
         return int(pk)
-    raise QueryError(
-        f"{spec.model.__qualname__}.pk must be an int from 1 to 2**53 - 1, got {short_repr(pk)}"
-    )
+    raise QueryError(f"{spec.model.__qualname__}.pk must be an int from 1 to 2**53 - 1, got {short_repr(pk)}")
 
 
 def get(spec: ModelSpec[M], pks: Iterable[int]) -> Operation[list[M | None]]:
@@ -512,7 +510,7 @@ def _first(pair: tuple[int, Any]) -> int:
 
 
 def _pk_of(obj: Any) -> int:
-    return obj.pk  # type: ignore[no-any-return]
+    return obj.pk  # type: ignore[no-any-return]  # a saved Model's pk is an int
 
 
 def _decode(spec: ModelSpec[Any], gen: int, pk: int, raw: list[Any], only: tuple[str, ...] | None) -> Any:

@@ -80,12 +80,12 @@ def drive(operation: Operation[R]) -> Wire[R]:
             try:
                 batch = operation.throw(exc)
             except StopIteration as stop:
-                return stop.value  # type: ignore[no-any-return]
+                return stop.value  # type: ignore[no-any-return]  # the operation's declared result
             continue
         try:
             batch = operation.send(replies)
         except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
+            return stop.value  # type: ignore[no-any-return]  # the operation's declared result
 
 
 def _round_trip(batch: Batch) -> Generator[list[Command], list[Any], list[Any]]:

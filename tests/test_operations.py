@@ -1,0 +1,254 @@
+"""The operations of the pure core without a server: transcripts of canned replies.
+
+Each test drives an operation (typedredis.operations, typedredis.querying) with
+`typedredis.testing.drive`, answering each script call with a canned reply, and asserts the
+batches it yielded and its result, or the error it raised before any call. What the public
+classes used to decide (get_by's field check, the delete guard, update's guards) is decided
+here, once for every executor.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import msgpack
+import pytest
+
+from typedredis import (
+    AlreadyExists,
+    DecodeError,
+    Indexed,
+    Model,
+    NotFound,
+    QueryError,
+    Sorted,
+    Unique,
+    UniqueViolation,
+    operations,
+    querying,
+)
+from typedredis.codec import packer
+from typedredis.compiler import compile_formula
+from typedredis.plan import ScriptCall
+from typedredis.querying import WHOLE
+from typedredis.testing import drive
+
+from .support import key
+
+
+class Song(Model, key=key("song")):
+    title: Indexed[str]
+    plays: Sorted[int] = 0
+    note: str = ""
+
+
+class Tag(Model, key=key("tag")):
+    slug: Unique[str]
+
+
+def stored(obj: Model) -> list[Any]:
+    """The stored bytes of each field of ``obj``, in `ModelSpec.stored` order (what HMGET reads)."""
+    spec = obj.spec()
+    args = operations.encode_object(spec, obj, packer())
+    return args[1 : 1 + len(spec.stored)]
+
+
+def get_reply(*objects: Model, gen: int = 1) -> list[Any]:
+    """get.lua's reply for ``objects`` (each with its pk)."""
+    flat: list[Any] = []
+    for obj in objects:
+        flat += [obj.pk, *stored(obj)]
+    return [gen, msgpack.packb(flat)]
+
+
+def scripts(batches: list[list[ScriptCall]]) -> list[list[str]]:
+    return [[call.script for call in batch] for batch in batches]
+
+
+def never(call: ScriptCall) -> Any:  # pragma: no cover - the operation must not call anything
+    raise AssertionError(f"unexpected call of {call.script}")
+
+
+# -- reads by primary key ------------------------------------------------------------------------
+
+
+def test_get_many_reads_in_order_with_none_for_the_missing() -> None:
+    a, b = Song(pk=3, title="a", plays=1), Song(pk=9, title="b")
+    batches, result = drive(querying.get(Song.spec(), [9, 4, 3]), lambda call: get_reply(b, a))
+    assert scripts(batches) == [["get"]]
+    (call,) = batches[0]
+    assert not call.writes
+    assert call.args[-3:] == (9, 4, 3)
+    assert result == [b, None, a]
+
+
+def test_get_many_asks_a_thousand_pks_per_call() -> None:
+    batches, result = drive(querying.get(Song.spec(), range(1, 2_501)), lambda call: get_reply())
+    assert scripts(batches) == [["get"], ["get"], ["get"]]
+    assert result == [None] * 2_500
+
+
+def test_get_one_of_a_missing_pk_is_not_found() -> None:
+    with pytest.raises(NotFound, match=r"no Song with pk=7"):
+        drive(querying.get_one(Song.spec(), 7), lambda call: get_reply())
+
+
+@pytest.mark.parametrize("pk", [0, -1, 2**53, 1.0, "1", True, None])
+def test_a_bad_pk_is_refused_before_any_call(pk: Any) -> None:
+    with pytest.raises(QueryError, match=r"Song\.pk must be an int"):
+        drive(querying.get(Song.spec(), [pk]), never)
+
+
+def test_corrupt_stored_bytes_name_the_key_and_the_field() -> None:
+    row = [5, *stored(Song(pk=5, title="x"))]
+    row[1 + Song.spec().stored.index("plays")] = b"\xc1"  # never valid msgpack
+    with pytest.raises(DecodeError, match=r"o:5: field 'plays'") as info:
+        drive(querying.get(Song.spec(), [5]), lambda call: [2, msgpack.packb(row)])
+    assert info.value.field == "plays"
+
+
+def test_get_by_a_field_of_another_model_is_refused_before_any_call() -> None:
+    with pytest.raises(QueryError, match="a field of Tag cannot look up Song"):
+        drive(querying.get_by(Song.spec(), Tag.f.slug, "x"), never)
+
+
+# -- saves ---------------------------------------------------------------------------------------
+
+
+def test_save_pipelines_a_hundred_objects_per_call_in_one_round_trip() -> None:
+    songs = [Song(title=f"s{i}") for i in range(250)]
+    pks, sizes = iter(range(1, 251)), iter([100, 100, 50])
+    batches, _ = drive(
+        operations.save(Song.spec(), songs), lambda call: [next(pks) for _ in range(next(sizes))]
+    )
+    assert scripts(batches) == [["save", "save", "save"]], "one round trip of three calls"
+    assert all(call.writes for call in batches[0])
+    assert [s.pk for s in songs] == list(range(1, 251))
+
+
+def test_save_assigns_the_pks_the_script_returns() -> None:
+    songs = [Song(title="a"), Song(pk=40, title="b"), Song(title="c")]
+    _, result = drive(operations.save(Song.spec(), songs), lambda call: [41, 40, 42])
+    assert result is None
+    assert [s.pk for s in songs] == [41, 40, 42]
+
+
+def test_insert_of_a_pk_listed_twice_is_refused_before_any_call() -> None:
+    twice = [Song(pk=1, title="a"), Song(pk=1, title="b")]
+    with pytest.raises(AlreadyExists, match="listed twice"):
+        drive(operations.save(Song.spec(), twice, insert=True), never)
+
+
+def test_an_object_of_another_model_is_refused_before_any_call() -> None:
+    with pytest.raises(TypeError, match="expected a Song, got Tag"):
+        drive(operations.save(Song.spec(), [Tag(slug="x")]), never)  # type: ignore[list-item]  # on purpose
+
+
+def test_insert_of_a_stored_pk_is_already_exists() -> None:
+    with pytest.raises(AlreadyExists) as info:
+        drive(
+            operations.save(Song.spec(), [Song(pk=8, title="a")], insert=True),
+            lambda call: [b"!exists", b"8"],
+        )
+    assert info.value.pk == 8
+
+
+def test_a_multi_call_save_with_unique_fields_checks_them_first_read_only() -> None:
+    tags = [Tag(slug=f"t{i}") for i in range(150)]
+    pks = iter(range(1, 151))
+
+    sizes = iter([100, 50])
+
+    def answer(call: ScriptCall) -> Any:
+        if call.script == "precheck":  # {flags of the n pks, holders of each (field, member) pair}
+            n = int(call.args[0])
+            return [[0] * n] + [[] for _ in range((len(call.args) - 1 - n) // 2)]
+        return [next(pks) for _ in range(next(sizes))]
+
+    batches, _ = drive(operations.save(Tag.spec(), tags), answer)
+    assert scripts(batches) == [["precheck"], ["save", "save"]]
+    assert not any(call.writes for call in batches[0])
+    assert [t.pk for t in tags] == list(range(1, 151))
+
+
+def test_a_unique_value_taken_is_a_violation_naming_the_field() -> None:
+    with pytest.raises(UniqueViolation) as info:
+        drive(operations.save(Tag.spec(), [Tag(slug="x")]), lambda call: [b"!unique", b"slug", b"\xa1x"])
+    assert info.value.field == "slug"
+
+
+# -- deletes -------------------------------------------------------------------------------------
+
+
+def test_deleting_an_unsaved_object_calls_nothing() -> None:
+    batches, result = drive(operations.delete_one(Song.spec(), None), never)
+    assert (batches, result) == ([], False)
+
+
+def test_delete_many_pipelines_three_hundred_per_call_and_sums() -> None:
+    batches, result = drive(operations.delete(Song.spec(), range(1, 701)), lambda call: 100)
+    assert scripts(batches) == [["delete", "delete", "delete"]]
+    assert all(call.writes for call in batches[0])
+    assert result == 300
+
+
+# -- query guards --------------------------------------------------------------------------------
+
+
+def test_update_cannot_change_the_pk() -> None:
+    with pytest.raises(QueryError, match=r"cannot change pk"):
+        drive(querying.update_matching(Song.spec(), None, WHOLE, {"pk": 3}), never)
+
+
+def test_an_empty_update_calls_nothing() -> None:
+    assert drive(querying.update_matching(Song.spec(), None, WHOLE, {}), never) == ([], 0)
+
+
+def test_update_and_delete_refuse_a_page() -> None:
+    page = Song.objects.limit(5).page
+    formula = compile_formula(Song.f.title == "a")
+    with pytest.raises(QueryError):
+        drive(querying.update_matching(Song.spec(), formula, page, {"note": "x"}), never)
+    with pytest.raises(QueryError):
+        drive(querying.delete_matching(Song.spec(), formula, page), never)
+
+
+# -- where decisions live ------------------------------------------------------------------------
+
+PACKAGE = Path(__file__).resolve().parents[1] / "typedredis"
+CORE = (
+    "codec",
+    "compiler",
+    "errors",
+    "expr",
+    "fields",
+    "keys",
+    "operations",
+    "plan",
+    "querying",
+    "rows",
+    "wire",
+)
+
+
+@pytest.mark.parametrize("module", CORE)
+def test_the_core_never_imports_redis(module: str) -> None:
+    source = (PACKAGE / f"{module}.py").read_text()
+    assert not re.search(r"^\s*(import redis|from redis)", source, re.MULTILINE), module
+
+
+def test_the_public_classes_get_typed_results_from_the_core() -> None:
+    for face in ("model.py", "query.py"):
+        assert "no-any-return" not in (PACKAGE / face).read_text(), face
+
+
+def test_every_type_ignore_says_why() -> None:
+    bare = [
+        f"{path.name}:{n}"
+        for path in sorted(PACKAGE.glob("*.py"))
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if re.search(r"# type: ignore\[[\w,-]+\]\s*$", line)
+    ]
+    assert not bare, f"a type: ignore without its reason: {bare}"

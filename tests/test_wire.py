@@ -1,0 +1,174 @@
+"""typedredis.wire without a server: the reply policy every executor shares, driven by hand.
+
+A wire yields batches of commands and receives raw replies (an `ErrorReply` standing for each
+error reply), or has a `TransportFailure` thrown in when the connection fails; these tests
+play the executor's part with canned replies, as peewee tests its SQL without a database.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Generator
+from typing import Any
+
+import pytest
+
+from typedredis import OutcomeUnknown, ServerError, TypedRedisWarning, Unavailable
+from typedredis.plan import Call, Operation, Pull, RawCall, ScriptCall
+from typedredis.scripts import script
+from typedredis.wire import ErrorReply, TransportFailure, check_server, command, drive
+
+READ = ScriptCall("get", (b"{k}:meta",), (0, 1), writes=False)
+WRITE = ScriptCall("delete", (b"{k}:meta",), (0, 0, 0, 1), writes=True)
+
+
+def calls(*batch: Call) -> Operation[Any]:
+    """An operation of one batch that returns its replies (or what was thrown into it)."""
+    try:
+        replies = yield batch
+    except Exception as exc:
+        return exc
+    return replies
+
+
+def finish(wire: Generator[Any, Any, Any], replies: Any) -> Any:
+    """Send ``replies`` and expect the wire to finish; its result."""
+    with pytest.raises(StopIteration) as stop:
+        wire.send(replies)
+    return stop.value.value
+
+
+def test_a_call_is_sent_as_evalsha_with_its_keys_and_arguments() -> None:
+    wire = drive(calls(WRITE))
+    (sent,) = next(wire)
+    assert sent == ("EVALSHA", script("delete").sha, 1, b"{k}:meta", 0, 0, 0, 1)
+    assert finish(wire, [1]) == [1]
+
+
+def test_noscript_is_sent_again_with_eval_once_and_only_for_that_call() -> None:
+    wire = drive(calls(READ, WRITE, READ))
+    first = next(wire)
+    assert [c[0] for c in first] == ["EVALSHA"] * 3
+    again = wire.send(["r0", ErrorReply("NOSCRIPT", "NOSCRIPT No matching script."), "r2"])
+    assert again == [command(WRITE, eval_source=True)]
+    assert again[0][:2] == ("EVAL", script("delete").source)
+    assert finish(wire, ["r1"]) == ["r0", "r1", "r2"], "replies keep the calls' order"
+
+
+def test_noscript_twice_is_a_server_error_not_a_loop() -> None:
+    wire = drive(calls(READ))
+    next(wire)
+    wire.send([ErrorReply("NOSCRIPT", "NOSCRIPT No matching script.")])
+    thrown = finish(wire, [ErrorReply("NOSCRIPT", "NOSCRIPT No matching script.")])
+    assert isinstance(thrown, ServerError) and thrown.code == "NOSCRIPT"
+
+
+def test_an_error_reply_is_thrown_into_the_operation_as_a_server_error() -> None:
+    wire = drive(calls(READ, WRITE))
+    next(wire)
+    thrown = finish(
+        wire, ["ok", ErrorReply("OOM", "OOM command not allowed when used memory > 'maxmemory'.")]
+    )
+    assert isinstance(thrown, ServerError)
+    assert thrown.code == "OOM"
+    assert "delete.lua" in str(thrown), "the error names the script that was refused"
+
+
+def test_an_operation_that_does_not_catch_a_server_error_raises_it() -> None:
+    def strict() -> Operation[Any]:
+        return (yield (READ,))
+
+    wire = drive(strict())
+    next(wire)
+    with pytest.raises(ServerError, match=r"get\.lua"):
+        wire.send([ErrorReply("WRONGTYPE", "WRONGTYPE Operation against a key holding the wrong kind")])
+
+
+@pytest.mark.parametrize(
+    ("batch", "sent", "raised", "says"),
+    [
+        ((WRITE,), False, Unavailable, "nothing was sent"),
+        ((READ,), False, Unavailable, "nothing was sent"),
+        ((READ,), True, Unavailable, "nothing was written"),
+        ((READ, WRITE), True, OutcomeUnknown, "delete"),
+        ((WRITE,), True, OutcomeUnknown, "did not re-send"),
+    ],
+    ids=["write-unsent", "read-unsent", "read-sent", "mixed-sent", "write-sent"],
+)
+def test_a_failed_connection_is_unavailable_or_an_unknown_outcome(
+    batch: tuple[ScriptCall, ...], sent: bool, raised: type[Exception], says: str
+) -> None:
+    cause = OSError("connection reset")
+    failure = TransportFailure("connection reset", sent=sent)
+    failure.__cause__ = cause
+    wire = drive(calls(*batch))
+    next(wire)
+    with pytest.raises(StopIteration) as stop:
+        wire.throw(failure)
+    thrown = stop.value.value
+    assert type(thrown) is raised
+    assert says in str(thrown)
+    assert thrown.__cause__ is cause, "the client library's error stays chained"
+
+
+def test_a_failure_is_never_answered_by_sending_the_write_again() -> None:
+    wire = drive(calls(WRITE))
+    next(wire)
+    with pytest.raises(StopIteration):
+        wire.throw(TransportFailure("timeout", sent=True))  # finished: nothing more was sent
+
+
+def test_pull_requests_pass_through_to_the_executor() -> None:
+    def pulling() -> Operation[Any]:
+        items = yield Pull(3)
+        (reply,) = yield (WRITE,)
+        return items, reply
+
+    wire = drive(pulling())
+    assert next(wire) == Pull(3)
+    assert [c[0] for c in wire.send(["a", "b"])] == ["EVALSHA"]
+    assert finish(wire, [7]) == (["a", "b"], 7)
+
+
+def test_an_operation_without_calls_needs_no_round_trip() -> None:
+    def free() -> Operation[int]:
+        return 42
+        yield  # pragma: no cover - a generator that returns at once
+
+    with pytest.raises(StopIteration) as stop:
+        next(drive(free()))
+    assert stop.value.value == 42
+
+
+def test_raw_calls_are_sent_as_they_are() -> None:
+    raw = RawCall(("CONFIG", "GET", "maxmemory-policy"))
+    wire = drive(calls(raw))
+    assert next(wire) == [("CONFIG", "GET", "maxmemory-policy")]
+
+
+@pytest.mark.parametrize(
+    ("reply", "warns"),
+    [
+        ([b"maxmemory-policy", b"noeviction"], False),
+        ([b"maxmemory-policy", b"volatile-lru"], False),
+        ([b"maxmemory-policy", b"allkeys-lru"], True),
+        ({b"maxmemory-policy": b"allkeys-lfu"}, True),  # RESP3
+        (ErrorReply("NOPERM", "NOPERM this user has no permissions to run 'config|get'"), False),
+    ],
+)
+def test_the_server_check_warns_only_where_keys_may_be_evicted(reply: Any, warns: bool) -> None:
+    wire = drive(check_server())
+    next(wire)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        with pytest.raises(StopIteration):
+            wire.send([reply])
+    ours = [w for w in seen if issubclass(w.category, TypedRedisWarning)]
+    assert bool(ours) is warns
+
+
+def test_the_server_check_of_an_unreachable_server_is_silent() -> None:
+    wire = drive(check_server())
+    next(wire)
+    with pytest.raises(StopIteration):
+        wire.throw(TransportFailure("refused", sent=False))
