@@ -314,8 +314,9 @@ def test_a_reset_cancelled_while_pulling_from_its_source_keeps_the_old_dataset(
         await asyncio.sleep(0.5)
         assert not task.done()
         task.cancel()
-        with pytest.raises(asyncio.CancelledError):
+        with pytest.raises(asyncio.CancelledError) as info:
             await task
+        assert isinstance(info.value.__cause__, typedredis.Unavailable), "nothing was in flight"
         assert await Member.query().acount() == 10
         await typedredis.adisconnect()
 

@@ -130,6 +130,25 @@ def test_pull_requests_pass_through_to_the_executor() -> None:
     assert finish(wire, [7]) == (["a", "b"], 7)
 
 
+def test_an_interruption_while_pulling_items_is_unavailable_with_nothing_in_flight() -> None:
+    def pulling() -> Operation[Any]:
+        try:
+            yield Pull(3)
+        except Unavailable as exc:
+            return exc
+        raise AssertionError("not interrupted")  # pragma: no cover
+
+    cancelled = KeyboardInterrupt()
+    failure = TransportFailure("interrupted by KeyboardInterrupt", sent=True)
+    failure.__cause__ = cancelled
+    wire = drive(pulling())
+    next(wire)
+    with pytest.raises(StopIteration) as stop:
+        wire.throw(failure)
+    assert "nothing was in flight" in str(stop.value.value)
+    assert stop.value.value.__cause__ is cancelled
+
+
 def test_an_operation_without_calls_needs_no_round_trip() -> None:
     def free() -> Operation[int]:
         return 42

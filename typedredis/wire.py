@@ -73,7 +73,7 @@ def drive(operation: Operation[R]) -> Wire[R]:
     while True:
         try:
             if isinstance(batch, Pull):
-                replies = yield batch  # the next items of the operation's iterable
+                replies = yield from _pull(batch)
             else:
                 replies = yield from _round_trip(batch)
         except Exception as exc:  # a refusal, a failed connection, or the iterable's own error
@@ -86,6 +86,15 @@ def drive(operation: Operation[R]) -> Wire[R]:
             batch = operation.send(replies)
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]  # the operation's declared result
+
+
+def _pull(request: Pull) -> Generator[Pull, list[Any], list[Any]]:
+    """The next items of the operation's iterable; interrupted meanwhile, `Unavailable`."""
+    try:
+        return (yield request)
+    except TransportFailure as failure:  # an interruption between two calls: nothing in flight
+        cause = failure.__cause__ or failure
+        raise Unavailable(f"{failure} between two calls; nothing was in flight") from cause
 
 
 def _round_trip(batch: Batch) -> Generator[list[Command], list[Any], list[Any]]:
