@@ -3,18 +3,18 @@
 Enable it with ``plugins = ["typedredis.mypy"]`` (before or after ``pydantic.mypy``). It makes
 ``User.f.name`` a ``Field[User, str]`` (the field's own value type) instead of the loose
 ``SortedField[User, Any]``, and a ``SortedField[User, T]`` for a `Sorted` field; it reports
-unknown and unindexed fields, range operations (``<``, ``between``, ``startswith``, ordering)
-on fields without a range index, and checks the value compared with a field on either side of
-``==`` / ``!=`` / ``<`` / ``<=`` / ``>`` / ``>=``, inside ``in_()`` and ``between()``, and given to
-``Model.get_by``; ``Query.order_by`` takes only `Sorted` fields of the query's model (or of a
-base model); a chained comparison with a field (``1 < field < 9``, which raises at runtime) is
-reported. A model's compound indexes (``__indexes__ = (Compound("a", "b"), ...)``) are checked
-as typedredis checks them at class definition: field names that are string literals must be
-fields of the model (or of a base), every field but the last needs an equality index (the last
-one may be `Sorted` instead), names are identifiers and distinct. Every error about a field, a
-value, an expression or a compound index carries one of the plugin's own codes
-(``typedredis-field``, ``typedredis-index``, ``typedredis-value``, ``typedredis-query``) so it
-can be silenced selectively; a key of another model in ``order_by`` is an ``arg-type`` error,
+unknown and unindexed fields, range operations (``<``, ``between``, ``startswith``, ordering) on
+fields without a range index, and checks the value compared with a field on either side of ``==``
+/ ``!=`` / ``<`` / ``<=`` / ``>`` / ``>=``, inside ``in_()`` and ``between()``, and given to
+``Model.get_by`` (or its asyncio twin ``aget_by``); ``Query.order_by`` takes only `Sorted` fields
+of the query's model (or of a base model); a chained comparison with a field (``1 < field < 9``,
+which raises at runtime) is reported. A model's compound indexes (``__indexes__ = (Compound("a",
+"b"), ...)``) are checked as typedredis checks them at class definition: field names that are
+string literals must be fields of the model (or of a base), every field but the last needs an
+equality index (the last one may be `Sorted` instead), names are identifiers and distinct. Every
+error about a field, a value, an expression or a compound index carries one of the plugin's own
+codes (``typedredis-field``, ``typedredis-index``, ``typedredis-value``, ``typedredis-query``) so
+it can be silenced selectively; a key of another model in ``order_by`` is an ``arg-type`` error,
 like an expression of another model in ``query()``.
 
 How it works:
@@ -38,8 +38,8 @@ How it works:
    `Field` without a range index has no ``__lt__``, so mypy only tries ``str.__gt__(field)``;
    the hooks on every other ``__lt__`` / ``__le__`` / ``__gt__`` / ``__ge__`` accept a `Field`
    argument (so mypy's own "Unsupported operand types" does not appear) and then fail with the
-   plugin's message. ``Query.order_by`` and ``Model.get_by`` accept any argument for mypy, and
-   their method hooks check it.
+   plugin's message. ``Query.order_by`` and ``Model.get_by`` / ``aget_by`` accept any argument
+   for mypy, and their method hooks check it.
 
 The plugin API of mypy is internal: the supported mypy versions are listed in the docs
 (docs/how-to/type-checking.md) and tested in tests/typing.
@@ -106,7 +106,7 @@ from mypy.types import (
     get_proper_type,
 )
 
-PLUGIN_VERSION: Final = "4"
+PLUGIN_VERSION: Final = "5"
 """Bump whenever the plugin's output or its stored metadata changes: mypy then drops old caches."""
 
 FIELD_ERROR: Final = ErrorCode("typedredis-field", "A model has no field of this name", "typedredis")
@@ -157,6 +157,8 @@ EQUALITY: Final = ("__eq__", "__ne__")
 ORDER_OPERATORS: Final = {"__lt__": "<", "__le__": "<=", "__gt__": ">", "__ge__": ">="}
 RANGE_METHODS: Final = ("between", "startswith", "asc", "desc")
 """The methods only a `SortedField` has (besides the order operators)."""
+GET_BY: Final = ("get_by", "aget_by")
+"""`Model.get_by` and its asyncio twin: the field fixes the value's type."""
 INDEXES: Final = "__indexes__"
 """The class attribute that declares a model's compound indexes."""
 COMPOUND: Final = "typedredis.fields.Compound"
@@ -226,7 +228,7 @@ class TypedRedisPlugin(mypy.plugin.Plugin):
             return _relax_signature
         if method == "order_by" and self._has_base(owner, QUERY):
             return _relax_signature
-        if method == "get_by" and self._has_base(owner, MODEL):
+        if method in GET_BY and self._has_base(owner, MODEL):
             return _relax_get_by_value
         return None
 
@@ -244,8 +246,8 @@ class TypedRedisPlugin(mypy.plugin.Plugin):
         if method == "order_by" and self._has_base(owner, QUERY):
             keys = [info for info in map(self._type_info, (ORDER_KEY, ORDERING)) if info is not None]
             return lambda ctx: _check_order_key(ctx, keys)
-        if method == "get_by" and self._has_base(owner, MODEL):
-            return _check_get_by
+        if method in GET_BY and self._has_base(owner, MODEL):
+            return lambda ctx: _check_get_by(ctx, method)
         return None
 
     def _type_info(self, fullname: str) -> TypeInfo | None:
@@ -794,7 +796,8 @@ def _relax_signature(ctx: MethodSigContext) -> FunctionLike:
 
 
 def _relax_get_by_value(ctx: MethodSigContext) -> FunctionLike:
-    """``Model.get_by(field, value)``: the field fixes the value type; the method hook checks it."""
+    """``Model.get_by(field, value)`` (or ``aget_by``): the field fixes the value type; the method
+    hook checks it."""
     sig = ctx.default_signature
     if len(sig.arg_types) != 2:
         return sig
@@ -1089,8 +1092,9 @@ def _check_order_key(ctx: MethodContext, keys: list[TypeInfo]) -> Type:
     return ctx.default_return_type
 
 
-def _check_get_by(ctx: MethodContext) -> Type:
-    """``Model.get_by(field, value)``: the value must fit the field's type (each item of a union)."""
+def _check_get_by(ctx: MethodContext, method: str) -> Type:
+    """``Model.get_by(field, value)`` (``method``, or ``aget_by``): the value must fit the field's
+    type (each item of a union)."""
     if len(ctx.arg_types) != 2 or any(len(types) != 1 for types in ctx.arg_types):
         return ctx.default_return_type
     fields = [parts for item in _alternatives(ctx.arg_types[0][0]) if (parts := _field_parts(item))]
@@ -1101,7 +1105,7 @@ def _check_get_by(ctx: MethodContext) -> Type:
     for model, expected in fields:
         if not _fits(ctx, ctx.args[1][0], actual, expected):
             field = _describe_field(ctx.args[0][0], model, ctx)
-            _value_mismatch(ctx, field, actual, expected, "get_by() got")
+            _value_mismatch(ctx, field, actual, expected, f"{method}() got")
             break
     return ctx.default_return_type
 
