@@ -45,6 +45,7 @@ BOTH_EXECUTORS = {
     "test_ranges",
     "test_reset",
     "test_roundtrip",
+    "test_schema",
     "test_stateful",
     "test_stream",
     "test_unique",

@@ -19,6 +19,7 @@ import pytest
 from typedredis import (
     AlreadyExists,
     DecodeError,
+    IndexNotReady,
     Indexed,
     Model,
     NotFound,
@@ -38,13 +39,13 @@ from typedredis.testing import drive
 from .support import key
 
 
-class Song(Model, key=key("song")):
+class Song(Model, key=key("op_song")):
     title: Indexed[str]
     plays: Sorted[int] = 0
     note: str = ""
 
 
-class Tag(Model, key=key("tag")):
+class Tag(Model, key=key("op_tag")):
     slug: Unique[str]
 
 
@@ -213,6 +214,17 @@ def test_update_and_delete_refuse_a_page() -> None:
         drive(querying.update_matching(Song.spec(), formula, page, {"note": "x"}), never)
     with pytest.raises(QueryError):
         drive(querying.delete_matching(Song.spec(), formula, page), never)
+
+
+def test_a_query_refused_for_an_index_not_ready_names_the_field_and_the_fix() -> None:
+    formula = compile_formula(Song.f.plays >= 3)
+    refusal = [1, b"!notready", b"s:plays", b"ready:float"]
+    with pytest.raises(IndexNotReady, match=r"Song\.plays: .* holds float sort keys, .* declares int") as info:
+        drive(querying.count(Song.spec(), formula, WHOLE), lambda call: refusal)
+    assert (info.value.field, info.value.state) == ("plays", "ready")
+    assert "Song.reset(Song.objects.iter())" in str(info.value)
+    (call,), _ = drive(querying.count(Song.spec(), formula, WHOLE), lambda call: [1, b"exact", b"", 0, 2])
+    assert call[0].args[-len(Song.spec().schema) :] == Song.spec().schema, "every query sends the schema"
 
 
 # -- where decisions live ------------------------------------------------------------------------

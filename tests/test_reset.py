@@ -137,8 +137,11 @@ def _server(lost: str | None = None, abort_reply: int = 1) -> Any:
             raise OutcomeUnknown("the reply was lost")
         if call.script == "reset_begin":
             return 5
-        if call.script == "save":
-            return list(range(1, 1 + (len(call.args) - 9) // 5))
+        if call.script == "save":  # one pk per object of the call (see operations._save_call)
+            spec = Row.spec()
+            head = 4 + len(spec.stored) + len(spec.schema)
+            per_object = 1 + len(spec.stored) + len(spec.indexed) + len(spec.sorted)
+            return list(range(1, 1 + (len(call.args) - head) // per_object))
         if call.script == "reset_switch":
             return 4
         if call.script == "reset_abort":

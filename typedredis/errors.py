@@ -53,6 +53,22 @@ class InvalidValue(QueryError, ValidationError):
         return self._message
 
 
+class IndexNotReady(QueryError):
+    """A query needs an index that Redis does not hold complete for the current dataset.
+
+    The index was declared after objects were stored, its field changed type (another sort-key
+    encoding), or a process running code without it changed objects. typedredis refuses rather
+    than answer from an incomplete index; the message names the field and how to rebuild it.
+    ``field`` names the field and ``state`` the index's record (``building``, ``dropped``,
+    ``ready`` with another encoding, or ``missing``).
+    """
+
+    def __init__(self, message: str, *, field: str, state: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.state = state
+
+
 class SchemaError(TypedRedisError, TypeError):
     """A model definition (or a value's type) cannot be stored by typedredis."""
 

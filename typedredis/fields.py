@@ -14,7 +14,7 @@ from .codec import index_member
 from .errors import InvalidValue, QueryError, SchemaError
 from .expr import Fields
 from .keys import KeySpace
-from .sortkeys import SortKey, encoder_for
+from .sortkeys import SortKey, encoder_for, encoding_for
 
 if TYPE_CHECKING:
     from .model import Model
@@ -78,10 +78,23 @@ class CompoundSpec:
     sorted: str | None
 
 
+MEMBER_ENCODING: Final = "m1"
+"""The version of the equality index members' encoding (canonical msgpack, codec.index_member)."""
+
+
 class FieldSpec:
     """One stored field of a model: its name, its type and its indexes."""
 
-    __slots__ = ("_adapter", "annotation", "kinds", "metadata", "model_name", "name", "sort_key_of")
+    __slots__ = (
+        "_adapter",
+        "annotation",
+        "kinds",
+        "metadata",
+        "model_name",
+        "name",
+        "sort_encoding",
+        "sort_key_of",
+    )
 
     def __init__(self, model_name: str, name: str, info: FieldInfo) -> None:
         self.model_name = model_name
@@ -94,6 +107,10 @@ class FieldSpec:
             encoder_for(self.annotation, f"{model_name}.{name}") if "range" in self.kinds else None
         )
         """The sort-key function of a `Sorted` field (None otherwise); takes validated values."""
+        self.sort_encoding: str | None = (
+            encoding_for(self.annotation, f"{model_name}.{name}") if "range" in self.kinds else None
+        )
+        """The name of its sort-key encoding (``int``, ``str``...), recorded with the index."""
         self._adapter: TypeAdapter[Any] | None = None
 
     @property
@@ -186,6 +203,7 @@ class ModelSpec(Generic[M]):
         "fields",
         "indexed",
         "indexed_names",
+        "indexes",
         "keys",
         "model",
         "plain_names",
@@ -232,6 +250,14 @@ class ModelSpec(Generic[M]):
         for c in self.compounds:
             schema += [c.name, len(c.eq), *(self.indexed_names.index(f) + 1 for f in c.eq)]
             schema.append(0 if c.sorted is None else self.sorted_names.index(c.sorted) + 1)
+        self.indexes: tuple[tuple[str, str], ...] = tuple(
+            [(f"e:{name}", MEMBER_ENCODING) for name in self.indexed_names]
+            + [(f"s:{s.name}", s.sort_encoding or "") for s in self.sorted]
+        )
+        """Each single-field index as Redis records it per generation (see lib.lua,
+        ``note_indexes``): its name (``e:<field>`` equality, ``s:<field>`` sorted) and the
+        encoding of its entries."""
+        schema += [len(self.indexes), *(part for index in self.indexes for part in index)]
         self.schema: tuple[Any, ...] = tuple(schema)
         """What index-maintaining scripts receive: see lib.lua, ``read_schema``."""
         self._namespace: Fields[Any] | None = None

@@ -30,7 +30,7 @@ from .compiler import (
     tokens,
     use_compounds,
 )
-from .errors import NotFound, QueryError, UniqueViolation
+from .errors import IndexNotReady, NotFound, QueryError, UniqueViolation
 from .fields import ModelSpec, short_repr
 from .plan import Arg, Operation, ScriptCall, together
 from .rows import decode_object, decode_projection, rows
@@ -261,7 +261,7 @@ def query_call(
 ) -> ScriptCall:
     """One call of query.lua (see its header for the arguments); ``resume`` is the pinned
     generation, the strategy and the cursor of a walk's next call (all empty on a first call);
-    ``extra`` the schema of a delete or update, then an update's values."""
+    ``extra`` an update's values."""
     args: list[Arg] = [action, len(fields), *fields, *tokens(formula)]
     args += [
         page.order or b"",
@@ -275,6 +275,7 @@ def query_call(
         LIMITS.writes,
         LIMITS.sort,
         LIMITS.keys,
+        *spec.schema,
         *extra,
     ]
     return ScriptCall("query", (spec.keys.meta,), tuple(args), writes=action in ("delete", "update"))
@@ -330,9 +331,7 @@ def query(
         one = Page(page.order, page.descending, page.offset, limit)
         found = yield from query(spec, formula, "fetch", one, only)
         return found[0] if found else None
-    extra = spec.schema if action in ("delete", "update") else ()
-    if action == "update":
-        extra += update_args(spec, updates or {})  # validated and encoded before any I/O
+    extra = update_args(spec, updates or {}) if action == "update" else ()  # validated before any I/O
     if formula is None or (page.limit == 0 and action in ("pks", "fetch")):
         return {"count": 0, "exists": False, "pks": [], "fetch": [], "delete": 0, "update": 0}[action]
     request = Request(spec, formula, action, page, only, updates, extra)
@@ -468,6 +467,7 @@ def _run(request: Request) -> Operation[Any]:
         (reply,) = yield (request.call(current, (gen, strategy, cursor)),)
         if reply[1] == b"!gen":  # a reset replaced the dataset between two calls of a walk
             return answer.result if request.writing else _RESTART
+        _refuse_not_ready(request.spec, reply)
         gen, strategy, cursor, skip, payload = reply[0], reply[1], reply[2], int(reply[3]), reply[4]
         if request.action == "update" and isinstance(payload, list) and payload[0] == b"!toolarge":
             return _TOO_LARGE
@@ -499,6 +499,7 @@ def _chunks(request: Request, gen: bytes, pks: list[int], per: int, answer: _Ans
         for reply in (yield calls[start : start + CALLS_PER_BATCH]):
             if reply[1] == b"!gen":
                 return False
+            _refuse_not_ready(request.spec, reply)
             answer.absorb(reply[0], reply[4])
         if request.action == "exists" and answer.total:
             break
@@ -517,6 +518,34 @@ def _decode(spec: ModelSpec[Any], gen: int, pk: int, raw: list[Any], only: tuple
     return decode_object(spec, gen, pk, raw) if only is None else decode_projection(spec, gen, pk, raw, only)
 
 
+def _refuse_not_ready(spec: ModelSpec[Any], reply: list[Any]) -> None:
+    """Raise `IndexNotReady` for query.lua's refusal to use an index that is not ready."""
+    if reply[1] != b"!notready":
+        return
+    name, record = reply[2].decode(), reply[3].decode()
+    kind, field = name.split(":", 1)
+    model = spec.model.__qualname__
+    state, _, stored = record.partition(":")
+    fix = (
+        f"rebuild it: {model}.reset({model}.objects.iter()) (or await {model}.areset("
+        f"{model}.objects.aiter())) rewrites every object into a new generation with complete "
+        "indexes (see 'Changing a model' in the docs)"
+    )
+    wanted = spec.by_name[field].sort_encoding if kind == "s" and field in spec.by_name else None
+    if state == "ready" and wanted is not None and stored != wanted:
+        why = f"its sorted index holds {stored} sort keys, and the code declares {wanted} ones"
+    elif state == "dropped":
+        why = "a process whose code does not define this index changed objects, so it may be stale"
+    else:
+        why = "objects stored before the index was declared are not in it yet"
+    raise IndexNotReady(
+        f"{model}.{field}: its {'sorted' if kind == 's' else 'equality'} index is not ready in Redis "
+        f"({state or 'not recorded'}: {why}); {fix}",
+        field=field,
+        state=state or "missing",
+    )
+
+
 def _refused_update(spec: ModelSpec[Any], reply: list[Any]) -> None:
     from .operations import _violation  # the unique-violation message is the save path's
 
@@ -533,6 +562,7 @@ def plan(
         return {"strategy": "empty", "matches": 0, "cost": 0, "objects": None}
     real = "fetch" if action == "first" else action
     (reply,) = yield (query_call(spec, formula, "plan:" + real, (), page),)
+    _refuse_not_ready(spec, reply)
     estimates = reply[4]
     return {
         "strategy": reply[1].decode(),

@@ -150,6 +150,18 @@ _ENCODERS: Final[dict[type, SortKey]] = {
     timedelta: _timedelta_key,
     str: str_key,
 }
+_NAMES: Final[dict[type, str]] = {
+    bool: "int",  # True and False sort as 1 and 0
+    int: "int",
+    float: "float",
+    Decimal: "decimal",
+    datetime: "datetime",
+    date: "date",
+    time: "time",
+    timedelta: "timedelta",
+    str: "str",
+}
+"""The name of each type's encoding (`encoding_for`): one per distinct sort-key function."""
 SUPPORTED: Final = "int, float, Decimal, datetime, date, time, timedelta or str (optionally | None)"
 
 _PYDANTIC_ALIASES: Final[dict[str, type]] = {
@@ -185,27 +197,21 @@ def _types_of(annotation: Any) -> tuple[list[type], bool]:
     raise SchemaError(f"a Sorted field must be {SUPPORTED}, not {annotation!r}")
 
 
+def encoding_for(annotation: Any, where: str) -> str:
+    """The name of the sort-key encoding of a field annotated ``annotation`` (``int``,
+    ``decimal``, ``str``...): stored in Redis with each sorted index, so that a change of the
+    field's type that changes its sort keys is detected, not served from keys of the other kind."""
+    return _choose(annotation, where)[0]
+
+
 def encoder_for(annotation: Any, where: str) -> SortKey:
     """The sort-key function of a field annotated ``annotation`` (``where`` names it in errors).
 
     The encoding is chosen by the declared type, not by each value's runtime type, so that all
     values of one field share one order: a union of numbers uses the exact decimal encoding.
     """
-    try:
-        kinds, optional = _types_of(annotation)
-    except SchemaError as exc:
-        raise SchemaError(f"{where}: {exc}") from None
-    kinds = [k for k in kinds if k is not type(None)]
-    numeric = {int, float, Decimal, bool}
-    encode: SortKey
-    if kinds and set(kinds) <= numeric and len(set(kinds)) > 1:
-        encode = decimal_key
-    elif len(kinds) == 1 and kinds[0] in _ENCODERS:
-        encode = _ENCODERS[kinds[0]]
-    elif len(kinds) == 1 and issubclass(kinds[0], (int, str)) and not issubclass(kinds[0], bool):
-        encode = _ENCODERS[int if issubclass(kinds[0], int) else str]  # e.g. a str- or int-Enum
-    else:
-        raise SchemaError(f"{where}: a Sorted field must be {SUPPORTED}, not {annotation!r}")
+    encode = _choose(annotation, where)[1]
+    optional = _types_of(annotation)[1]
 
     def key(value: Any) -> bytes:
         if value is None:
@@ -215,6 +221,23 @@ def encoder_for(annotation: Any, where: str) -> SortKey:
     if not optional:
         return lambda value: VALUE + encode(value)
     return key
+
+
+def _choose(annotation: Any, where: str) -> tuple[str, Callable[[Any], bytes]]:
+    try:
+        kinds, _ = _types_of(annotation)
+    except SchemaError as exc:
+        raise SchemaError(f"{where}: {exc}") from None
+    kinds = [k for k in kinds if k is not type(None)]
+    numeric = {int, float, Decimal, bool}
+    if kinds and set(kinds) <= numeric and len(set(kinds)) > 1:
+        return "decimal", decimal_key
+    if len(kinds) == 1 and kinds[0] in _ENCODERS:
+        return _NAMES[kinds[0]], _ENCODERS[kinds[0]]
+    if len(kinds) == 1 and issubclass(kinds[0], (int, str)) and not issubclass(kinds[0], bool):
+        base = int if issubclass(kinds[0], int) else str  # e.g. a str- or int-Enum
+        return _NAMES[base], _ENCODERS[base]
+    raise SchemaError(f"{where}: a Sorted field must be {SUPPORTED}, not {annotation!r}")
 
 
 def pk_bytes(pk: int) -> bytes:

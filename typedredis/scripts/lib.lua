@@ -163,7 +163,9 @@ end
 -- A schema, as scripts receive it (typedredis/fields.py, ModelSpec.schema):
 --   ni, then ni equality-indexed field names; ns, then ns sorted field names;
 --   nc, then per compound index: name, ne, the positions of its ne equality fields among the
---   equality-indexed ones, and the position of its sorted field among the sorted ones (0: none)
+--   equality-indexed ones, and the position of its sorted field among the sorted ones (0: none);
+--   nx, then per single-field index: its record name (e:<field>, s:<field>) and the encoding
+--   of its entries (see note_indexes)
 -- Returns the schema and the position of the first argument after it.
 local function read_schema(at)
   local schema = {eq = {}, sorted = {}, compounds = {}, names = {}}
@@ -182,6 +184,14 @@ local function read_schema(at)
     schema.compounds[c] = {name = ARGV[at], eq = eq, sorted = tonumber(ARGV[at + 2 + ne])}
     at = at + 3 + ne
   end
+  schema.indexes, schema.encoding = {}, {}
+  local nx = tonumber(ARGV[at])
+  for x = 1, nx do
+    local name, encoding = ARGV[at + 2 * x - 1], ARGV[at + 2 * x]
+    schema.indexes[x] = name
+    schema.encoding[name] = encoding
+  end
+  at = at + 1 + 2 * nx
   -- the hash fields holding an object's index state: f and #f (the member, when it differs
   -- from the stored value) per equality field, ~s (the sort key) per sorted field
   for i, f in ipairs(schema.eq) do
@@ -311,17 +321,73 @@ local function apply_changes(gp, batch)
   if #registry > 0 then call_chunked('ZADD', gp .. 'ix', registry) end
 end
 
--- Note, once per generation, whether its compound indexes are complete: an index declared
--- while the generation was empty (a reset stages into an empty one) holds every object;
--- declared later, it lacks the objects saved before, and queries must not use it.
-local function note_compounds(gp, schema)
-  if #schema.compounds == 0 then return end
-  local state = redis.call('ZCARD', gp .. 'all') == 0 and 'ready' or 'building'
-  for _, c in ipairs(schema.compounds) do redis.call('HSETNX', gp .. 'schema', c.name, state) end
+-- -- index records: which indexes of a generation are complete ----------------------------
+--
+-- {K}:<g>:schema records, per generation, what its index sets can be trusted for:
+--   ':v'              '1' once a writer of this version noted the generation
+--   'e:<field>'       an equality index, 's:<field>' a sorted one: '<state>:<encoding>'
+--   '<name>'          a compound index: '<state>'
+-- where state is ready (it holds every object of the generation, and every writer since
+-- maintained it), building (objects stored before it was declared lack it) or dropped (a
+-- writer that does not define it changed objects, so it may hold stale entries). Queries use
+-- only ready indexes whose encoding is the one their code writes (query.lua).
+
+local function index_records(gp)
+  local flat, records = redis.call('HGETALL', gp .. 'schema'), {}
+  for i = 1, #flat, 2 do records[flat[i]] = flat[i + 1] end
+  return records
+end
+
+-- Before a writer changes any object of generation gp: record the indexes it maintains (its
+-- schema), and mark dropped those recorded that it does not. An index recorded while the
+-- generation is empty is ready; declared later, building until rebuilt (a reset builds every
+-- index in a fresh generation). A generation that objects were stored in before there were
+-- records (an older typedredis) is taken as its code left it: its indexes are ready.
+local function note_indexes(gp, schema)
+  local records = index_records(gp)
+  local empty = redis.call('ZCARD', gp .. 'all') == 0
+  local fresh = (empty or records[':v'] == nil) and 'ready' or 'building'
+  local set, known = {}, {}
+  local function record(name, value)
+    if records[name] ~= value then
+      set[#set + 1] = name
+      set[#set + 1] = value
+    end
+  end
+  record(':v', '1')
+  for _, name in ipairs(schema.indexes) do
+    known[name] = true
+    local encoding, have = schema.encoding[name], records[name]
+    if have == nil then
+      record(name, fresh .. ':' .. encoding)
+    else
+      local state, stored = string.match(have, '^(%a+):(.*)$')
+      if stored ~= encoding or (empty and state == 'building') then
+        record(name, (empty and 'ready' or 'building') .. ':' .. encoding)
+      end
+    end
+  end
+  for _, c in ipairs(schema.compounds) do
+    known[c.name] = true
+    local have = records[c.name]
+    if have == nil then
+      record(c.name, empty and 'ready' or 'building')
+    elseif empty and have == 'building' then
+      record(c.name, 'ready')
+    end
+  end
+  for name, have in pairs(records) do
+    if name ~= ':v' and not known[name] and string.sub(have, 1, 7) ~= 'dropped' then
+      local encoding = string.match(have, '^%a+(:.*)$') or ''
+      record(name, 'dropped' .. encoding)
+    end
+  end
+  if #set > 0 then redis.call('HSET', gp .. 'schema', unpack(set)) end
 end
 
 -- Delete objects and their index entries; returns how many existed.
 local function delete_objects(gp, schema, pks)
+  note_indexes(gp, schema)
   local batch, keys = changes(), {}
   for i, pk in ipairs(pks) do
     change(batch, gp, schema, pk, read_state(gp, schema, pk), nil)

@@ -20,7 +20,8 @@
 --                  call), writes (objects deleted or updated per call), sort (objects a
 --                  one-call page may sort), keys (pks a call may return to be acted on
 --                  in chunks)
--- delete, update:  the schema (see lib.lua, read_schema), whose index entries they maintain
+-- then             the schema (see lib.lua, read_schema): the indexes the query may use must
+--                  be recorded ready with its encodings; delete and update maintain them all
 -- update only:     nu, then per updated field: name, flags (letters: e equality-indexed,
 --                  u unique, s sorted), msgpack value, index member ('' = the value), sort key
 --
@@ -32,7 +33,9 @@
 -- seen; exists -> 0 or 1; pks -> primary keys in result order; fetch -> the rows (see
 -- lib.lua, pack_rows); delete, update -> how many objects changed (update may instead return
 -- {'!unique', field, member}, having written nothing). With a generation that is no longer
--- current, returns {current generation, '!gen'} and does nothing. plan:<action> -> the
+-- current, returns {current generation, '!gen'} and does nothing; when an index the query
+-- needs is not ready in the generation (lib.lua, note_indexes), {generation, '!notready',
+-- index name, its record ('' when none)} and does nothing. plan:<action> -> the
 -- strategy and the estimates {matches, cost, objects} that chose it, running nothing; update of a unique field refuses
 -- ({'!toolarge'}) a query too large to answer in one call.
 local MANY = 2000 -- values of an in_() whose index sets are counted one by one (the client
@@ -51,7 +54,12 @@ local at = 3 + nf
 local gen = current_gen()
 local gp = gen_prefix(gen)
 local ALL = gp .. 'all'
-local complete = nil -- the generation's compound indexes: name -> 'ready' | 'building'
+local records = nil -- the generation's index records (lib.lua, note_indexes), read once
+local needs = {} -- the single-field indexes the formula and the order use: record name -> true
+local function recorded()
+  if not records then records = index_records(gp) end
+  return records
+end
 
 local function parse()
   local code = ARGV[at]
@@ -59,11 +67,15 @@ local function parse()
   if code == 'a' then return {kind = 'a'} end
   if code == 'k' then
     at = at + 1
-    return {kind = 'k', suffix = ARGV[at - 1]}
+    local suffix = ARGV[at - 1]
+    local field = string.match(suffix, '^i:([^:]+):')
+    if field then needs['e:' .. field] = true end -- (a compound's set: c:<name>:...)
+    return {kind = 'k', suffix = suffix}
   end
   if code == 'n' then
     local m = tonumber(ARGV[at + 1])
     local node = {kind = 'n', field = ARGV[at], members = {}}
+    needs['e:' .. node.field] = true
     for j = 1, m do node.members[j] = ARGV[at + 1 + j] end
     at = at + 2 + m
     return node
@@ -71,6 +83,7 @@ local function parse()
   if code == 'v' then
     local m = tonumber(ARGV[at + 1])
     local node = {kind = 'v', field = ARGV[at], keys = {}}
+    needs['s:' .. node.field] = true
     for j = 1, m do node.keys[j] = ARGV[at + 1 + j] end
     at = at + 2 + m
     return node
@@ -85,10 +98,12 @@ local function parse()
   if code == 'r' then
     at = at + 3
     local field = ARGV[at - 3]
+    needs['s:' .. field] = true
     return {kind = 'r', field = field, zkey = gp .. 's:' .. field, low = ARGV[at - 2], high = ARGV[at - 1]}
   end
   if code == 'z' then -- a range of a compound index's sorted set
     at = at + 4
+    needs['s:' .. ARGV[at - 4]] = true -- its sort keys are the field's
     return {kind = 'r', field = ARGV[at - 4], zkey = gp .. ARGV[at - 3], low = ARGV[at - 2], high = ARGV[at - 1]}
   end
   if code == 'c' then -- a compound index, if complete in this generation, else what it stands for
@@ -96,12 +111,7 @@ local function parse()
     at = at + 1
     local index = parse()
     local fallback = parse()
-    if not complete then
-      complete = {}
-      local flat = redis.call('HGETALL', gp .. 'schema')
-      for i = 1, #flat, 2 do complete[flat[i]] = flat[i + 1] end
-    end
-    if complete[name] ~= 'ready' then return fallback end
+    if recorded()[name] ~= 'ready' then return fallback end
     index.fallback = fallback -- tests an object exactly (the index alone cannot)
     return index
   end
@@ -123,8 +133,15 @@ local WRITES, SORT, KEYS = tonumber(ARGV[at + 10]), tonumber(ARGV[at + 11]), ton
 at = at + 13
 
 
-local schema = {eq = {}, sorted = {}, compounds = {}, names = {}}
-if action == 'delete' or action == 'update' then schema, at = read_schema(at) end
+local schema
+schema, at = read_schema(at)
+if order ~= '' then needs['s:' .. order] = true end
+if recorded()[':v'] then -- (a generation without records is served as an older typedredis left it)
+  for name in pairs(needs) do
+    local want = 'ready:' .. (schema.encoding[name] or '?')
+    if records[name] ~= want then return {gen, '!notready', name, records[name] or ''} end
+  end
+end
 
 -- -- estimates ------------------------------------------------------------------------------
 
@@ -544,6 +561,7 @@ for j, f in ipairs(schema.sorted) do sorted_position[f] = j end
 
 local function update_pks(pks)
   refuse_when_full()
+  note_indexes(gp, schema)
   local batch, changed = changes(), 0
   for _, pk in ipairs(pks) do
     local okey = gp .. 'o:' .. pk

@@ -129,7 +129,7 @@ if staging then
 end
 
 -- pass 2: write
-note_compounds(gp, schema)
+note_indexes(gp, schema)
 local pks, first_old, last_new, last_at = {}, {}, {}, {}
 for _, o in ipairs(objects) do
   local at, pk = o.at, o.pk

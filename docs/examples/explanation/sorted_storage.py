@@ -35,6 +35,7 @@ def main(url: str) -> None:
     #> b'hash' b'{docs_storage_price}:0:o:3'
     #> b'zset' b'{docs_storage_price}:0:s:amount'
     #> b'zset' b'{docs_storage_price}:0:s:name'
+    #> b'hash' b'{docs_storage_price}:0:schema'
     #> b'hash' b'{docs_storage_price}:meta'
 
     # One sorted set per Sorted field, every score 0: each member is the value's sort key

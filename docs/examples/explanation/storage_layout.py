@@ -30,6 +30,7 @@ def main(url: str) -> None:
     #> b'zset' b'{docs_storage_event}:0:ix'
     #> b'hash' b'{docs_storage_event}:0:o:1'
     #> b'hash' b'{docs_storage_event}:0:o:2'
+    #> b'hash' b'{docs_storage_event}:0:schema'
     #> b'hash' b'{docs_storage_event}:meta'
 
     # One msgpack value per field. The second event's "at" is stored as it was given
@@ -59,6 +60,10 @@ def main(url: str) -> None:
         print(score, name)
     #> 0.0 b'{docs_storage_event}:0:i:at:\xc7\x19\x022024-05-01T12:00:00+00:00'
     #> 0.0 b'{docs_storage_event}:0:i:kind:\xa5login'
+
+    # `schema` records which indexes generation 0 holds complete, and their encodings
+    print(sorted(r.hgetall(b"{docs_storage_event}:0:schema").items()))
+    #> [(b':v', b'1'), (b'e:at', b'ready:m1'), (b'e:kind', b'ready:m1')]
 
     Event.reset([Event(kind="logout", at=datetime(2024, 5, 2, tzinfo=UTC))])
     print(sorted(r.hgetall(b"{docs_storage_event}:meta").items()))  # generation 1
