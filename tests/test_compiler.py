@@ -93,7 +93,9 @@ def test_tokens_are_the_formula_in_prefix_form() -> None:
     call = query_call(User.spec(), formula, "count", (), Page())
     assert call.script == "query" and call.keys == (User.spec().keys.meta,) and not call.writes
     limits = (LIMITS.budget, LIMITS.walk, LIMITS.rows, LIMITS.writes, LIMITS.sort, LIMITS.keys)
-    assert call.args == ("count", 0, *tokens(formula), b"", b"", 0, -1, b"", b"", b"", *limits, *User.spec().schema)
+    page_args = (b"", b"", 0, -1, b"", b"", b"")
+    spec = User.spec()
+    assert call.args == ("count", 0, spec.signature, *tokens(formula), *page_args, *limits, *spec.schema)
     assert query_call(User.spec(), formula, "delete", (), Page(), extra=User.spec().schema).writes
 
 

@@ -7,7 +7,7 @@ import redis
 from pydantic import ValidationError
 
 import typedredis
-from typedredis import IndexNotReady, Indexed, Model, NotFound, SchemaError
+from typedredis import Indexed, IndexNotReady, Model, NotFound, SchemaError
 
 from . import support
 from .support import SHARED, check_invariants, clean, key, session_keys

@@ -19,8 +19,8 @@ import pytest
 from typedredis import (
     AlreadyExists,
     DecodeError,
-    IndexNotReady,
     Indexed,
+    IndexNotReady,
     Model,
     NotFound,
     QueryError,
@@ -219,7 +219,7 @@ def test_update_and_delete_refuse_a_page() -> None:
 def test_a_query_refused_for_an_index_not_ready_names_the_field_and_the_fix() -> None:
     formula = compile_formula(Song.f.plays >= 3)
     refusal = [1, b"!notready", b"s:plays", b"ready:float"]
-    with pytest.raises(IndexNotReady, match=r"Song\.plays: .* holds float sort keys, .* declares int") as info:
+    with pytest.raises(IndexNotReady, match=r"Song\.plays: .* holds float sort keys, .* int ones") as info:
         drive(querying.count(Song.spec(), formula, WHOLE), lambda call: refusal)
     assert (info.value.field, info.value.state) == ("plays", "ready")
     assert "Song.reset(Song.objects.iter())" in str(info.value)

@@ -208,6 +208,7 @@ class ModelSpec(Generic[M]):
         "model",
         "plain_names",
         "schema",
+        "signature",
         "sorted",
         "sorted_names",
         "stored",
@@ -258,6 +259,12 @@ class ModelSpec(Generic[M]):
         ``note_indexes``): its name (``e:<field>`` equality, ``s:<field>`` sorted) and the
         encoding of its entries."""
         schema += [len(self.indexes), *(part for index in self.indexes for part in index)]
+        self.signature = "1|" + ",".join(
+            [f"{name}={encoding}" for name, encoding in self.indexes] + [c.name for c in self.compounds]
+        )
+        """Every index of the model in one string: a generation whose records show all of them
+        ready stores it, so that scripts check that with one HGET (lib.lua, note_indexes)."""
+        schema.append(self.signature)
         self.schema: tuple[Any, ...] = tuple(schema)
         """What index-maintaining scripts receive: see lib.lua, ``read_schema``."""
         self._namespace: Fields[Any] | None = None

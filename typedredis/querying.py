@@ -262,7 +262,7 @@ def query_call(
     """One call of query.lua (see its header for the arguments); ``resume`` is the pinned
     generation, the strategy and the cursor of a walk's next call (all empty on a first call);
     ``extra`` an update's values."""
-    args: list[Arg] = [action, len(fields), *fields, *tokens(formula)]
+    args: list[Arg] = [action, len(fields), *fields, spec.signature, *tokens(formula)]
     args += [
         page.order or b"",
         b"1" if page.descending else b"",

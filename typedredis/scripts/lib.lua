@@ -165,7 +165,7 @@ end
 --   nc, then per compound index: name, ne, the positions of its ne equality fields among the
 --   equality-indexed ones, and the position of its sorted field among the sorted ones (0: none);
 --   nx, then per single-field index: its record name (e:<field>, s:<field>) and the encoding
---   of its entries (see note_indexes)
+--   of its entries (see note_indexes); then the signature of all its indexes
 -- Returns the schema and the position of the first argument after it.
 local function read_schema(at)
   local schema = {eq = {}, sorted = {}, compounds = {}, names = {}}
@@ -192,6 +192,8 @@ local function read_schema(at)
     schema.encoding[name] = encoding
   end
   at = at + 1 + 2 * nx
+  schema.signature = ARGV[at]
+  at = at + 1
   -- the hash fields holding an object's index state: f and #f (the member, when it differs
   -- from the stored value) per equality field, ~s (the sort key) per sorted field
   for i, f in ipairs(schema.eq) do
@@ -327,10 +329,13 @@ end
 --   ':v'              '1' once a writer of this version noted the generation
 --   'e:<field>'       an equality index, 's:<field>' a sorted one: '<state>:<encoding>'
 --   '<name>'          a compound index: '<state>'
+--   ':w'              the signature of a schema all of whose indexes are ready (absent when
+--                     the last writer to change the records had one that is not)
 -- where state is ready (it holds every object of the generation, and every writer since
 -- maintained it), building (objects stored before it was declared lack it) or dropped (a
 -- writer that does not define it changed objects, so it may hold stale entries). Queries use
--- only ready indexes whose encoding is the one their code writes (query.lua).
+-- only ready indexes whose encoding is the one their code writes (query.lua); when ':w' is
+-- their schema's signature, one HGET tells them so.
 
 local function index_records(gp)
   local flat, records = redis.call('HGETALL', gp .. 'schema'), {}
@@ -344,6 +349,7 @@ end
 -- index in a fresh generation). A generation that objects were stored in before there were
 -- records (an older typedredis) is taken as its code left it: its indexes are ready.
 local function note_indexes(gp, schema)
+  if redis.call('HGET', gp .. 'schema', ':w') == schema.signature then return end -- all ready
   local records = index_records(gp)
   local empty = redis.call('ZCARD', gp .. 'all') == 0
   local fresh = (empty or records[':v'] == nil) and 'ready' or 'building'
@@ -382,7 +388,21 @@ local function note_indexes(gp, schema)
       record(name, 'dropped' .. encoding)
     end
   end
-  if #set > 0 then redis.call('HSET', gp .. 'schema', unpack(set)) end
+  local ready = true -- after this call, is every index of this writer ready?
+  for name in pairs(known) do
+    local value = records[name]
+    for i = 1, #set, 2 do
+      if set[i] == name then value = set[i + 1] end
+    end
+    if value ~= 'ready' and string.sub(value or '', 1, 6) ~= 'ready:' then ready = false end
+  end
+  if ready then
+    record(':w', schema.signature)
+    redis.call('HSET', gp .. 'schema', unpack(set))
+  else
+    if #set > 0 then redis.call('HSET', gp .. 'schema', unpack(set)) end
+    redis.call('HDEL', gp .. 'schema', ':w') -- another writer's signature may no longer hold
+  end
 end
 
 -- Delete objects and their index entries; returns how many existed.

@@ -8,6 +8,7 @@
 -- ARGV[1]          action: count | exists | pks | fetch | delete | update, or plan:<action>
 -- ARGV[2]          nf: number of field names that follow
 -- ARGV[3..2+nf]    fetch: the fields to fetch (none for the other actions)
+-- ARGV[3+nf]       the signature of the model's indexes (lib.lua, note_indexes)
 -- then             the formula in prefix form: a | k suffix | n field m members... |
 --                  p m pks... | v field m sortkeys... | r field low high | i n parts... |
 --                  u n parts... |
@@ -49,11 +50,13 @@ if planning then action = string.sub(action, 6) end
 local nf = tonumber(ARGV[2])
 local fields = {}
 for i = 1, nf do fields[i] = ARGV[2 + i] end
-local at = 3 + nf
+local signature = ARGV[3 + nf]
+local at = 4 + nf
 
 local gen = current_gen()
 local gp = gen_prefix(gen)
 local ALL = gp .. 'all'
+local trusted = redis.call('HGET', gp .. 'schema', ':w') == signature -- every index ready
 local records = nil -- the generation's index records (lib.lua, note_indexes), read once
 local needs = {} -- the single-field indexes the formula and the order use: record name -> true
 local function recorded()
@@ -111,7 +114,7 @@ local function parse()
     at = at + 1
     local index = parse()
     local fallback = parse()
-    if recorded()[name] ~= 'ready' then return fallback end
+    if not trusted and recorded()[name] ~= 'ready' then return fallback end
     index.fallback = fallback -- tests an object exactly (the index alone cannot)
     return index
   end
@@ -136,7 +139,7 @@ at = at + 13
 local schema
 schema, at = read_schema(at)
 if order ~= '' then needs['s:' .. order] = true end
-if recorded()[':v'] then -- (a generation without records is served as an older typedredis left it)
+if not trusted and recorded()[':v'] then -- (without records: served as an older typedredis left it)
   for name in pairs(needs) do
     local want = 'ready:' .. (schema.encoding[name] or '?')
     if records[name] ~= want then return {gen, '!notready', name, records[name] or ''} end

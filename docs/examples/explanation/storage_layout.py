@@ -63,7 +63,7 @@ def main(url: str) -> None:
 
     # `schema` records which indexes generation 0 holds complete, and their encodings
     print(sorted(r.hgetall(b"{docs_storage_event}:0:schema").items()))
-    #> [(b':v', b'1'), (b'e:at', b'ready:m1'), (b'e:kind', b'ready:m1')]
+    #> [(b':v', b'1'), (b':w', b'1|e:kind=m1,e:at=m1'), (b'e:at', b'ready:m1'), (b'e:kind', b'ready:m1')]
 
     Event.reset([Event(kind="logout", at=datetime(2024, 5, 2, tzinfo=UTC))])
     print(sorted(r.hgetall(b"{docs_storage_event}:meta").items()))  # generation 1

@@ -3,7 +3,7 @@
 from typing import Any
 
 import typedredis
-from typedredis import IndexNotReady, Indexed, Model
+from typedredis import Indexed, IndexNotReady, Model
 
 
 def release(version: int) -> Any:
