@@ -31,7 +31,7 @@ from typedredis import (
     querying,
 )
 from typedredis.codec import packer
-from typedredis.compiler import compile_formula
+from typedredis.compiler import Page, compile_formula
 from typedredis.plan import ScriptCall
 from typedredis.querying import WHOLE
 from typedredis.testing import drive
@@ -225,6 +225,43 @@ def test_a_query_refused_for_an_index_not_ready_names_the_field_and_the_fix() ->
     assert "Song.reset(Song.objects.iter())" in str(info.value)
     (call,), _ = drive(querying.count(Song.spec(), formula, WHOLE), lambda call: [1, b"exact", b"", 0, 2])
     assert call[0].args[-len(Song.spec().schema) :] == Song.spec().schema, "every query sends the schema"
+
+
+def test_a_page_and_its_count_come_from_one_dataset() -> None:
+    """Read side by side, the page and the count start over together when a reset switched
+    datasets between them (their replies name different generations)."""
+    formula = compile_formula(Song.f.title == "a")
+    gens = iter([b"1", b"2", b"2", b"2"])  # fetch, count; then fetch, count again
+
+    def answer(call: ScriptCall) -> Any:
+        gen = next(gens)
+        if call.args[0] == "count":
+            return [gen, b"exact", b"", 0, 7 if gen == b"1" else 1]
+        return [gen, b"exact", b"", 0, msgpack.packb([1, *stored(Song(pk=1, title="a"))])]
+
+    batches, (items, total) = drive(querying.page_with_count(Song.spec(), formula, Page(limit=5)), answer)
+    assert scripts(batches) == [["query", "query"], ["query", "query"]], "both again, one round trip"
+    assert (len(items), total) == (1, 1)
+
+
+def test_the_pieces_of_a_long_in_are_read_from_one_dataset() -> None:
+    """An in_() of more values than one call takes is read in pieces; each piece after the
+    first is pinned to the first one's generation, and all start over if a reset replaced it."""
+    values = [f"t{i}" for i in range(querying.VALUES_PER_CALL + 1)]
+    formula = compile_formula(Song.f.title.in_(values))
+    replies = iter(
+        [
+            [b"1", b"exact", b"", 0, 2],  # piece 1, generation 1
+            [b"2", b"!gen"],  # piece 2, pinned to generation 1: replaced by a reset
+            [b"2", b"exact", b"", 0, 3],  # piece 1 again
+            [b"2", b"exact", b"", 0, 4],  # piece 2, pinned to generation 2
+        ]
+    )
+    batches, total = drive(querying.count(Song.spec(), formula, WHOLE), lambda call: next(replies))
+    calls = [batch[0].args for batch in batches]
+    assert len(calls) == 4
+    assert b"1" in calls[1] and b"2" in calls[3], "the later pieces are pinned"
+    assert total == 7, "3 + 4 from generation 2, nothing of generation 1"
 
 
 # -- where decisions live ------------------------------------------------------------------------

@@ -199,9 +199,15 @@ def page_with_count(
     spec: ModelSpec[M], formula: Formula | None, page: Page
 ) -> Operation[tuple[list[M], int]]:
     """The page and the whole result's count, read side by side (one round trip when each fits
-    in one call)."""
-    items, total = yield from together(fetch(spec, formula, page), count(spec, formula, WHOLE))
-    return cast("list[M]", items), cast(int, total)
+    in one call) from one dataset: both start over if a `reset` switched datasets between them."""
+    for _ in range(RESTARTS + 1):
+        pin = Pin()
+        items, total = yield from together(
+            query(spec, formula, "fetch", page, pin=pin), query(spec, formula, "count", WHOLE, pin=pin)
+        )
+        if items is not _RESTART and total is not _RESTART:
+            return cast("list[M]", items), cast(int, total)
+    raise _restarted(spec)
 
 
 def _refuse_page(page: Page, action: str) -> None:
@@ -319,27 +325,47 @@ def query(
     page: Page = WHOLE,
     only: tuple[str, ...] | None = None,
     updates: dict[str, Any] | None = None,
+    pin: Pin | None = None,
 ) -> Operation[Any]:
-    """Run a compiled query and return what ``action`` asks for, on the requested page."""
+    """Run a compiled query and return what ``action`` asks for, on the requested page.
+
+    With ``pin``, the query reads the generation pinned there (or pins the one it finds), and
+    returns `_RESTART` instead of starting over when a `reset` replaced it: the caller, which
+    reads other parts of the answer from the same generation, starts them all over."""
     if action in ("count", "exists") and not page.whole:
-        total = yield from query(spec, formula, "count")
+        total = yield from query(spec, formula, "count", pin=pin)
+        if total is _RESTART:
+            return _RESTART
         count = max(0, total - page.offset)
         count = count if page.limit is None else min(count, page.limit)
         return count if action == "count" else count > 0
     if action == "first":
         limit = 1 if page.limit is None else min(page.limit, 1)
         one = Page(page.order, page.descending, page.offset, limit)
-        found = yield from query(spec, formula, "fetch", one, only)
+        found = yield from query(spec, formula, "fetch", one, only, pin=pin)
+        if found is _RESTART:
+            return _RESTART
         return found[0] if found else None
     extra = update_args(spec, updates or {}) if action == "update" else ()  # validated before any I/O
     if formula is None or (page.limit == 0 and action in ("pks", "fetch")):
         return {"count": 0, "exists": False, "pks": [], "fetch": [], "delete": 0, "update": 0}[action]
     request = Request(spec, formula, action, page, only, updates, extra)
     pieces = _split(formula) if page.whole and only is None and not _unique_update(request) else None
-    if pieces is not None:  # the pieces' results are disjoint: add them up
-        results = []
-        for piece in pieces:
-            results.append((yield from query(spec, piece, action, page, only, updates)))
+    if pieces is not None:  # the pieces' results are disjoint: add them up, from one dataset
+        for _ in range(RESTARTS + 1):
+            shared = pin or Pin()
+            results = []
+            for piece in pieces:
+                result = yield from query(spec, piece, action, page, only, updates, pin=shared)
+                if result is _RESTART:
+                    break
+                results.append(result)
+            else:
+                break
+            if pin is not None:
+                return _RESTART
+        else:
+            raise _restarted(spec)
         if action in ("count", "delete", "update"):
             return sum(results)
         if action == "exists":
@@ -348,14 +374,27 @@ def query(
         merged.sort(key=None if action == "pks" else _pk_of)  # pieces are not projections
         return merged
     for _ in range(RESTARTS + 1):
-        result = yield from _run(request)
+        result = yield from _run(request, pin)
+        if result is _RESTART and pin is not None:
+            return _RESTART
         if result is _TOO_LARGE:
             if isinstance(formula, Inter) and isinstance(formula.parts[0], PkSet):  # pragma: no cover
                 raise AssertionError("query.lua refused an update narrowed to one object")
             return (yield from _update_one(request))
         if result is not _RESTART:
             return result
-    raise QueryError(
+    raise _restarted(spec)
+
+
+@dataclass(slots=True)
+class Pin:
+    """The generation that the parts of one answer read (empty until the first part pins it)."""
+
+    gen: bytes = b""
+
+
+def _restarted(spec: ModelSpec[Any]) -> QueryError:
+    return QueryError(
         f"{spec.model.__qualname__}: the query was restarted {RESTARTS} times because `reset` kept "
         "replacing the dataset while it ran; run it again"
     )
@@ -454,11 +493,11 @@ class _Answer:
         return self.collected if action == "pks" else [item for _, item in self.collected]
 
 
-def _run(request: Request) -> Operation[Any]:
+def _run(request: Request, pin: Pin | None = None) -> Operation[Any]:
     """One attempt at a query: its first call, then a walk's calls or the narrowed chunks."""
     page = request.page
     answer = _Answer(request)
-    gen: bytes = b""
+    gen: bytes = pin.gen if pin is not None else b""
     strategy: bytes = b""
     cursor: bytes = b""
     skip, want = page.offset, page.limit
@@ -468,6 +507,10 @@ def _run(request: Request) -> Operation[Any]:
         if reply[1] == b"!gen":  # a reset replaced the dataset between two calls of a walk
             return answer.result if request.writing else _RESTART
         _refuse_not_ready(request.spec, reply)
+        if pin is not None and pin.gen != reply[0]:
+            if pin.gen:  # read side by side with another part, from another generation
+                return answer.result if request.writing else _RESTART
+            pin.gen = reply[0]
         gen, strategy, cursor, skip, payload = reply[0], reply[1], reply[2], int(reply[3]), reply[4]
         if request.action == "update" and isinstance(payload, list) and payload[0] == b"!toolarge":
             return _TOO_LARGE
