@@ -93,3 +93,55 @@ def test_page_benchmark_runs_at_smoke_size(tmp_path: Path) -> None:
     page = out.read_text()
     assert "| workload (N = 3,000) |" in page
     assert "## Strategy check: walk or sort" in page
+
+
+def test_asyncio_benchmark_runs_at_smoke_size(tmp_path: Path) -> None:
+    """benchmarks/asyncio_bench.py end to end at N = 2 000, one round: the script checks that the
+    six sides return equal objects before timing (it exits non-zero otherwise)."""
+    out, results = tmp_path / "benchmarks-asyncio.md", tmp_path / "asyncio-results.json"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "asyncio_bench.py"),
+            "--n",
+            "2000",
+            "--rounds",
+            "1",
+            "--calls",
+            "50",
+            "--tasks",
+            "20",
+            "--ops",
+            "5",
+            "--out",
+            str(out),
+            "--json",
+            str(results),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    data = json.loads(results.read_text())
+    sides = (
+        "typedredis sync",
+        "typedredis asyncio",
+        "raw sync",
+        "raw asyncio",
+        "raw sync, connection",
+        "raw asyncio, connection",
+    )
+    for workload in ("get", "eq"):
+        for side in sides:
+            entry = data["latency"][workload][side]
+            assert entry["calls"] == 50 and entry["median_us"] > 0, (workload, side)
+            assert entry["client_cpu_us"] > 0 and entry["server_us"] > 0, (workload, side)
+        for side in ("typedredis asyncio", "raw asyncio", "raw asyncio, connection"):
+            assert data["throughput"][workload][side]["ops_s"] > 0, (workload, side)
+        assert data["ratios"][workload]["async_over_sync"] > 0
+    assert data["checked"] > 0
+    page = out.read_text()
+    assert "# Benchmark: the asyncio executor" in page
+    assert "### Throughput: 20 tasks on one client" in page
