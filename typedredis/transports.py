@@ -111,8 +111,9 @@ class SyncTransport:
 
     def round_trip(self, commands: list[Command]) -> list[Any]:
         """Send ``commands`` in one write; their replies (error replies as `ErrorReply`)."""
+        pool = self.pool
         try:
-            conn = self.pool.get_connection()
+            conn = pool.get_connection()
         except _FAILURES as exc:
             raise TransportFailure(f"cannot reach Redis: {exc}", sent=False) from exc
         try:
@@ -131,7 +132,7 @@ class SyncTransport:
             conn.disconnect()  # interrupted mid-reply: the connection's state is unknown
             raise
         finally:
-            self.pool.release(conn)
+            pool.release(conn)
 
     def close(self) -> None:
         """Close the transport's own connections."""
@@ -163,8 +164,9 @@ class AsyncTransport:
 
     async def round_trip(self, commands: list[Command]) -> list[Any]:
         """Send ``commands`` in one write; their replies (error replies as `ErrorReply`)."""
+        pool = self.pool
         try:
-            conn = await self.pool.get_connection()
+            conn = await pool.get_connection()
         except _FAILURES as exc:
             raise TransportFailure(f"cannot reach Redis: {exc}", sent=False) from exc
         try:
@@ -183,7 +185,7 @@ class AsyncTransport:
             await conn.disconnect()  # cancelled mid-reply: the connection's state is unknown
             raise
         finally:
-            await self.pool.release(conn)
+            await pool.release(conn)
 
     async def close(self) -> None:
         """Close the transport's own connections of this event loop (and forget the others')."""
