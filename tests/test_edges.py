@@ -63,8 +63,9 @@ def test_the_pk_counter_stops_at_the_top(client: redis.Redis) -> None:
 @pytest.mark.parametrize("pk", [1.9, 1.0, True, "1", 0, -1, 2**53, None])
 def test_get_refuses_what_is_not_a_pk(client: redis.Redis, pk: Any) -> None:
     Big(tag="x").save()
-    with pytest.raises(QueryError, match=r"Big\.pk must be an int"):
+    with pytest.raises(InvalidValue, match=r"Big\.pk: must be an int") as info:  # a QueryError too
         Big.get(pk)
+    assert info.value.field == "pk"
     with pytest.raises(QueryError):
         Big.get_many([1, pk])
     with pytest.raises(QueryError):

@@ -98,7 +98,7 @@ def test_get_one_of_a_missing_pk_is_not_found() -> None:
 
 @pytest.mark.parametrize("pk", [0, -1, 2**53, 1.0, "1", True, None])
 def test_a_bad_pk_is_refused_before_any_call(pk: Any) -> None:
-    with pytest.raises(QueryError, match=r"Song\.pk must be an int"):
+    with pytest.raises(QueryError, match=r"Song\.pk: must be an int"):
         drive(querying.get(Song.spec(), [pk]), never)
 
 

@@ -169,6 +169,9 @@ class FieldSpec:
             return self.sort_key_of(valid)
         except UnicodeEncodeError:
             raise self._unencodable(valid) from None
+        except SchemaError:  # NaN: no order
+            reason = "NaN has no order, so a Sorted field cannot be compared with it"
+            raise invalid(self.model_name, self.name, value, "unorderable", reason) from None
 
     def _unencodable(self, value: Any) -> InvalidValue:
         error = unencodable(self.model_name, self.name, value)
@@ -324,6 +327,16 @@ def unencodable(model_name: str, field: str, value: Any) -> ValidationError:
         "Input should be a valid string: it holds a lone surrogate, which UTF-8 cannot encode",
     )
     return ValidationError.from_exception_data(model_name, [{"type": kind, "loc": (field,), "input": value}])
+
+
+def invalid(model_name: str, field: str, value: Any, kind: str, reason: str) -> InvalidValue:
+    """The `InvalidValue` of a value that pydantic accepts and typedredis cannot use: ``kind``
+    is its error type (as in `errors()`), ``reason`` its message."""
+    error = ValidationError.from_exception_data(
+        model_name, [{"type": PydanticCustomError(kind, reason), "loc": (field,), "input": value}]
+    )
+    message = f"{model_name}.{field}: {reason} (got {short_repr(value)})"
+    return InvalidValue.of(error, model=model_name, field=field, message=message)
 
 
 def _location(loc: tuple[int | str, ...]) -> str:

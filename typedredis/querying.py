@@ -31,7 +31,7 @@ from .compiler import (
     use_compounds,
 )
 from .errors import IndexNotReady, NotFound, QueryError, UniqueViolation
-from .fields import ModelSpec, short_repr
+from .fields import ModelSpec, invalid, short_repr
 from .plan import Arg, Operation, ScriptCall, together
 from .rows import decode_object, decode_projection, rows
 
@@ -81,12 +81,14 @@ SORTED_VALUES_PER_CALL: Final = 500
 
 
 def check_pk(spec: ModelSpec[Any], pk: object) -> int:
-    """``pk`` as an int, or `QueryError` (a float, a bool, a string or out of range is refused)."""
+    """``pk`` as an int, or `InvalidValue` (a `QueryError`: a float, a bool, a string or a
+    number out of range is refused; an API maps it to a 422 like any invalid query value)."""
     if type(pk) is int and 1 <= pk <= MAX_PK:
         return pk
     if isinstance(pk, int) and not isinstance(pk, bool) and 1 <= pk <= MAX_PK:
         return int(pk)
-    raise QueryError(f"{spec.model.__qualname__}.pk must be an int from 1 to 2**53 - 1, got {short_repr(pk)}")
+    reason = "must be an int from 1 to 2**53 - 1"
+    raise invalid(spec.model.__qualname__, "pk", pk, "pk_range", reason)
 
 
 def get(spec: ModelSpec[M], pks: Iterable[int]) -> Operation[list[M | None]]:
