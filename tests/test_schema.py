@@ -139,6 +139,7 @@ def test_an_index_a_release_drops_is_refused_to_releases_that_still_define_it(cl
 
     Gone2.get(1).model_copy(update={"tag": "b"}).save()
     assert records(client, Gone2)["e:tag"] == "dropped:m1"
+    assert records(client, Gone2)[":w"] == Gone2.spec().signature, "all of Gone2's indexes are ready"
     with pytest.raises(IndexNotReady, match="does not define this index") as info:
         old.objects.filter(tag="a").count()  # the index still lists pk 1 under "a"
     assert info.value.state == "dropped"

@@ -383,7 +383,7 @@ local function note_indexes(gp, schema)
     end
   end
   for name, have in pairs(records) do
-    if name ~= ':v' and not known[name] and string.sub(have, 1, 7) ~= 'dropped' then
+    if string.sub(name, 1, 1) ~= ':' and not known[name] and string.sub(have, 1, 7) ~= 'dropped' then
       local encoding = string.match(have, '^%a+(:.*)$') or ''
       record(name, 'dropped' .. encoding)
     end
