@@ -46,6 +46,7 @@ def test_lost_reply_of_a_write_is_reported_and_never_resent(
 def test_reads_are_not_reported_as_unknown_writes(client: redis.Redis, redis_url: str) -> None:
     support.connect(redis_url, socket_timeout=0.2)
     _require_debug(client)
+    Job.objects.count()  # connected (a stalled handshake would fail before sending anything)
     blocker = threading.Thread(target=lambda: client.execute_command("DEBUG", "SLEEP", "0.5"))
     blocker.start()
     time.sleep(0.05)
