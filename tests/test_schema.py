@@ -30,7 +30,7 @@ def records(client: redis.Redis, cls: type[Model]) -> dict[str, str]:
 
 @pytest.fixture(autouse=True)
 def fresh_classes() -> None:
-    for name in ("paint", "meter", "empty", "gone"):
+    for name in ("paint", "meter", "empty", "gone", "stale"):
         release(name)
 
 
@@ -178,3 +178,31 @@ def test_the_check_needs_no_extra_round_trip(client: redis.Redis, executor_kind:
 def _script_calls(client: redis.Redis) -> int:
     stats = client.info("commandstats")
     return sum(int(v["calls"]) for k, v in stats.items() if k in ("cmdstat_evalsha", "cmdstat_eval"))
+
+
+def test_a_dropped_index_stays_refused_even_once_its_model_is_empty(client: redis.Redis) -> None:
+    """Objects deleted by a release without the index leave their entries in it: emptying the
+    model does not make it trustworthy again, whatever encoding the next release declares."""
+
+    class Stale(Model, key=key("stale")):
+        b: Sorted[float]
+
+    Stale(b=-3.0).save()
+    release("stale")
+
+    class Stale2(Model, key=key("stale")):
+        b: int  # not indexed: deleting the object leaves its entry in the sorted index
+
+    Stale2.objects.delete()
+    release("stale")
+
+    class Stale3(Model, key=key("stale")):
+        b: Sorted[int]
+
+    Stale3(b=5).save()
+    with pytest.raises(IndexNotReady) as info:
+        Stale3.query(Stale3.f.b < 10).count()  # the stale entry would be counted
+    assert info.value.state == "dropped"
+    Stale3.reset(Stale3.objects.all())
+    assert Stale3.query(Stale3.f.b < 10).count() == 1
+    check_invariants(client, Stale3)

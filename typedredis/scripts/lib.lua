@@ -368,7 +368,8 @@ local function note_indexes(gp, schema)
       record(name, fresh .. ':' .. encoding)
     else
       local state, stored = string.match(have, '^(%a+):(.*)$')
-      if stored ~= encoding or (empty and state == 'building') then
+      -- (dropped stays dropped, empty or not: its sets may hold entries of deleted objects)
+      if state ~= 'dropped' and (stored ~= encoding or (empty and state == 'building')) then
         record(name, (empty and 'ready' or 'building') .. ':' .. encoding)
       end
     end
