@@ -47,6 +47,7 @@ BOTH_EXECUTORS = {
     "test_roundtrip",
     "test_schema",
     "test_stateful",
+    "test_stateful_schema",
     "test_stream",
     "test_unique",
 }
