@@ -94,32 +94,34 @@ def _async(binding: Binding) -> AsyncExecutor | None:
 def sync_executor(model: type[Model], method: str) -> SyncExecutor:
     """The sync executor bound to ``model``; `ConfigurationError` naming the a-twin of
     ``method`` when only an asyncio client is bound, or naming `connect` when none is."""
-    found = _lookup(model, _sync)
-    if found is None:
-        if _lookup(model, _async) is not None:
-            raise ConfigurationError(
-                f"{model.__qualname__}.{method}() needs a sync client, and {model.__qualname__} is "
-                f"connected to an asyncio client only: use `await ...a{method}(...)`, or connect a "
-                "redis.Redis client too"
-            )
-        raise ConfigurationError(
-            f"no Redis connection for {model.__qualname__}: call typedredis.connect(url_or_client) first"
-        )
-    return found
+    fix = f"use `await ...a{method}(...)`, or connect a redis.Redis client too"
+    return _bound_executor(model, method, _sync, _async, "a sync", "an asyncio", fix)
 
 
 def async_executor(model: type[Model], method: str) -> AsyncExecutor:
     """The asyncio executor bound to ``model``; `ConfigurationError` naming the sync twin of
     ``method`` when only a sync client is bound, or naming `connect` when none is."""
-    found = _lookup(model, _async)
-    if found is None:
-        if _lookup(model, _sync) is not None:
-            raise ConfigurationError(
-                f"{model.__qualname__}.{method}() needs an asyncio client, and {model.__qualname__} is "
-                f"connected to a sync client only: call {method.removeprefix('a')}() without await, or "
-                "connect a redis.asyncio.Redis client too (typedredis.connect(url, asyncio=True))"
-            )
-        raise ConfigurationError(
-            f"no Redis connection for {model.__qualname__}: call typedredis.connect(url_or_client) first"
-        )
-    return found
+    fix = (
+        f"call {method.removeprefix('a')}() without await, or connect a redis.asyncio.Redis client "
+        "too (typedredis.connect(url, asyncio=True))"
+    )
+    return _bound_executor(model, method, _async, _sync, "an asyncio", "a sync", fix)
+
+
+def _bound_executor(
+    model: type[Model],
+    method: str,
+    pick: Callable[[Binding], T | None],
+    other: Callable[[Binding], object],
+    kind: str,
+    other_kind: str,
+    fix: str,
+) -> T:
+    found = _lookup(model, pick)
+    if found is not None:
+        return found
+    name = model.__qualname__
+    if _lookup(model, other) is not None:
+        only = f"{name} is connected to {other_kind} client only"
+        raise ConfigurationError(f"{name}.{method}() needs {kind} client, and {only}: {fix}")
+    raise ConfigurationError(f"no Redis connection for {name}: call typedredis.connect(url_or_client) first")

@@ -354,10 +354,11 @@ local function note_indexes(gp, schema)
   local empty = redis.call('ZCARD', gp .. 'all') == 0
   local fresh = (empty or records[':v'] == nil) and 'ready' or 'building'
   local set, known = {}, {}
-  local function record(name, value)
+  local function record(name, value) -- (records then holds what the hash will hold)
     if records[name] ~= value then
       set[#set + 1] = name
       set[#set + 1] = value
+      records[name] = value
     end
   end
   record(':v', '1')
@@ -392,10 +393,7 @@ local function note_indexes(gp, schema)
   local ready = true -- after this call, is every index of this writer ready?
   for name in pairs(known) do
     local value = records[name]
-    for i = 1, #set, 2 do
-      if set[i] == name then value = set[i + 1] end
-    end
-    if value ~= 'ready' and string.sub(value or '', 1, 6) ~= 'ready:' then ready = false end
+    if value ~= 'ready' and string.sub(value, 1, 6) ~= 'ready:' then ready = false end
   end
   if ready then
     record(':w', schema.signature)
