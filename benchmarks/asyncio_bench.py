@@ -823,7 +823,7 @@ def anatomy_lines(data: dict[str, Any], anat: dict[str, Any]) -> list[str]:
     loop = cpu("stream") - cpu("socket")
     rest = (cpu("aconn_nt") - cpu("stream")) - (cpu("conn") - cpu("socket"))
     timeouts = cpu("aconn") - cpu("aconn_nt")
-    pool = (cpu("atransport") - cpu("aconn")) - (cpu("transport") - cpu("conn"))
+    pool = (cpu("atransport") - cpu("aconn_nt")) - (cpu("transport") - cpu("conn"))
     above = (cpu("aget") - cpu("atransport")) - (cpu("get") - cpu("transport"))
     ratio = anat["aget"]["wall_us"] / anat["get"]["wall_us"]
     ratio_nt = anat["aget_nt"]["wall_us"] / anat["get"]["wall_us"]
@@ -846,23 +846,28 @@ def anatomy_lines(data: dict[str, Any], anat: dict[str, Any]) -> list[str]:
         "",
         f"- **the event loop itself**, {us(loop)}: bare stream against bare socket; an `epoll` wait",
         "  and the callbacks that wake the task, two loop iterations a call at least;",
-        f"- **redis-py's per-command timeouts**, {us(timeouts)}: a held `redis.asyncio` connection",
-        "  with the client's `socket_timeout` against one without. On Python 3.11",
-        "  `send_packed_command` wraps every write in `asyncio.wait_for`, which runs it in a new",
-        "  task (one more loop iteration or three), and `read_response` opens an `asyncio.timeout`",
-        "  for every read;",
         f"- **the rest of `redis.asyncio`'s connection** over a bare stream, {us(rest)}: its",
-        "  stream reader and parser against redis-py's blocking socket reads;",
+        "  stream reader and parser against redis-py's blocking socket reads (a connection made",
+        "  with `socket_timeout=None`, as typedredis makes its own);",
         f"- **the pool and typedredis' transport**, {us(pool)}: redis-py's asyncio",
         "  `BlockingConnectionPool` checks a connection out under an `asyncio.Condition`, a lock",
         "  and a timeout context, with its observability hooks awaited, where the sync pool takes",
-        "  it from a queue; the transport looks its pool up for the running loop twice a call;",
+        "  it from a queue; the transport then runs the round trip under one `asyncio.timeout`",
+        "  (the client's `socket_timeout`);",
         f"- **above the transport**, {us(above)}: the executor, the operation and the decoding",
         "  are the same code either way, and cost the same without I/O (the asyncio executor",
         f"  drives `get_one` in {us(cpu('acore'))}, the sync one in {us(cpu('core'))}); with real I/O",
         "  the asyncio side pays more, presumably for resuming a deeper chain of coroutine frames",
         "  (`aget`, `AsyncExecutor.run`, `round_trip`, redis-py's read) at every loop iteration and",
         "  for colder caches after each; this benchmark does not pin it down further.",
+        "",
+        "One part typedredis does not pay: **redis-py's per-command timeouts**,",
+        f"{us(timeouts)} here: a held `redis.asyncio` connection with a `socket_timeout` against",
+        "one without. On Python 3.11 its `send_packed_command` wraps every write in",
+        "`asyncio.wait_for`, which runs it in a new task (one more loop iteration or three), and",
+        "`read_response` opens an `asyncio.timeout` for every read. typedredis' asyncio transport",
+        "makes its connections without a `socket_timeout` and puts the client's on the whole round",
+        "trip instead (the raw asyncio sides above pay it: they use the client's settings).",
         "",
         f"On a client made with `socket_timeout=None`, `aget` took {fmt_ratio(ratio_nt)} the wall time of",
         "`get` in this table.",

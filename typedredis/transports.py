@@ -78,13 +78,14 @@ def _packed(conn: Any, commands: list[Command]) -> list[bytes]:
     return [_pack(command) for command in commands]
 
 
-def _own_pool(pool: Any, plain: type[Any], blocking: type[Any], retry: Any) -> Any:
+def _own_pool(pool: Any, plain: type[Any], blocking: type[Any], retry: Any, **settings: Any) -> Any:
     """A pool like ``pool`` (the client's), without retries, that waits for a free connection
     where the client's would raise "Too many connections" (redis-py 8 caps a plain pool at 100
-    connections): a thousand concurrent calls queue for the client's ``max_connections``."""
+    connections): a thousand concurrent calls queue for the client's ``max_connections``.
+    ``settings`` override the client's connection settings."""
     if type(pool) not in (plain, blocking):  # Sentinel and other pools: used as they are
         return pool
-    kwargs = {**pool.connection_kwargs, "retry": retry}
+    kwargs = {**pool.connection_kwargs, "retry": retry, **settings}
     if type(pool) is plain and pool.max_connections >= _UNBOUNDED:  # never full (redis-py < 8)
         return plain(connection_class=pool.connection_class, max_connections=pool.max_connections, **kwargs)
     return blocking(
@@ -145,6 +146,17 @@ class AsyncTransport:
     def __init__(self, client: redis.asyncio.Redis) -> None:
         self.client_pool = client.connection_pool
         self._pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
+        settings = self.client_pool.connection_kwargs
+        self.timeout: float | None = None
+        self._settings: dict[str, Any] = {}
+        if type(self.client_pool) in (redis.asyncio.ConnectionPool, redis.asyncio.BlockingConnectionPool):
+            # One deadline per round trip instead of redis-py's per command: its connection
+            # runs every write of a connection with a socket_timeout in `asyncio.wait_for` (a
+            # task of its own) and every read in a timeout context, ~20 µs a call here
+            # (docs/explanation/benchmarks-asyncio.md). Connecting keeps its own limit.
+            self.timeout = settings.get("socket_timeout")
+            connect = settings.get("socket_connect_timeout")
+            self._settings = {"socket_timeout": None, "socket_connect_timeout": connect or self.timeout}
 
     @property
     def pool(self) -> Any:
@@ -159,6 +171,7 @@ class AsyncTransport:
                 redis.asyncio.ConnectionPool,
                 redis.asyncio.BlockingConnectionPool,
                 redis.asyncio.retry.Retry(NoBackoff(), 0),
+                **self._settings,
             )
         return pool
 
@@ -170,16 +183,20 @@ class AsyncTransport:
         except _FAILURES as exc:
             raise TransportFailure(f"cannot reach Redis: {exc}", sent=False) from exc
         try:
-            await conn.send_packed_command(_packed(conn, commands))
-            replies: list[Any] = []
-            for _ in commands:
-                try:
-                    replies.append(await conn.read_response(disable_decoding=True))
-                except ResponseError as exc:
-                    replies.append(error_reply(exc))
+            async with asyncio.timeout(self.timeout):
+                await conn.send_packed_command(_packed(conn, commands))
+                replies: list[Any] = []
+                for _ in commands:
+                    try:
+                        replies.append(await conn.read_response(disable_decoding=True))
+                    except ResponseError as exc:
+                        replies.append(error_reply(exc))
             return replies
-        except _FAILURES as exc:
+        except _FAILURES as exc:  # the deadline's TimeoutError is an OSError too
             await conn.disconnect()
+            if isinstance(exc, TimeoutError):  # the same exception as redis-py's own deadline
+                late = redis.TimeoutError(f"Timeout reading from Redis after {self.timeout} s")
+                raise TransportFailure(str(late), sent=True) from late
             raise TransportFailure(str(exc), sent=True) from exc
         except BaseException:
             await conn.disconnect()  # cancelled mid-reply: the connection's state is unknown
