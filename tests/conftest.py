@@ -43,6 +43,7 @@ BOTH_EXECUTORS = {
     "test_model",
     "test_query",
     "test_ranges",
+    "test_reindex",
     "test_reset",
     "test_roundtrip",
     "test_schema",

@@ -24,11 +24,13 @@ from typedredis import (
     Model,
     NotFound,
     QueryError,
+    ReindexReport,
     Sorted,
     Unique,
     UniqueViolation,
     operations,
     querying,
+    reindex,
 )
 from typedredis.codec import packer
 from typedredis.compiler import Page, compile_formula
@@ -301,3 +303,52 @@ def test_every_type_ignore_says_why() -> None:
         if re.search(r"# type: ignore\[[\w,-]+\]\s*$", line)
     ]
     assert not bare, f"a type: ignore without its reason: {bare}"
+
+
+# -- reindex ---------------------------------------------------------------------------------------
+
+
+def test_reindex_with_nothing_to_do_is_one_call() -> None:
+    batches, report = drive(reindex.reindex(Song.spec()), lambda call: [b"3", b"", b"done", b"", 0, b""])
+    assert scripts(batches) == [["reindex_begin"]]
+    assert report == ReindexReport((), (), 0, 0)
+
+
+def test_reindex_clears_then_fills_reading_the_next_batch_in_the_same_round_trip() -> None:
+    song = Song(pk=5, title="a", plays=2)
+    rows = msgpack.packb([5, *stored(song)])
+    replies = {
+        "reindex_begin": [[b"3", b"tok", b"clear", b"1:", 1, b"e:title", b""]],
+        "reindex_clear": [[b"clear", b"1:x"], [b"fill", b"0"]],
+        "reindex_read": [[b"5", rows], [b"", msgpack.packb([])]],
+        "reindex_fill": [[b"ok", 1, 0]],
+        "reindex_finish": [[b"ok"]],
+    }
+    batches, report = drive(reindex.reindex(Song.spec()), lambda call: replies[call.script].pop(0))
+    assert scripts(batches) == [
+        ["reindex_begin"],
+        ["reindex_clear"],
+        ["reindex_clear"],
+        ["reindex_read"],
+        ["reindex_fill", "reindex_read"],
+        ["reindex_finish"],
+    ]
+    fill = batches[4][0]
+    assert isinstance(fill, ScriptCall) and fill.writes
+    # after the checkpoints and the schema: pk, the stored bytes read, members, sort keys
+    spec = song.spec()
+    title, plays = (stored(song)[spec.stored.index(name)] for name in ("title", "plays"))
+    sort_key = spec.by_name["plays"].sort_key(2)
+    assert fill.args[-5:] == (5, title, plays, title, sort_key), "the member of a str is its bytes"
+    assert report == ReindexReport(("e:title",), (), 1, 0)
+
+
+def test_reindex_refuses_a_shared_unique_value_naming_the_objects() -> None:
+    tag = Tag(pk=1, slug="x")
+    replies = {
+        "reindex_begin": [[b"1", b"tok", b"fill", b"0", 2, b"e:slug", b""]],
+        "reindex_read": [[b"2", msgpack.packb([1, *stored(tag), 2, *stored(tag)])], [b"", b""]],
+        "reindex_fill": [[b"!unique", b"slug", packer()("x"), b"1", b"2"]],
+    }
+    with pytest.raises(UniqueViolation, match=r"'x' would be shared by the objects with pks 1, 2; the index"):
+        drive(reindex.reindex(Tag.spec()), lambda call: replies[call.script].pop(0))

@@ -4,7 +4,8 @@ Several releases of one model (same key) take turns: a field gains or loses an e
 sorted index, a `Sorted` field's sort keys change from int to float and back, a field with a
 default is added or removed. A rolling deploy is played: two releases are deployed at once
 (the current one and the previous one), and either writes (saves, updates, deletes, query
-deletes, resets) and queries. The machine keeps the objects in a plain dict, and requires:
+deletes, resets, online reindexes with a write during the job) and queries. The machine
+keeps the objects in a plain dict, and requires:
 
 - every query either answers what filtering (and sorting) that dict answers, or raises
   `IndexNotReady` naming one of the fields it uses;
@@ -34,7 +35,8 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from typedredis import Indexed, IndexNotReady, Model, Sorted, model, querying
+import typedredis
+from typedredis import Indexed, IndexNotReady, Model, ReindexAborted, Sorted, model, querying, reindex
 from typedredis.codec import index_member
 
 from . import support
@@ -258,6 +260,43 @@ class SchemaMachine(RuleBasedStateMachine):
         # check_invariants would report; queries check the rest after every other step.
         support.check_invariants(self.client, cls, {pk: cls(pk=pk, **r) for pk, r in self.rows(cls).items()})
 
+    @rule(
+        old=st.booleans(),
+        meanwhile=st.sampled_from([None, "current", "previous"]),
+        row=rows,
+    )
+    def reindex(self, old: bool, meanwhile: str | None, row: Row) -> None:
+        """A release rebuilds its indexes online (a few objects per call); during the job,
+        after its first batch, one release may save an object (as another process would)."""
+        shape, cls = self.writer(old)
+        wrote: list[Shape] = []
+
+        def progress(done: int, total: int) -> None:
+            if meanwhile is None or wrote:
+                return
+            writer = self.current if meanwhile == "current" else self.previous
+            obj = RELEASES[writer](**(row if writer.c else {"a": row["a"], "b": row["b"]}))
+            self.before_write(writer, noted_while_empty=True)
+            with typedredis.using(self.client):  # not the executor running the job
+                obj.save()
+            self.objects[obj.pk] = self.expected_row(writer, row)
+            wrote.append(writer)
+
+        mine = indexes(shape)
+        try:
+            report = cls.reindex(progress=progress)
+        except ReindexAborted:
+            assert wrote, "aborted, yet nothing was written during the job"
+            assert any(indexes(wrote[0]).get(name) != mine.get(name) for name in mine), (shape, wrote)
+            return
+        for name, encoding in mine.items():
+            if wrote and indexes(wrote[0]).get(name) != encoding:
+                assert name not in report.built, f"{name} was built while {wrote[0]} wrote without it"
+                continue  # a ready index the writer dropped meanwhile (before_write untrusted it)
+            self.trusted[name] = encoding
+            self.abandoned.discard(name)
+        self.abandoned -= set(report.removed)
+
     def rows(self, release: Any) -> dict[int, Row]:
         """The objects as release ``release`` (a class) is given them."""
         fields = list(release.spec().stored)
@@ -379,6 +418,8 @@ in every call of a walk (see tests/test_stateful.py, LIMITS)."""
 def test_schema_state_machine(client: redis.Redis, limits: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """The ``client`` fixture connects typedredis through the executor of each kind."""
     monkeypatch.setattr(querying, "LIMITS", LIMITS[limits])
+    monkeypatch.setattr(reindex, "FILL_PER_CALL", 2)  # jobs of several batches, writes between
+    monkeypatch.setattr(reindex, "CLEAR_PER_CALL", 2)
     run_state_machine_as_test(
         lambda: SchemaMachine(client),
         settings=settings(

@@ -10,6 +10,7 @@ from .errors import (
     NotFound,
     OutcomeUnknown,
     QueryError,
+    ReindexAborted,
     ResetAborted,
     SchemaError,
     ServerError,
@@ -22,6 +23,7 @@ from .expr import Expr, Field, Fields, Ordering, SortedField
 from .fields import EQ, RANGE, UNIQUE, Compound, FieldSpec, Indexed, ModelSpec, Sorted, Unique
 from .model import Model
 from .query import Counted, Projection, Query
+from .reindex import ReindexReport
 
 __all__ = [
     "EQ",
@@ -47,6 +49,8 @@ __all__ = [
     "Projection",
     "Query",
     "QueryError",
+    "ReindexAborted",
+    "ReindexReport",
     "ResetAborted",
     "SchemaError",
     "ServerError",

@@ -123,6 +123,13 @@ class ResetAborted(TypedRedisError):
     """A `reset` could not switch in its new dataset; the old dataset is still in place."""
 
 
+class ReindexAborted(TypedRedisError):
+    """A reindex could not make its indexes ready: a process whose code does not maintain them
+    changed objects meanwhile (an older release still running), or a reindex planned by other
+    code replaced it. The indexes stay refused by queries; run reindex again once every process
+    runs the code that declares them."""
+
+
 class UniqueViolation(TypedRedisError, ValueError):
     """Two objects would share the value of a `Unique` field (or a primary key in `reset`).
 

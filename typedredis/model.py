@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, Iterable
+from collections.abc import AsyncIterable, Callable, Iterable
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict
@@ -14,6 +14,7 @@ from .errors import SchemaError
 from .expr import Expr, Field, Fields
 from .fields import ModelSpec, snake_case
 from .query import Query
+from .reindex import ReindexReport, reindex
 from .session import async_executor, sync_executor
 
 if TYPE_CHECKING:
@@ -254,6 +255,25 @@ class Model(BaseModel):
         cancelled while it stages retires the staged generation before the cancellation goes on
         (cancelled again meanwhile, it leaves it to the stale-staging reclaim)."""
         await cls._async("areset").run(operations.reset(cls.spec()), source=objects)
+
+    @classmethod
+    def reindex(cls, *, progress: Callable[[int, int], None] | None = None) -> ReindexReport:
+        """Build, online, the indexes of this model that Redis does not hold ready for the
+        current dataset (declared after objects were stored, a sorted field whose type changed,
+        dropped by a release without them), and remove the keys of dropped indexes the model no
+        longer declares. Readers and writers go on meanwhile; queries refuse the indexes being
+        built (`IndexNotReady`) until they are ready. Work is done in small calls from a
+        checkpoint kept in Redis: an interrupted reindex resumes where it stopped when run again.
+        ``progress(done, total)`` is called after each batch of objects. Raises `ReindexAborted`
+        when a process whose code does not maintain these indexes changed objects meanwhile,
+        and `UniqueViolation` when two stored objects share the value of a new `Unique` field.
+        """
+        return cls._sync("reindex").run(reindex(cls.spec(), progress))
+
+    @classmethod
+    async def areindex(cls, *, progress: Callable[[int, int], None] | None = None) -> ReindexReport:
+        """`reindex`, on the model's asyncio client."""
+        return await cls._async("areindex").run(reindex(cls.spec(), progress))
 
     @classmethod
     def _sync(cls, method: str) -> SyncExecutor:

@@ -572,9 +572,10 @@ def _refuse_not_ready(spec: ModelSpec[Any], reply: list[Any]) -> None:
     model = spec.model.__qualname__
     state, _, stored = record.partition(":")
     fix = (
-        f"rebuild it: {model}.reset({model}.objects.iter()) (or await {model}.areset("
-        f"{model}.objects.aiter())) rewrites every object into a new generation with complete "
-        "indexes (see 'Changing a model' in the docs)"
+        f"build it online with `typedredis reindex {spec.model.__module__}:{model}` (or "
+        f"{model}.reindex(), await {model}.areindex()), or rewrite every object into a new "
+        f"generation with complete indexes: {model}.reset({model}.objects.iter()) (see "
+        "'Changing a model' in the docs)"
     )
     wanted = spec.by_name[field].sort_encoding if kind == "s" and field in spec.by_name else None
     if state == "ready" and wanted is not None and stored != wanted:

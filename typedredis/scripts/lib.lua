@@ -253,11 +253,12 @@ local function each_entry(gp, schema, state, pk, visit)
   end
   local suffix -- the 8-byte pk that ends a sorted set member
   local eq, sorted = state.eq, state.sorted
+  local only = schema.only -- (reindex: the names of the indexes it rebuilds; nil: every index)
   for i = 1, #schema.eq do
-    if eq[i] then visit(prefix.eq[i] .. eq[i], pk, false) end
+    if eq[i] and (not only or only['e:' .. schema.eq[i]]) then visit(prefix.eq[i] .. eq[i], pk, false) end
   end
   for j = 1, #schema.sorted do
-    if sorted[j] then
+    if sorted[j] and (not only or only['s:' .. schema.sorted[j]]) then
       suffix = suffix or pk8(pk)
       visit(prefix.sorted[j], sorted[j] .. suffix, true)
     end
@@ -274,7 +275,7 @@ local function each_entry(gp, schema, state, pk, visit)
       end
       if members then key = prefix.compounds[c] .. table.concat(members) end
     end
-    if key then
+    if key and (not only or only[compound.name]) then
       if compound.sorted == 0 then
         visit(key, pk, false)
       elseif sorted[compound.sorted] then

@@ -1,4 +1,4 @@
-"""Changing a model: an index added to stored data is refused until a reset rebuilds it."""
+"""Changing a model: an index added to stored data is refused until reindex builds it."""
 
 from typing import Any
 
@@ -31,9 +31,11 @@ def main(url: str) -> None:
         print(exc.field, exc.state)
         #> color missing
         print(exc)
-        #> release.<locals>.Paint.color: its equality index is not ready in Redis (not recorded: objects stored before the index was declared are not in it yet); rebuild it: ...
+        #> release.<locals>.Paint.color: its equality index is not ready in Redis (not recorded: objects stored before the index was declared are not in it yet); build it online with `typedredis reindex ...
 
-    v2.reset(v2.objects.iter())  # rewrites every object, with every index complete
+    report = v2.reindex()  # online: readers and writers go on meanwhile
+    print(report.built, report.indexed)
+    #> ('e:color',) 3
     print(v2.objects.filter(color="red").count())
     #> 3
     v2(name="teal", color="teal").save()

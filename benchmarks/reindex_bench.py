@@ -1,0 +1,100 @@
+"""Online reindex at scale (issue 11): throughput, and how long the server is held meanwhile.
+
+    python benchmarks/reindex_bench.py --n 1000000 --markdown benchmarks/reindex-results.md
+
+Fills a private redis-server with N objects of a release whose fields are plain, then lets
+the next release (an equality index, a sorted index and a compound index over both) build
+them with ``Model.reindex()`` while another process PINGs the server in a loop (see
+stall.py), and then, for comparison, rebuilds the same dataset with ``Model.reset`` (the
+other way to make every index complete). Reports objects per second, script calls, the
+longest server command (SLOWLOG: commands over 1 ms are logged) and the longest PING.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+import redis
+from stall import measure  # the PING loop and SLOWLOG reading of benchmarks/stall.py
+
+import typedredis
+from typedredis import Compound, Indexed, Model, Sorted, model
+from typedredis.testing import RedisServer
+
+KEY = "bench_reindex"
+
+
+def release(version: int) -> Any:
+    """The model as release ``version`` defines it (each release is a new process)."""
+    model._registry.pop(KEY, None)
+    if version == 1:
+
+        class Item(Model, key=KEY):
+            grp: str  # 1,000 groups
+            rank: int
+            name: str
+
+        return Item
+
+    class Item2(Model, key=KEY):
+        grp: Indexed[str]
+        rank: Sorted[int]
+        name: str
+        __indexes__: ClassVar[Any] = (Compound("grp", "rank"),)
+
+    return Item2
+
+
+def items(cls: Any, n: int) -> Iterator[Any]:
+    for i in range(n):
+        yield cls(grp=f"g{i % 1000:03d}", rank=(i * 7919) % n, name=f"item-{i:08d}")
+
+
+def row(result: dict[str, Any], n: int) -> str:
+    rate = n / result["seconds"]
+    return (
+        f"| {result['kind']} | {result['seconds']:,.1f} s | {rate:,.0f} objects/s | {result['calls']:,} "
+        f"| {result['longest_ms']:.1f} ms ({result['slowest'] or '-'}) | {result['ping_ms']:.1f} ms |"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=1_000_000)
+    parser.add_argument("--markdown", help="also write the table to this file")
+    args = parser.parse_args()
+    n = args.n
+    with RedisServer(args=("--slowlog-log-slower-than", "1000", "--slowlog-max-len", "100000")) as server:
+        raw = redis.Redis.from_url(server.url)
+        typedredis.connect(server.url)
+        v1 = release(1)
+        v1.save_all(items(v1, n))
+        memory = int(raw.info("memory")["used_memory"])
+        v2 = release(2)
+        results = [measure(server.url, raw, "reindex (online)", lambda: v2.reindex().indexed)]
+        assert results[0]["answer"] == n, results[0]
+        assert v2.query(v2.f.grp == "g007", v2.f.rank < n // 2).count() > 0
+        added = int(raw.info("memory")["used_memory"]) - memory
+        rewrite = "reset (the same dataset, rewritten)"
+        results.append(measure(server.url, raw, rewrite, lambda: v2.reset(items(v2, n))))
+        lines = [
+            f"| {n:,} objects | time | throughput | script calls | longest server command | longest PING |",
+            "|---|---|---|---|---|---|",
+            *(row(result, n) for result in results),
+            "",
+            f"The reindex built `e:grp`, `s:rank` and the compound `grp_rank`; the indexes added "
+            f"{added / n:,.0f} bytes per object.",
+        ]
+        print("\n".join(lines))
+        for result in results:
+            if result["errors"]:
+                print(f"{result['kind']}: PING errors {result['errors'][:3]}")
+        if args.markdown:
+            with open(args.markdown, "w") as out:
+                out.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
