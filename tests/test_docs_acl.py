@@ -21,7 +21,7 @@ import pytest
 import redis
 
 import typedredis
-from typedredis import AlreadyExists, Indexed, Model, Sorted, Unique
+from typedredis import AlreadyExists, Indexed, Model, Sorted, Unique, model
 from typedredis.testing import RedisServer
 
 from .support import key
@@ -155,7 +155,7 @@ def test_a_workload_runs_as_a_user_with_the_acl_of_the_page(server: RedisServer,
             warnings.simplefilter("error")  # CONFIG GET is refused: no warning, and no failure
             typedredis.connect(app, Order)
             Order.reset(orders(5_000))
-        _workload()
+        _workload(app)
     finally:
         app.close()
     with server.client() as admin:
@@ -163,7 +163,7 @@ def test_a_workload_runs_as_a_user_with_the_acl_of_the_page(server: RedisServer,
     assert refused <= OPTIONAL, f"{form} ACL: refused {sorted(refused - OPTIONAL)}"
 
 
-def _workload() -> None:
+def _workload(app: redis.Redis) -> None:
     f = Order.f
     assert Order.objects.count() == 5_000
     new = Order(status="new", shop=99, total=-1, seq=1, ref="one").insert()
@@ -200,5 +200,24 @@ def _workload() -> None:
     assert Order.query(f.shop == 6).delete() > 0
     assert Order.delete_many([new.pk]) == 1
     assert new.delete() is False
+    _next_release_reindexes(app)  # before the reset: over 4 000 objects, in many calls
     Order.reset(orders(10))  # cleans up the old generation
     assert Order.objects.count() == 10
+
+
+def _next_release_reindexes(app: redis.Redis) -> None:
+    """The next release indexes ``note`` and builds that index online (typedredis reindex)."""
+    model._registry.pop(key("aclorder"), None)
+
+    class Order2(Model, key=key("aclorder")):
+        status: Indexed[str]
+        shop: Indexed[int]
+        total: Sorted[int]
+        seq: Sorted[int]
+        ref: Unique[str]
+        note: Indexed[str] = ""
+
+    with typedredis.using(app):
+        assert Order2.reindex().built == ("e:note",)
+        assert Order2.query(Order2.f.note == "seen").count() > 0
+    model._registry[key("aclorder")] = Order  # this release again, for the rest of the workload

@@ -12,7 +12,7 @@ import pytest
 import redis
 
 import typedredis
-from typedredis import Indexed, Model, ServerError, Sorted, TypedRedisWarning, Unavailable, Unique
+from typedredis import Indexed, Model, ServerError, Sorted, TypedRedisWarning, Unavailable, Unique, model
 from typedredis.testing import RedisServer
 
 from .support import check_invariants, key, model_keys
@@ -170,3 +170,35 @@ def test_a_dead_server_fails_a_call_within_its_timeout() -> None:
         assert time.monotonic() - started < 1.5
         server.restart()
         assert Row.objects.count() == 0  # a fresh server (no AOF): the call works again
+
+
+@pytest.mark.parametrize("stop", ["kill", "shutdown"])
+def test_a_reindex_interrupted_by_a_restart_resumes_from_its_checkpoint(
+    aof_server: RedisServer, stop: str
+) -> None:
+    class Plain(Model, key=key("failreindex")):
+        name: str
+
+    Plain.save_all(Plain(name=f"n{i % 10}") for i in range(1000))
+    model._registry.pop(key("failreindex"), None)
+
+    class Plain2(Model, key=key("failreindex")):
+        name: Indexed[str]
+
+    def crash(done: int, total: int) -> None:
+        if done >= 400:
+            if stop == "kill":
+                aof_server.kill()
+            else:
+                aof_server.shutdown()
+
+    with pytest.raises(typedredis.TypedRedisError):  # Unavailable, or OutcomeUnknown for a write
+        Plain2.reindex(progress=crash)
+    aof_server.restart()
+    with aof_server.client() as raw:
+        report = Plain2.reindex()
+        assert report.built == ("e:name",)
+        assert report.indexed < 1000, "resumed from the checkpoint the AOF kept, not from the start"
+        assert Plain2.objects.filter(name="n3").count() == 100
+        check_invariants(raw, Plain2)
+    model._registry.pop(key("failreindex"), None)

@@ -305,17 +305,21 @@ def test_two_processes_share_one_job(client: redis.Redis, redis_url: str) -> Non
         name: Indexed[str]
 
     reports: list[ReindexReport] = []
-    started = threading.Event()
+    started, joined = threading.Event(), threading.Event()
 
     def second_process() -> None:
         started.wait(10)
         with another_process(redis_url):
-            reports.append(Item2.reindex())
+            reports.append(Item2.reindex(progress=lambda done, total: joined.set()))
+
+    def first_batch_done(done: int, total: int) -> None:
+        started.set()
+        joined.wait(10)  # the second process has done a batch of the same job
 
     thread = threading.Thread(target=second_process)
     thread.start()
     try:
-        reports.append(Item2.reindex(progress=lambda done, total: started.set()))
+        reports.append(Item2.reindex(progress=first_batch_done))
     finally:
         started.set()
         thread.join()

@@ -19,7 +19,7 @@ local gen = current_gen()
 local gp = gen_prefix(gen)
 local key = gp .. 'schema'
 local schema = read_schema(3)
-if redis.call('HEXISTS', key, ':v') == 0 then -- no writer recorded anything in this generation
+if not redis.call('HGET', key, ':v') then -- no writer recorded anything in this generation
   -- empty: every index is complete, and stays so for whichever release writes first; else
   -- (written by a typedredis before records) recorded as any writer would, as its code left it
   if redis.call('ZCARD', gp .. 'all') == 0 then return {gen, '', 'done', '', 0, ''} end
