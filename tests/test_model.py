@@ -182,8 +182,10 @@ def test_corrupt_stored_data_names_key_and_field(client: redis.Redis) -> None:
     client.hset(
         object_key, mapping={"bio": b"\xa0", "age": b"\xa3old"}
     )  # a msgpack string where an int belongs
-    with pytest.raises(typedredis.DecodeError, match="does not validate as User"):
+    says = "field 'age' of stored data does not validate as User"
+    with pytest.raises(typedredis.DecodeError, match=says) as info:
         User.query(User.f.name == "ann").all()
+    assert info.value.field == "age"
 
 
 def test_a_field_indexed_later_is_refused_until_a_reset_rebuilds_it(client: redis.Redis) -> None:

@@ -77,7 +77,8 @@ class DecodeError(TypedRedisError, ValueError):
     """Bytes stored in Redis do not decode into the model; the message names the key.
 
     ``key`` is the object's Redis key; ``field`` names the field whose bytes are not a
-    typedredis value, or is None when the values decode but do not validate as the model.
+    typedredis value, or whose value does not validate as the model (None when several
+    fields do not).
     """
 
     def __init__(self, message: str, *, key: bytes | str, field: str | None = None) -> None:

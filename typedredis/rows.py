@@ -60,8 +60,13 @@ def decode_object(spec: ModelSpec[M], gen: int, pk: int, raw: list[Any]) -> M:
         return cast("M", spec.validator.validate_python(data, by_name=True))
     except ValidationError as exc:
         key = spec.keys.object(gen, pk).decode(errors="backslashreplace")
+        failed = sorted({str(e["loc"][0]) for e in exc.errors() if e["loc"]} & set(spec.stored))
+        field = failed[0] if len(failed) == 1 else None
+        where = f"field {field!r} of " if field else ""
         raise DecodeError(
-            f"{key}: stored data does not validate as {spec.model.__qualname__}: {exc}", key=key
+            f"{key}: {where}stored data does not validate as {spec.model.__qualname__}: {exc}",
+            key=key,
+            field=field,
         ) from exc
 
 
