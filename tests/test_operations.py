@@ -31,6 +31,7 @@ from typedredis import (
     operations,
     querying,
     reindex,
+    status,
 )
 from typedredis.codec import packer
 from typedredis.compiler import Page, compile_formula
@@ -352,3 +353,21 @@ def test_reindex_refuses_a_shared_unique_value_naming_the_objects() -> None:
     }
     with pytest.raises(UniqueViolation, match=r"'x' would be shared by the objects with pks 1, 2; the index"):
         drive(reindex.reindex(Tag.spec()), lambda call: replies[call.script].pop(0))
+
+
+def test_status_compares_the_records_with_the_code() -> None:
+    spec = Song.spec()
+    records = [b":v", b"1", b"e:title", b"building:m1", b"s:plays", b"ready:int", b"e:gone", b"dropped:m1"]
+    replies: dict[str, Any] = {"HGET": b"4", "ZCARD": 2, "HGETALL": records, "ZRANGE": [b"1", b"2"]}
+    replies["MEMORY"] = 100
+
+    def answer(call: Any) -> Any:
+        return replies[call.command[0]]
+
+    batches, found = drive(status.status(spec), answer)
+    assert [len(batch) for batch in batches] == [1, 4, 2], "gen; sizes and records; memory of 2 objects"
+    assert (found.generation, found.objects, found.bytes_per_object) == (4, 2, 100.0)
+    by_name = {index.name: index for index in found.indexes}
+    states = [(i.name, i.ok) for i in found.indexes]
+    assert states == [("e:title", False), ("s:plays", True), ("e:gone", False)]
+    assert by_name["e:gone"].code is None and not found.schema_ok
