@@ -272,7 +272,8 @@ class Model(BaseModel):
 
     @classmethod
     async def areindex(cls, *, progress: Callable[[int, int], None] | None = None) -> ReindexReport:
-        """`reindex`, on the model's asyncio client."""
+        """`reindex`, on the model's asyncio client. A cancelled task leaves the job where its
+        last call left it: the next reindex resumes it."""
         return await cls._async("areindex").run(reindex(cls.spec(), progress))
 
     @classmethod
