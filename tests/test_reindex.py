@@ -256,19 +256,21 @@ def test_a_removed_index_is_cleaned_up(client: redis.Redis) -> None:
     Order.save_all([Order(status=("open", "paid")[i % 2], placed=start) for i in range(100)])
     release("order")
 
-    class Order2(Model, key=key("order")):  # no index on status any more
+    class Order2(Model, key=key("order")):  # no index on status, nor on placed, any more
         status: str
-        placed: Sorted[datetime]
+        placed: datetime
 
-    Order2(status="open", placed=start).save()  # the status index is now dropped
-    gen = client.hget(Order2.spec().keys.meta, "gen") or b"0"
-    leftover = Order2.spec().keys.generation(int(gen)) + b"i:status:*"
-    assert client.keys(leftover)  # (KEYS on a private test server only)
+    Order2(status="open", placed=start).save()  # the two indexes are now dropped
+    prefix = Order2.spec().keys.generation(int(client.hget(Order2.spec().keys.meta, "gen") or b"0"))
+    assert client.keys(prefix + b"i:status:*")  # (KEYS on a private test server only)
+    assert client.exists(prefix + b"s:placed")
+    assert client.hexists(prefix + b"o:1", "~placed")
     report = Order2.reindex()
-    assert (report.built, report.removed) == ((), ("e:status",))
-    assert not client.keys(leftover)
-    assert "e:status" not in records(client, Order2)
-    check_invariants(client, Order2)
+    assert (report.built, report.removed) == ((), ("e:status", "s:placed"))
+    assert not client.keys(prefix + b"i:status:*") and not client.exists(prefix + b"s:placed")
+    assert not client.hexists(prefix + b"o:1", "~placed"), "the hidden fields of the removed index go too"
+    assert "e:status" not in records(client, Order2) and "s:placed" not in records(client, Order2)
+    check_invariants(client, Order2)  # (no field of the objects left unexplained)
 
 
 def test_a_reset_during_the_reindex_makes_it_start_over(client: redis.Redis, redis_url: str) -> None:

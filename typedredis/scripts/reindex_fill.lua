@@ -2,7 +2,7 @@
 -- indexes it rebuilds for objects that still hold the values the caller read, then move the
 -- checkpoint. An object changed or deleted since it was read is skipped: its writer
 -- maintained the building indexes (lib.lua, note_indexes), and its old values are never
--- written back.
+-- written back. The hidden fields of the indexes the job removes go from every object.
 --
 -- KEYS[1]          {K}:meta
 -- ARGV[1]          the job's generation
@@ -31,6 +31,15 @@ local only = {}
 for name in string.gmatch(string.match(job[2], '^(.*)|'), '[^,]+') do only[name] = true end
 schema.only = only
 local ni, ns = #schema.eq, #schema.sorted
+-- the hidden fields of the removed indexes (#f of an equality index, ~f of a sorted one) that
+-- the schema does not keep: dropped from every object the job visits
+local kept, obsolete = {}, {}
+for _, name in ipairs(schema.names) do kept[name] = true end
+for name in string.gmatch(string.match(job[2], '|(.*)$'), '[^,]+') do
+  local kind, field = string.match(name, '^([es]):(.+)$')
+  local hidden = kind and ((kind == 'e' and '#' or '~') .. field)
+  if hidden and not kept[hidden] then obsolete[#obsolete + 1] = hidden end
+end
 local sources = {}
 for i, f in ipairs(schema.eq) do sources[i] = f end
 for j, f in ipairs(schema.sorted) do sources[ni + j] = f end
@@ -51,6 +60,7 @@ for at = first, #ARGV, stride do
       end
     end
   end
+  if #obsolete > 0 then redis.call('HDEL', okey, unpack(obsolete)) end -- (no writer of this schema reads them)
   if same then
     -- the hidden fields first (#f: the member, when it differs from the stored bytes; ~s:
     -- the sort key), so that the entries come from the object's state as writers read it
