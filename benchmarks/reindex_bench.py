@@ -1,12 +1,15 @@
-"""Online reindex at scale (issue 11): throughput, and how long the server is held meanwhile.
+"""Online reindex, check and repair at scale (issue 11): throughput, and how long the server is
+held meanwhile.
 
     python benchmarks/reindex_bench.py --n 1000000 --markdown benchmarks/reindex-results.md
 
 Fills a private redis-server with N objects of a release whose fields are plain, then lets
 the next release (an equality index, a sorted index and a compound index over both) build
 them with ``Model.reindex()`` while another process PINGs the server in a loop (see
-stall.py), and then, for comparison, rebuilds the same dataset with ``Model.reset`` (the
-other way to make every index complete). Reports objects per second, script calls, the
+stall.py); then audits the result (``typedredis check``), loses one index entry and repairs
+it (``typedredis repair``: an audit, the rebuild of that index, an audit), and, for
+comparison, rebuilds the same dataset with ``Model.reset`` (the other way to make every
+index complete). Reports objects per second, script calls, the
 longest server command (SLOWLOG: commands over 1 ms are logged) and the longest PING.
 """
 
@@ -66,7 +69,10 @@ def slow_calls(raw: redis.Redis) -> dict[str, Any]:
     return {"over_1ms": len(entries), "over_5ms": over_5ms, "top": durations[-3:][::-1]}
 
 
-SCRIPTS = ("reindex_begin", "reindex_clear", "reindex_read", "reindex_fill", "reindex_finish", "save")
+SCRIPTS = (
+    "reindex_begin", "reindex_clear", "reindex_read", "reindex_fill", "reindex_finish", "save",
+    "check_objects", "check_keys", "check_drop", "delete",
+)
 
 
 def row(result: dict[str, Any], n: int) -> str:
@@ -98,9 +104,26 @@ def main() -> None:
         assert results[0]["answer"] == n, results[0]
         assert v2.query(v2.f.grp == "g007", v2.f.rank < n // 2).count() > 0
         added = int(raw.info("memory")["used_memory"]) - memory
+        from typedredis import audit
+
+        executor = v2._sync("benchmark")
+        checking = "check (audit, read-only)"
+        checked = measure(server.url, raw, checking, lambda: executor.run(audit.audit(v2.spec())))
+        checked["slow"] = slow_calls(raw)
+        assert checked["answer"].ok, checked["answer"].problems[:3]
+        checked["answer"] = checked["answer"].objects
+        results.append(checked)
+        gen = raw.hget(v2.spec().keys.meta, "gen") or b"0"
+        raw.srem(v2.spec().keys.generation(int(gen)) + b"i:grp:\xa4g007", "8")  # one entry lost
+        repairing = "repair (one entry lost)"
+        repaired = measure(server.url, raw, repairing, lambda: executor.run(audit.repair(v2.spec())))
+        repaired["slow"] = slow_calls(raw)
+        done = repaired["answer"]
+        assert done.after.ok and done.rebuilt.built == ("e:grp",), (done.rebuilt, done.after.problems[:3])
+        results.append(repaired)
         rewrite = "reset (the same dataset, rewritten)"
         results.append(measure(server.url, raw, rewrite, lambda: v2.reset(items(v2, n))))
-        results[1]["slow"] = slow_calls(raw)
+        results[-1]["slow"] = slow_calls(raw)
         lines = [
             f"| {n:,} objects | time | throughput | script calls | longest server command "
             "| calls over 1 ms / over 5 ms | the slowest three | longest PING |",

@@ -36,6 +36,7 @@ def redis_url() -> Iterator[str]:
 
 
 BOTH_EXECUTORS = {
+    "test_audit",
     "test_compound",
     "test_concurrency",
     "test_executor",

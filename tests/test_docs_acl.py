@@ -21,7 +21,7 @@ import pytest
 import redis
 
 import typedredis
-from typedredis import AlreadyExists, Indexed, Model, Sorted, Unique, model
+from typedredis import AlreadyExists, Indexed, Model, Sorted, Unique, audit, model
 from typedredis.testing import RedisServer
 
 from .support import key
@@ -220,4 +220,5 @@ def _next_release_reindexes(app: redis.Redis) -> None:
     with typedredis.using(app):
         assert Order2.reindex().built == ("e:note",)
         assert Order2.query(Order2.f.note == "seen").count() > 0
+        assert Order2._sync("check").run(audit.audit(Order2.spec())).ok  # typedredis check
     model._registry[key("aclorder")] = Order  # this release again, for the rest of the workload

@@ -1,8 +1,10 @@
 """The ``typedredis`` command: operations on a deployed model, from a shell or a deploy job.
 
     typedredis reindex MODULE:Model      build indexes online (resumable), remove dropped ones
+    typedredis check MODULE:Model        audit stored data against indexes (exit 1: problems)
     typedredis check --schema MODULE:Model
                                          exit 1 when the code's indexes are not all ready
+    typedredis repair MODULE:Model       fix what check finds (rebuilds indexes online)
     typedredis stats MODULE:Model        objects, memory, index states, schema
     typedredis demo                      (also: python -m typedredis demo)
 
@@ -21,10 +23,14 @@ import sys
 import time
 from typing import Any, TextIO
 
+from .audit import MAX_PROBLEMS, Audit
 from .errors import TypedRedisError
 from .model import Model
 from .reindex import ReindexReport
 from .status import Status
+
+SHOWN = 20
+"""Problems printed (``--json`` prints them all, up to `MAX_PROBLEMS`)."""
 
 URL_VARIABLE = "TYPEDREDIS_URL"
 
@@ -142,12 +148,10 @@ def stats_command(model: type[Model], as_json: bool) -> int:
 
 
 def check_command(model: type[Model], schema: bool, as_json: bool) -> int:
-    """``typedredis check --schema``: 1 when the code's indexes are not all ready."""
+    """``typedredis check``: 1 when the audit finds a problem (``--schema``: when the code's
+    indexes are not all ready)."""
     if not schema:
-        raise UsageError(
-            "this version checks the schema only: typedredis check --schema MODULE:Model "
-            "(the audit of stored data is not available yet)"
-        )
+        return _audit_command(model, as_json)
     found = _status(model)
     if as_json:
         print(json.dumps(found.as_dict()))
@@ -159,6 +163,55 @@ def check_command(model: type[Model], schema: bool, as_json: bool) -> int:
             target = f"{model.__module__}:{model.__qualname__}"
             print(f"{found.model}: the server's indexes differ from the code: typedredis reindex {target}")
     return 0 if found.schema_ok else 1
+
+
+def _audit_command(model: type[Model], as_json: bool) -> int:
+    from .audit import audit
+
+    progress = Progress(f"check {model.__qualname__}", sys.stderr)
+    try:
+        found = model._sync("check").run(audit(model.spec(), progress))
+    finally:
+        progress.close()
+    if as_json:
+        print(json.dumps(found.as_dict()))
+    else:
+        _print_audit(found)
+    return 0 if found.ok else 1
+
+
+def _print_audit(found: Audit) -> None:
+    for problem in found.problems[:SHOWN]:
+        where = f" ({problem.index})" if problem.index else ""
+        print(f"  {problem.kind}{where}: {problem.key} {problem.detail}".rstrip())
+    if found.count > SHOWN:
+        print(f"  ... and {found.count - SHOWN:,} more (--json lists {min(found.count, MAX_PROBLEMS):,})")
+    if found.ok:
+        print(f"{found.model}: {found.objects:,} objects and their indexes agree")
+    else:
+        indexes = ", ".join(found.indexes) or "none"
+        print(f"{found.model}: {found.count:,} problems; indexes affected: {indexes}")
+        print("typedredis repair fixes them (it rebuilds the indexes affected online)")
+
+
+def repair_command(model: type[Model], as_json: bool) -> int:
+    """``typedredis repair``: fix what the audit finds (rebuilding indexes online)."""
+    from .audit import repair
+
+    progress = Progress(f"repair {model.__qualname__}", sys.stderr)
+    try:
+        done = model._sync("repair").run(repair(model.spec(), progress))
+    finally:
+        progress.close()
+    if as_json:
+        out = {"deleted": list(done.deleted), "rebuilt": _report(done.rebuilt), "after": done.after.as_dict()}
+        print(json.dumps(out))
+    else:
+        if done.deleted:
+            print(f"deleted {len(done.deleted):,} objects whose hash was gone (evicted?)")
+        print(_describe(model, done.rebuilt, 0.0).rsplit(" in ", 1)[0])
+        _print_audit(done.after)
+    return 0 if done.after.ok else 1
 
 
 def _print_indexes(found: Status) -> None:
@@ -179,7 +232,8 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("demo", help="run the demo against a private redis-server")
     helps = {
         "reindex": "build the model's new or changed indexes online (resumable)",
-        "check": "with --schema: exit 1 when the code's indexes are not all ready in Redis",
+        "check": "audit the stored data against its indexes (read-only); exit 1 on a problem",
+        "repair": "fix what check finds: rebuild the affected indexes online",
         "stats": "objects, memory per object, index states",
     }
     for name, text in helps.items():
@@ -188,7 +242,8 @@ def parser() -> argparse.ArgumentParser:
         command.add_argument("--url", help=f"the server (default: ${URL_VARIABLE})")
         command.add_argument("--json", action="store_true", help="print JSON")
         if name == "check":
-            command.add_argument("--schema", action="store_true", help="compare the indexes only")
+            what = "compare the code's indexes with the server's records only"
+            command.add_argument("--schema", action="store_true", help=what)
     return top
 
 
@@ -207,6 +262,8 @@ def main(argv: list[str] | None = None) -> int:
             return reindex_command(model, args.json)
         if args.command == "stats":
             return stats_command(model, args.json)
+        if args.command == "repair":
+            return repair_command(model, args.json)
         return check_command(model, args.schema, args.json)
     except UsageError as exc:
         print(f"typedredis {args.command}: {exc}", file=sys.stderr)
