@@ -102,3 +102,23 @@ def _drop_only(found: audit.Audit) -> Any:
 
     args = (found.generation, len(found.indexes), *found.indexes, *Shelf.spec().schema)
     return single(ScriptCall("check_drop", (Shelf.spec().keys.meta,), args, writes=True))
+
+
+def test_what_resets_left_behind_is_found_and_cleaned_up(client: redis.Redis, shelves: bytes) -> None:
+    ks = Shelf.spec().keys
+    for gen, pks in ((90, ["1", "2"]), (91, ["3"])):  # the layout a reset leaves (see storage.md)
+        prefix = ks.generation(gen)
+        for pk in pks:
+            client.hset(prefix + b"o:" + pk.encode(), "room", b"\xa3den")
+        client.zadd(prefix + b"all", {pk: int(pk) for pk in pks})
+    client.zadd(ks.staging, {"90": 1})  # a heartbeat from 1970: its writer is long gone
+    client.hset(ks.retired, "91", "o")  # a clean-up a restart stopped
+    found = run_audit()
+    assert {(p.kind, p.key) for p in found.problems} == {
+        ("abandoned", ks.generation(90).decode()),
+        ("leftover", ks.generation(91).decode()),
+    }
+    assert (found.abandoned, found.leftover) == ((90,), (91,))
+    assert run_repair().after.ok
+    assert not client.exists(ks.generation(90) + b"o:1", ks.generation(91) + b"all")
+    check_invariants(client, Shelf)  # (no staging, no retired generation, no unexplained key)

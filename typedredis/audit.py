@@ -10,7 +10,8 @@ values) is compared with what its values give. No KEYS, no SCAN of the database:
 nothing of the model names is not found. Under concurrent writes each call sees one state,
 so a problem reported is one that existed at that moment.
 
-The repair deletes the objects whose hash is gone (an evicted object), marks every index
+The repair finishes what resets left behind (an abandoned staged generation, an unfinished
+clean-up), deletes the objects whose hash is gone (an evicted object), marks every index
 with a problem ``dropped`` (queries refuse it at once) and runs `typedredis.reindex`, which
 clears and rebuilds them while the application goes on.
 """
@@ -24,7 +25,7 @@ from typing import Any, Final
 from .codec import packer
 from .errors import DecodeError
 from .fields import ModelSpec
-from .operations import delete, encode_object
+from .operations import STALE_STAGING_MS, collect_retired, delete, encode_object
 from .plan import Operation, ScriptCall, single
 from .reindex import ReindexReport, reindex
 from .rows import decode_object, rows
@@ -43,8 +44,9 @@ class Problem:
     """One thing wrong: ``kind`` is ``nohash`` (a pk of the all-set without its hash),
     ``missing`` (an entry an object implies is not in its index), ``stale`` (an index entry
     that no object implies), ``gone`` (the registry names a key that does not exist),
-    ``member`` / ``sortkey`` (an object's stored index state disagrees with its value), or
-    ``decode`` (an object that does not load)."""
+    ``member`` / ``sortkey`` (an object's stored index state disagrees with its value),
+    ``decode`` (an object that does not load), ``abandoned`` (a reset's staged generation
+    whose writer stopped) or ``leftover`` (a replaced generation not yet cleaned up)."""
 
     kind: str
     index: str | None
@@ -65,6 +67,10 @@ class Audit:
     """The first `MAX_PROBLEMS` problems."""
     count: int
     """All the problems found."""
+    abandoned: tuple[int, ...] = ()
+    """Generations a reset was staging when its writer stopped (no write for 10 minutes)."""
+    leftover: tuple[int, ...] = ()
+    """Generations replaced by a reset whose clean-up has not finished."""
 
     @property
     def ok(self) -> bool:
@@ -117,6 +123,15 @@ def audit(spec: ModelSpec[Any], progress: Callable[[int, int], None] | None = No
             index = None if kind == b"nohash" else _index_of(prefix, key)
             found(Problem(kind.decode(), index, _text(key), _text(member)))
 
+    resets = yield from single(ScriptCall("check_resets", meta, (STALE_STAGING_MS,), writes=False))
+    cut = resets.index(b"")
+    abandoned, leftover = tuple(int(g) for g in resets[:cut]), tuple(int(g) for g in resets[cut + 1 :])
+    for stale in abandoned:
+        what = "a reset's staged dataset whose writer stopped (no write for 10 minutes)"
+        found(Problem("abandoned", None, _text(spec.keys.generation(stale)), what))
+    for old in leftover:
+        what = "a replaced dataset, not cleaned up"
+        found(Problem("leftover", None, _text(spec.keys.generation(old)), what))
     at: bytes = b"0"
     while True:
         args = (at, OBJECTS_PER_CALL, *spec.schema, nf, *spec.stored)
@@ -140,7 +155,7 @@ def audit(spec: ModelSpec[Any], progress: Callable[[int, int], None] | None = No
         key, position = reply[1], reply[2]
         if not key:
             break
-    return Audit(spec.model.__qualname__, gen, objects, tuple(problems), count)
+    return Audit(spec.model.__qualname__, gen, objects, tuple(problems), count, abandoned, leftover)
 
 
 def _check_state(
@@ -187,6 +202,11 @@ class Repair:
 def repair(spec: ModelSpec[Any], progress: Callable[[int, int], None] | None = None) -> Operation[Repair]:
     """Audit, fix what the audit found, and audit again."""
     found = yield from audit(spec)
+    meta = (spec.keys.meta,)
+    for stale in found.abandoned:  # retired, as the next reset would do: then cleaned up
+        yield from single(ScriptCall("reset_abort", meta, (stale,), writes=True))
+    if found.abandoned or found.leftover:
+        yield from collect_retired(meta)
     phantoms = tuple(int(p.detail) for p in found.problems if p.kind == "nohash")
     if phantoms:
         yield from delete(spec, phantoms)
