@@ -28,6 +28,7 @@ from typedredis import (
     Sorted,
     Unique,
     UniqueViolation,
+    audit,
     operations,
     querying,
     reindex,
@@ -371,3 +372,14 @@ def test_status_compares_the_records_with_the_code() -> None:
     states = [(i.name, i.ok) for i in found.indexes]
     assert states == [("e:title", False), ("s:plays", True), ("e:gone", False)]
     assert by_name["e:gone"].code is None and not found.schema_ok
+
+
+def test_an_audit_that_a_reset_overtakes_says_so() -> None:
+    replies = {
+        "check_resets": [[b""]],
+        "check_objects": [[b"3", b"", msgpack.packb([]), b"e:title,s:plays"]],
+        "check_keys": [[b"4", b"{x}:4:i:title:a", b""]],  # the next call saw generation 4
+    }
+    batches, found = drive(audit.audit(Song.spec()), lambda call: replies[call.script].pop(0))
+    assert scripts(batches) == [["check_resets"], ["check_objects"], ["check_keys"]]
+    assert [p.kind for p in found.problems] == ["moved"] and not found.ok

@@ -46,7 +46,8 @@ class Problem:
     that no object implies), ``gone`` (the registry names a key that does not exist),
     ``member`` / ``sortkey`` (an object's stored index state disagrees with its value),
     ``decode`` (an object that does not load), ``abandoned`` (a reset's staged generation
-    whose writer stopped) or ``leftover`` (a replaced generation not yet cleaned up)."""
+    whose writer stopped), ``leftover`` (a replaced generation not yet cleaned up) or
+    ``moved`` (a reset replaced the dataset during the audit, which is then incomplete)."""
 
     kind: str
     index: str | None
@@ -151,7 +152,11 @@ def audit(spec: ModelSpec[Any], progress: Callable[[int, int], None] | None = No
     while True:
         args = (key, position, ENTRIES_PER_CALL, *spec.schema)
         reply = yield from single(ScriptCall("check_keys", meta, args, writes=False))
-        script_problems(spec.keys.generation(int(reply[0])), reply[3:])
+        if int(reply[0]) != gen:  # its keys' names (the cursor) are another generation's
+            what = "a reset replaced the dataset meanwhile: audit again"
+            found(Problem("moved", None, _text(spec.keys.meta), what))
+            break
+        script_problems(spec.keys.generation(gen), reply[3:])
         key, position = reply[1], reply[2]
         if not key:
             break
