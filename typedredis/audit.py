@@ -30,11 +30,12 @@ from .plan import Operation, ScriptCall, single
 from .reindex import ReindexReport, reindex
 from .rows import decode_object, rows
 
-OBJECTS_PER_CALL: Final = 100
-"""Objects audited per call (reads only: about 1 ms)."""
-ENTRIES_PER_CALL: Final = 250
-"""Index entries audited per call (each: its object's index state read and rebuilt): 1-3 ms.
-500 measured up to 6.6 ms a call."""
+OBJECTS_PER_CALL: Final = 50
+"""Objects audited per call (reads only). 100 measured up to 12 ms a call at 1 000 000
+objects with three indexes (benchmarks/reindex_bench.py)."""
+ENTRIES_PER_CALL: Final = 100
+"""Index entries audited per call (each: its object's index state read and rebuilt). 500
+measured up to 6.6 ms a call at 20 000 objects, 250 up to 12 ms at 1 000 000."""
 MAX_PROBLEMS: Final = 1000
 """Problems kept in a report (the count goes on)."""
 
