@@ -199,3 +199,17 @@ def on_loop(coroutine: Coroutine[Any, Any, T]) -> T:
             threading.Thread(target=_loop[1].run_forever, name="loopback", daemon=True).start()
         loop = _loop[1]
     return asyncio.run_coroutine_threadsafe(coroutine, loop).result()
+
+
+def release(name: str) -> None:
+    """Forget the model class of key ``key(name)``: the next class definition over that key is
+    a new release of the model (as a new process would define it)."""
+    typedredis.model._registry.pop(key(name), None)
+
+
+def records(client: redis.Redis, cls: type[Model]) -> dict[str, str]:
+    """The index records of ``cls``'s current generation (lib.lua, note_indexes)."""
+    ks = cls.spec().keys
+    gen = int(client.hget(ks.meta, "gen") or 0)
+    raw = client.hgetall(ks.generation(gen) + b"schema")
+    return {k.decode(): v.decode() for k, v in raw.items()}

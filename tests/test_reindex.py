@@ -30,25 +30,12 @@ from typedredis import (
     Sorted,
     Unique,
     UniqueViolation,
-    model,
     reindex,
 )
 
-from .support import check_invariants, key, python_filter
+from .support import check_invariants, key, python_filter, records, release
 
 NAMES = ("shoe", "sock", "boot", "hat")
-
-
-def release(name: str) -> None:
-    """Forget the model class of key ``name``: the next class definition is a new release."""
-    model._registry.pop(key(name), None)
-
-
-def records(client: redis.Redis, cls: type[Model]) -> dict[str, str]:
-    ks = cls.spec().keys
-    gen = int(client.hget(ks.meta, "gen") or 0)
-    raw = client.hgetall(ks.generation(gen) + b"schema")
-    return {k.decode(): v.decode() for k, v in raw.items()}
 
 
 @contextmanager

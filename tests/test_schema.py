@@ -11,21 +11,9 @@ from typing import Any
 import pytest
 import redis
 
-from typedredis import Indexed, IndexNotReady, Model, Sorted, model
+from typedredis import Indexed, IndexNotReady, Model, Sorted
 
-from .support import check_invariants, key
-
-
-def release(name: str) -> None:
-    """Forget the model class of key ``name``: the next class definition is a new release."""
-    model._registry.pop(key(name), None)
-
-
-def records(client: redis.Redis, cls: type[Model]) -> dict[str, str]:
-    ks = cls.spec().keys
-    gen = int(client.hget(ks.meta, "gen") or 0)
-    raw = client.hgetall(ks.generation(gen) + b"schema")
-    return {k.decode(): v.decode() for k, v in raw.items()}
+from .support import check_invariants, key, records, release
 
 
 @pytest.fixture(autouse=True)

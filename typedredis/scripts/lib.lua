@@ -421,3 +421,16 @@ local function delete_objects(gp, schema, pks)
   end
   return deleted
 end
+
+-- -- reindex jobs (typedredis/reindex.py): kept in the generation's schema hash ------------
+--
+-- Every call of a job names its generation and token. The job, while it is still that one:
+-- {gp, key (the schema hash), plan, phase, at}; else nil and the reply that refuses the call:
+-- {'!gen'} (a reset switched generations) or {'!job'} (another job replaced this one).
+local function reindex_job(gen, token)
+  if current_gen() ~= gen then return nil, {'!gen'} end
+  local gp = gen_prefix(gen)
+  local job = redis.call('HMGET', gp .. 'schema', ':job', ':plan', ':phase', ':at')
+  if job[1] ~= token then return nil, {'!job'} end
+  return {gp = gp, key = gp .. 'schema', plan = job[2], phase = job[3], at = job[4]}
+end

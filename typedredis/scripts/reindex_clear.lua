@@ -15,15 +15,12 @@
 -- c:<name>:* for a compound one. ':at' is '<n>:<key>': the n-th name of the plan, and the
 -- last key deleted in its range (a string, valid across restarts). Keys that writers add
 -- behind it hold only entries those writers maintain; the fill phase adds the rest.
-local gen = ARGV[1]
-if current_gen() ~= gen then return {'!gen'} end
-local gp = gen_prefix(gen)
-local key = gp .. 'schema'
-local job = redis.call('HMGET', key, ':job', ':plan', ':phase', ':at')
-if job[1] ~= ARGV[2] then return {'!job'} end
-if job[3] ~= 'clear' then return {job[3], job[4]} end
+local job, refused = reindex_job(ARGV[1], ARGV[2])
+if not job then return refused end
+local gp, key = job.gp, job.key
+if job.phase ~= 'clear' then return {job.phase, job.at} end
 
-local build, removed = string.match(job[2], '^(.*)|(.*)$')
+local build, removed = string.match(job.plan, '^(.*)|(.*)$')
 local names = {}
 for name in string.gmatch(build .. ',' .. removed, '[^,]+') do names[#names + 1] = name end
 local function range(name) -- ZRANGEBYLEX bounds of the index's keys
@@ -33,7 +30,7 @@ local function range(name) -- ZRANGEBYLEX bounds of the index's keys
   return '[' .. prefix, '(' .. string.sub(prefix, 1, -2) .. ';' -- (';' follows ':')
 end
 
-local n, from = string.match(job[4], '^(%d+):(.*)$')
+local n, from = string.match(job.at, '^(%d+):(.*)$')
 n = tonumber(n)
 local budget = tonumber(ARGV[3])
 while budget > 0 and n <= #names do

@@ -18,24 +18,21 @@
 -- stays: the job cannot pass two objects sharing a unique value); {'!moved', phase, at}
 -- when the checkpoint is not ARGV[3] (another process runs the same job); or {'!gen'} /
 -- {'!job'} as reindex_clear.
-local gen = ARGV[1]
-if current_gen() ~= gen then return {'!gen'} end
-local gp = gen_prefix(gen)
-local key = gp .. 'schema'
-local job = redis.call('HMGET', key, ':job', ':plan', ':phase', ':at')
-if job[1] ~= ARGV[2] then return {'!job'} end
-if job[3] ~= 'fill' or job[4] ~= ARGV[3] then return {'!moved', job[3], job[4]} end
+local job, refused = reindex_job(ARGV[1], ARGV[2])
+if not job then return refused end
+local gp, key = job.gp, job.key
+if job.phase ~= 'fill' or job.at ~= ARGV[3] then return {'!moved', job.phase, job.at} end
 local nu = tonumber(ARGV[5])
 local schema, first = read_schema(6)
 local only = {}
-for name in string.gmatch(string.match(job[2], '^(.*)|'), '[^,]+') do only[name] = true end
+for name in string.gmatch(string.match(job.plan, '^(.*)|'), '[^,]+') do only[name] = true end
 schema.only = only
 local ni, ns = #schema.eq, #schema.sorted
 -- the hidden fields of the removed indexes (#f of an equality index, ~f of a sorted one) that
 -- the schema does not keep: dropped from every object the job visits
 local kept, obsolete = {}, {}
 for _, name in ipairs(schema.names) do kept[name] = true end
-for name in string.gmatch(string.match(job[2], '|(.*)$'), '[^,]+') do
+for name in string.gmatch(string.match(job.plan, '|(.*)$'), '[^,]+') do
   local kind, field = string.match(name, '^([es]):(.+)$')
   local hidden = kind and ((kind == 'e' and '#' or '~') .. field)
   if hidden and not kept[hidden] then obsolete[#obsolete + 1] = hidden end

@@ -10,17 +10,14 @@
 -- ARGV[4..]        the schema (lib.lua, read_schema)
 -- Returns {'ok'}; {'!conflict', name, record, ...} (the job ends, its indexes stay as they
 -- are: not ready); or {'!moved', phase, at}, {'!gen'}, {'!job'} as reindex_fill.
-local gen = ARGV[1]
-if current_gen() ~= gen then return {'!gen'} end
-local gp = gen_prefix(gen)
-local key = gp .. 'schema'
-local job = redis.call('HMGET', key, ':job', ':plan', ':phase', ':at')
-if job[1] ~= ARGV[2] then return {'!job'} end
-if job[3] ~= 'fill' or job[4] ~= ARGV[3] then return {'!moved', job[3], job[4]} end
+local job, refused = reindex_job(ARGV[1], ARGV[2])
+if not job then return refused end
+local gp, key = job.gp, job.key
+if job.phase ~= 'fill' or job.at ~= ARGV[3] then return {'!moved', job.phase, job.at} end
 local schema = read_schema(4)
 local records = index_records(gp)
 local ready, conflicts = {}, {}
-for name in string.gmatch(string.match(job[2], '^(.*)|'), '[^,]+') do
+for name in string.gmatch(string.match(job.plan, '^(.*)|'), '[^,]+') do
   local encoding = schema.encoding[name]
   local building = encoding and ('building:' .. encoding) or 'building'
   if records[name] == building or records[name] == 'ready' .. string.sub(building, 9) then

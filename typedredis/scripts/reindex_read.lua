@@ -8,10 +8,9 @@
 -- ARGV[5]          nf: the number of fields, then their names
 -- Returns {last pk read ('' when none is left), rows} (rows: lib.lua, pack_rows); or
 -- {'!gen'} / {'!job'} as reindex_clear.
-local gen = ARGV[1]
-if current_gen() ~= gen then return {'!gen'} end
-local gp = gen_prefix(gen)
-if redis.call('HGET', gp .. 'schema', ':job') ~= ARGV[2] then return {'!job'} end
+local job, refused = reindex_job(ARGV[1], ARGV[2])
+if not job then return refused end
+local gp = job.gp
 local pks = redis.call('ZRANGEBYSCORE', gp .. 'all', '(' .. ARGV[3], '+inf', 'LIMIT', 0, tonumber(ARGV[4]))
 local fields = {}
 for i = 1, tonumber(ARGV[5]) do fields[i] = ARGV[5 + i] end
