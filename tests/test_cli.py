@@ -17,14 +17,14 @@ from typedredis import Indexed, Model, model
 from .support import check_invariants, key
 
 KEY = key("cli_item")
-MODULE = f'''
+MODULE = f"""
 from typedredis import Indexed, Model
 
 
 class Item(Model, key={KEY!r}):
     name: Indexed[str]
     size: Indexed[int]
-'''
+"""
 
 
 def typedredis_command(*args: str, cwd: Path, url: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -117,6 +117,34 @@ def test_a_failed_reindex_exits_1_naming_the_problem(
     run = typedredis_command("reindex", "shop_models:Item", "--url", redis_url, cwd=tmp_path)
     assert run.returncode == 1
     assert "UniqueViolation: Item.name must be unique, and 'same' would be shared" in run.stderr
+    model._registry.pop(KEY, None)
+
+
+def test_reindex_migrate_rewrites_objects_of_an_older_form(
+    client: redis.Redis, tmp_path: Path, redis_url: str
+) -> None:
+    model._registry.pop(KEY, None)
+
+    class Item(Model, key=KEY):  # release 1 has a field the next one drops
+        name: Indexed[str]
+        size: Indexed[int]
+        color: str
+
+    Item.save_all([Item(name=f"n{i}", size=i, color="red") for i in range(80)])
+    model._registry.pop(KEY, None)
+    (tmp_path / "shop_models.py").write_text(MODULE)
+    run = typedredis_command("reindex", "--migrate", "shop_models:Item", "--url", redis_url, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines() == [
+        "Item: every index is ready; nothing to do",
+        "Item: 80 objects rewritten in the form the code writes",
+    ]
+    again = typedredis_command(
+        "reindex", "--migrate", "--json", "shop_models:Item", "--url", redis_url, cwd=tmp_path
+    )
+    assert json.loads(again.stdout)["migrated"] == 0
+    gen = int(client.hget("{" + KEY + "}:meta", "gen") or 0)
+    assert client.hkeys(f"{{{KEY}}}:{gen}:o:7") == [b"name", b"size"]
     model._registry.pop(KEY, None)
 
 

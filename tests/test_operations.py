@@ -356,6 +356,56 @@ def test_reindex_refuses_a_shared_unique_value_naming_the_objects() -> None:
         drive(reindex.reindex(Tag.spec()), lambda call: replies[call.script].pop(0))
 
 
+def hash_of(obj: Model, **extra: bytes) -> list[bytes]:
+    """HGETALL's reply for ``obj`` stored as a save stores it, plus ``extra`` fields."""
+    spec = obj.spec()
+    args = operations.encode_object(spec, obj, packer())
+    nf, ni = len(spec.stored), len(spec.indexed)
+    flat: list[bytes] = []
+    for name, value in zip(spec.stored, args[1 : 1 + nf], strict=True):
+        flat += [name.encode(), value]  # (str members equal their bytes: no #field)
+    for name, sort_key in zip(spec.sorted_names, args[1 + nf + ni :], strict=True):
+        flat += [b"~" + name.encode(), sort_key]
+    for name, value in extra.items():
+        flat += [name.encode(), value]
+    return flat
+
+
+def test_migrate_saves_only_objects_stored_in_another_form_with_what_it_read() -> None:
+    current, old = Song(pk=1, title="a", plays=2), Song(pk=2, title="b", plays=3)
+    replies = {
+        "reindex_begin": [[b"3", b"", b"done", b"", 0, b""]],
+        "migrate_read": [
+            [b"3", b"2", 2, [b"1", *hash_of(current)], [b"2", *hash_of(old, gone=b"\xa1x")]],
+            [b"3", b"", 2],
+        ],
+        "save": [[2]],
+    }
+    batches, report = drive(
+        reindex.reindex(Song.spec(), migrate=True), lambda call: replies[call.script].pop(0)
+    )
+    assert scripts(batches) == [["reindex_begin"], ["migrate_read"], ["save", "migrate_read"]]
+    save = batches[2][0]
+    assert isinstance(save, ScriptCall) and save.args[1] == b"m", "the compare-and-set mode"
+    spec = Song.spec()
+    nf = len(spec.stored)
+    # the row: pk, the new values, members, sort keys; then the bytes read and the field count
+    assert save.args[-(nf + 1) :] == (*stored(old), 5), "the bytes it read, and the hash had 5 fields"
+    assert save.args[-(nf + 1) - (1 + nf + len(spec.indexed) + len(spec.sorted))] == 2, "only pk 2"
+    assert (report.migrated, report.skipped) == (1, 0)
+
+
+def test_migrate_counts_objects_a_writer_changed_meanwhile_as_skipped() -> None:
+    old = Song(pk=2, title="b", plays=3)
+    replies = {
+        "reindex_begin": [[b"3", b"", b"done", b"", 0, b""]],
+        "migrate_read": [[b"3", b"2", 1, [b"2", *hash_of(old, gone=b"\xa1x")]], [b"3", b"", 1]],
+        "save": [[]],  # the save script found other bytes: it wrote nothing
+    }
+    _, report = drive(reindex.reindex(Song.spec(), migrate=True), lambda call: replies[call.script].pop(0))
+    assert (report.migrated, report.skipped) == (0, 1)
+
+
 def test_status_compares_the_records_with_the_code() -> None:
     spec = Song.spec()
     records = [b":v", b"1", b"e:title", b"building:m1", b"s:plays", b"ready:int", b"e:gone", b"dropped:m1"]

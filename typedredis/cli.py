@@ -1,6 +1,8 @@
 """The ``typedredis`` command: operations on a deployed model, from a shell or a deploy job.
 
     typedredis reindex MODULE:Model      build indexes online (resumable), remove dropped ones
+    typedredis reindex --migrate MODULE:Model
+                                         then rewrite objects stored in an older form
     typedredis check MODULE:Model        audit stored data against indexes (exit 1: problems)
     typedredis check --schema MODULE:Model
                                          exit 1 when the code's indexes are not all ready
@@ -93,12 +95,12 @@ class Progress:
             self.stream.write("\n")
 
 
-def reindex_command(model: type[Model], as_json: bool) -> int:
+def reindex_command(model: type[Model], as_json: bool, migrate: bool) -> int:
     """``typedredis reindex``: `Model.reindex`, with a progress line on a terminal."""
     progress = Progress(f"reindex {model.__qualname__}", sys.stderr)
     start = time.monotonic()
     try:
-        report = model.reindex(progress=progress)
+        report = model.reindex(progress=progress, migrate=migrate)
     finally:
         progress.close()
     seconds = time.monotonic() - start
@@ -106,6 +108,8 @@ def reindex_command(model: type[Model], as_json: bool) -> int:
         print(json.dumps({"model": model.__qualname__, **_report(report), "seconds": round(seconds, 3)}))
     else:
         print(_describe(model, report, seconds))
+        if migrate:
+            print(f"{model.__qualname__}: {report.migrated:,} objects rewritten in the form the code writes")
     return 0
 
 
@@ -241,6 +245,9 @@ def parser() -> argparse.ArgumentParser:
         command.add_argument("model", metavar="MODULE:Model", help="e.g. myapp.models:Order")
         command.add_argument("--url", help=f"the server (default: ${URL_VARIABLE})")
         command.add_argument("--json", action="store_true", help="print JSON")
+        if name == "reindex":
+            what = "then rewrite each object stored in an older form (migration hooks, removed fields)"
+            command.add_argument("--migrate", action="store_true", help=what)
         if name == "check":
             what = "compare the code's indexes with the server's records only"
             command.add_argument("--schema", action="store_true", help=what)
@@ -259,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         model = load_model(args.model)
         connect_model(model, args.url)
         if args.command == "reindex":
-            return reindex_command(model, args.json)
+            return reindex_command(model, args.json, args.migrate)
         if args.command == "stats":
             return stats_command(model, args.json)
         if args.command == "repair":

@@ -257,7 +257,9 @@ class Model(BaseModel):
         await cls._async("areset").run(operations.reset(cls.spec()), source=objects)
 
     @classmethod
-    def reindex(cls, *, progress: Callable[[int, int], None] | None = None) -> ReindexReport:
+    def reindex(
+        cls, *, progress: Callable[[int, int], None] | None = None, migrate: bool = False
+    ) -> ReindexReport:
         """Build, online, the indexes of this model that Redis does not hold ready for the
         current dataset (declared after objects were stored, a sorted field whose type changed,
         dropped by a release without them), and remove the keys of dropped indexes the model no
@@ -267,14 +269,23 @@ class Model(BaseModel):
         ``progress(done, total)`` is called after each batch of objects. Raises `ReindexAborted`
         when a process whose code does not maintain these indexes changed objects meanwhile,
         and `UniqueViolation` when two stored objects share the value of a new `Unique` field.
+
+        With ``migrate=True``, every object is then rewritten in the form this code writes,
+        where its stored form differs: values that a migration hook (a
+        ``field_validator(mode="before")``) converts are stored converted, with their index
+        entries; fields the model no longer declares are removed; fields added with a default
+        are stored. Each object is replaced only while it holds what was read (a concurrent
+        save wins). ``progress`` starts over for that pass.
         """
-        return cls._sync("reindex").run(reindex(cls.spec(), progress))
+        return cls._sync("reindex").run(reindex(cls.spec(), progress, migrate))
 
     @classmethod
-    async def areindex(cls, *, progress: Callable[[int, int], None] | None = None) -> ReindexReport:
+    async def areindex(
+        cls, *, progress: Callable[[int, int], None] | None = None, migrate: bool = False
+    ) -> ReindexReport:
         """`reindex`, on the model's asyncio client. A cancelled task leaves the job where its
         last call left it: the next reindex resumes it."""
-        return await cls._async("areindex").run(reindex(cls.spec(), progress))
+        return await cls._async("areindex").run(reindex(cls.spec(), progress, migrate))
 
     @classmethod
     def _sync(cls, method: str) -> SyncExecutor:

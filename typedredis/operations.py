@@ -80,10 +80,11 @@ def encode_objects(spec: ModelSpec[Any], objects: Sequence[Model]) -> list[list[
     return [encode_object(spec, obj, pack) for obj in objects]
 
 
-def _save_call(spec: ModelSpec[Any], gen: int | None, rows: Sequence[list[Arg]], insert: bool) -> ScriptCall:
+def _save_call(spec: ModelSpec[Any], gen: int | None, rows: Sequence[list[Arg]], mode: bytes) -> ScriptCall:
+    """A save script call (see save.lua for ``mode``: b"i" inserts, b"" upserts, b"m" migrates)."""
     head: list[Arg] = [
         b"" if gen is None else gen,
-        b"i" if insert else b"",
+        mode,
         spec.unique_count,
         len(spec.stored),
         *spec.stored,
@@ -98,7 +99,8 @@ def _save_batches(
     spec: ModelSpec[Any], gen: int | None, rows: list[list[Arg]], insert: bool = False
 ) -> list[list[ScriptCall]]:
     per_call = OBJECTS_PER_CALL
-    calls = [_save_call(spec, gen, rows[i : i + per_call], insert) for i in range(0, len(rows), per_call)]
+    mode = b"i" if insert else b""
+    calls = [_save_call(spec, gen, rows[i : i + per_call], mode) for i in range(0, len(rows), per_call)]
     return [calls[i : i + CALLS_PER_BATCH] for i in range(0, len(calls), CALLS_PER_BATCH)]
 
 

@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from .codec import packer
 from .errors import ReindexAborted
 from .fields import ModelSpec
+from .migrate import migrate as migrate_objects
 from .operations import _violation, encode_object
 from .plan import Arg, Operation, ScriptCall, single
 from .rows import decode_object, rows
@@ -59,8 +60,11 @@ class ReindexReport:
     indexed: int
     """Objects whose entries it added."""
     skipped: int
-    """Objects that a writer changed or deleted between read and fill (the writer indexed
-    them)."""
+    """Objects that a writer changed or deleted between read and write (the writer indexed
+    them, or stored them in its own form)."""
+    migrated: int = 0
+    """With ``migrate``: objects rewritten in the form the code writes (values a migration
+    hook converts, fields the code removed or added with a default)."""
 
 
 class _Restart(Exception):
@@ -68,8 +72,20 @@ class _Restart(Exception):
     (another process running the same job finished it)."""
 
 
-def reindex(spec: ModelSpec[Any], progress: Progress | None = None) -> Operation[ReindexReport]:
-    """Build the indexes of ``spec`` that are not ready in the current generation."""
+def reindex(
+    spec: ModelSpec[Any], progress: Progress | None = None, migrate: bool = False
+) -> Operation[ReindexReport]:
+    """Build the indexes of ``spec`` that are not ready in the current generation; then, with
+    ``migrate``, rewrite every object that is not stored in the form ``spec`` writes (see
+    migrate.py; ``progress`` starts over for that pass)."""
+    report = yield from _build(spec, progress)
+    if not migrate:
+        return report
+    migrated, skipped = yield from migrate_objects(spec, progress)
+    return replace(report, migrated=migrated, skipped=report.skipped + skipped)
+
+
+def _build(spec: ModelSpec[Any], progress: Progress | None) -> Operation[ReindexReport]:
     mode = b""
     indexed = skipped = 0
     built: tuple[str, ...] = ()

@@ -6,7 +6,9 @@
 -- KEYS[1]          {K}:meta
 -- ARGV[1]          target generation: '' for the current one, or a generation that `reset`
 --                  is staging (then every object is new in it, and inserted)
--- ARGV[2]          mode: 'i' inserts (refuses stored pks), '' inserts or replaces
+-- ARGV[2]          mode: 'i' inserts (refuses stored pks), '' inserts or replaces, 'm'
+--                  migrates: replaces stored objects only while they hold exactly what the
+--                  caller read (`reindex --migrate`), and skips the others
 -- ARGV[3]          nu: how many of the equality-indexed fields are unique (they come first)
 -- ARGV[4]          nf: number of stored fields
 -- ARGV[5..4+nf]    the field names, the ni equality-indexed ones first
@@ -14,8 +16,11 @@
 --                  fields and compound indexes
 -- then, per object, 1 + nf + ni + ns arguments:
 --                  pk ('' allocates a new one), nf msgpack values,
---                  ni index members ('' when the member equals the stored value), ns sort keys
--- Returns the objects' primary keys, in order; or, writing nothing:
+--                  ni index members ('' when the member equals the stored value), ns sort keys;
+--                  in mode 'm' then the nf stored bytes read ('' for an absent field) and the
+--                  number of fields the hash had
+-- Returns the objects' primary keys, in order (in mode 'm', of the objects written); or,
+-- writing nothing:
 --                  {'!unique', field, member} when a unique value would be shared;
 --                  {'!exists', pk} when inserting an object whose pk is stored or repeated;
 --                  {'!pks'} when new pks would go beyond 2^53 - 1.
@@ -29,6 +34,7 @@ else
   gen = current_gen()
 end
 local insert = staging or ARGV[2] == 'i'
+local migrate = ARGV[2] == 'm'
 local gp = gen_prefix(gen)
 local nu, nf = tonumber(ARGV[3]), tonumber(ARGV[4])
 local fields = {}
@@ -36,17 +42,31 @@ for i = 1, nf do fields[i] = ARGV[4 + i] end
 local schema, first = read_schema(5 + nf)
 local ni, ns = #schema.eq, #schema.sorted
 local stride = 1 + nf + ni + ns
+if migrate then stride = stride + nf + 1 end
+
+-- mode 'm': is the object still exactly as the caller read it (stored, same fields, same bytes)?
+local function as_read(at)
+  local okey = gp .. 'o:' .. ARGV[at]
+  if redis.call('HLEN', okey) ~= tonumber(ARGV[at + stride - 1]) then return false end
+  local stored = nf > 0 and redis.call('HMGET', okey, unpack(fields)) or {}
+  for i = 1, nf do
+    if (stored[i] or '') ~= ARGV[at + nf + ni + ns + i] then return false end
+  end
+  return true
+end
 
 -- pass 1: read what is stored, and check unique fields against the batch's final state
 local objects, named, explicit = {}, {}, {}
 for at = first, #ARGV, stride do
   local o = {at = at, pk = ARGV[at]}
-  if o.pk ~= '' then
+  if migrate and not as_read(at) then
+    o = nil -- a writer changed it since it was read: its writer stored it in its own form
+  elseif o.pk ~= '' then
     if insert and named[o.pk] then return {'!exists', o.pk} end
     named[o.pk] = true
     explicit[#explicit + 1] = o
   end
-  objects[#objects + 1] = o
+  if o then objects[#objects + 1] = o end
 end
 -- which explicit pks are stored: one ZMSCORE of the all-set per 1 000
 for i = 1, #explicit, CHUNK do
