@@ -7,7 +7,9 @@ Fills a private redis-server with N objects of a release whose fields are plain,
 the next release (an equality index, a sorted index and a compound index over both) build
 them with ``Model.reindex()`` while another process PINGs the server in a loop (see
 stall.py); then audits the result (``typedredis check``), loses one index entry and repairs
-it (``typedredis repair``: an audit, the rebuild of that index, an audit), and, for
+it (``typedredis repair``: an audit, the rebuild of that index, an audit); then the release
+after drops the ``name`` field and ``reindex --migrate`` rewrites every object without it;
+and, for
 comparison, rebuilds the same dataset with ``Model.reset`` (the other way to make every
 index complete). Reports objects per second, script calls, the
 longest server command (SLOWLOG: commands over 1 ms are logged) and the longest PING.
@@ -41,13 +43,22 @@ def release(version: int) -> Any:
 
         return Item
 
-    class Item2(Model, key=KEY):
+    if version == 2:
+
+        class Item2(Model, key=KEY):
+            grp: Indexed[str]
+            rank: Sorted[int]
+            name: str
+            __indexes__: ClassVar[Any] = (Compound("grp", "rank"),)
+
+        return Item2
+
+    class Item3(Model, key=KEY):  # name removed
         grp: Indexed[str]
         rank: Sorted[int]
-        name: str
         __indexes__: ClassVar[Any] = (Compound("grp", "rank"),)
 
-    return Item2
+    return Item3
 
 
 def items(cls: Any, n: int) -> Iterator[Any]:
@@ -71,7 +82,7 @@ def slow_calls(raw: redis.Redis) -> dict[str, Any]:
 
 SCRIPTS = (
     "reindex_begin", "reindex_clear", "reindex_read", "reindex_fill", "reindex_finish", "save",
-    "check_objects", "check_keys", "check_drop", "delete",
+    "check_objects", "check_keys", "check_drop", "delete", "migrate_read",
 )
 
 
@@ -121,6 +132,13 @@ def main() -> None:
         done = repaired["answer"]
         assert done.after.ok and done.rebuilt.built == ("e:grp",), (done.rebuilt, done.after.problems[:3])
         results.append(repaired)
+        v3 = release(3)
+        migrating = "reindex --migrate (a field removed)"
+        results.append(measure(server.url, raw, migrating, lambda: v3.reindex(migrate=True).migrated))
+        results[-1]["slow"] = slow_calls(raw)
+        assert results[-1]["answer"] == n, results[-1]
+        assert raw.hkeys(v3.spec().keys.object(int(gen), 8)) == [b"grp", b"rank", b"~rank"]
+        v2 = release(2)
         rewrite = "reset (the same dataset, rewritten)"
         results.append(measure(server.url, raw, rewrite, lambda: v2.reset(items(v2, n))))
         results[-1]["slow"] = slow_calls(raw)

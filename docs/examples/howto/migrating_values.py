@@ -45,22 +45,22 @@ def main(url: str) -> None:
         v2.get_by(v2.f.name, "desk")
     except DecodeError as exc:  # never a silently wrong value
         print(exc.field, exc.key)
-        # > on {docs_migrate_lamp}:0:o:1
+        #> on {docs_migrate_lamp}:0:o:1
 
     v3 = release(3)  # converts what release 1 stored, on every read
     print(v3.get_by(v3.f.name, "desk").on)
-    # > True
+    #> True
     try:
         v3.reindex(migrate=True)  # builds the index on `on`, then rewrites each object
     except DecodeError as exc:  # a value the hook cannot convert still says so
         print(exc.field, exc.key)
-        # > on {docs_migrate_lamp}:0:o:2
+        #> on {docs_migrate_lamp}:0:o:2
     v3.objects.filter(name="hall").delete()  # (here: deleted; it could be fixed instead)
     report = v3.reindex(migrate=True)  # resumes the build, then migrates
     print(report.built, report.migrated)
-    # > ('e:on',) 2
+    #> ('e:on',) 2
     print(v3.objects.filter(on=True).count(), client.hkeys("{docs_migrate_lamp}:0:o:3"))
-    # > 1 [b'name', b'on']
+    #> 1 [b'name', b'on']
 
 
 if __name__ == "__main__":
