@@ -18,6 +18,7 @@ from typedredis.executor import AsyncExecutor, SyncExecutor
 from typedredis.plan import Operation
 
 T = TypeVar("T")
+M = TypeVar("M", bound=Model)
 Kind = Literal["sync", "asyncio"]
 
 KIND: Kind = "sync"
@@ -213,3 +214,51 @@ def records(client: redis.Redis, cls: type[Model]) -> dict[str, str]:
     gen = int(client.hget(ks.meta, "gen") or 0)
     raw = client.hgetall(ks.generation(gen) + b"schema")
     return {k.decode(): v.decode() for k, v in raw.items()}
+
+
+def changed_fields(obj: Model) -> set[str] | None:
+    """The fields a save of ``obj`` writes when it writes in part: those whose encoding differs
+    from what ``obj`` remembers of the stored object; None when it remembers nothing (it is
+    written whole)."""
+    from typedredis.codec import packer
+    from typedredis.operations import encode_object
+    from typedredis.rows import STORED
+
+    known = obj.__dict__.get(STORED)
+    if known is None or known[0] != obj.pk:
+        return None
+    spec = obj.spec()
+    row = encode_object(spec, obj, packer())
+    return {name for i, name in enumerate(spec.stored) if row[1 + i] != known[1][i]}
+
+
+def after_saves(stored: dict[int, M], objects: list[M]) -> dict[int, M]:
+    """What ``save_all(objects)`` leaves stored under each pk the objects name (computed
+    before the save, which refreshes what the objects remember): an object loaded or saved
+    before writes only the fields whose encoding differs from what it remembers, over what is
+    ``stored``; an object without that memory, or whose pk is listed twice, is written whole
+    (the last copy wins). Objects without a pk are left out."""
+    from collections import Counter
+
+    from typedredis.codec import packer
+    from typedredis.operations import encode_object
+    from typedredis.rows import STORED
+
+    repeated = Counter(obj.pk for obj in objects)
+    out: dict[int, M] = {}
+    for obj in objects:
+        if obj.pk is None:
+            continue
+        spec = obj.spec()
+        row = encode_object(spec, obj, packer())
+        changed = changed_fields(obj)
+        before = stored.get(obj.pk)
+        if before is None or changed is None or repeated[obj.pk] > 1:
+            after = obj.model_copy()
+        else:
+            after = obj.model_copy(
+                update={name: getattr(before, name) for name in spec.stored if name not in changed}
+            )
+        after.__dict__[STORED] = (obj.pk, tuple(row[1 : 1 + len(spec.stored)]))  # as obj remembers it
+        out[obj.pk] = after
+    return out

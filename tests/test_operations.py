@@ -356,6 +356,34 @@ def test_reindex_refuses_a_shared_unique_value_naming_the_objects() -> None:
         drive(reindex.reindex(Tag.spec()), lambda call: replies[call.script].pop(0))
 
 
+def test_a_loaded_object_is_saved_in_part_marking_the_fields_it_changed() -> None:
+    spec = Song.spec()
+    (song,) = drive(querying.get(spec, [7]), lambda call: get_reply(Song(pk=7, title="a", plays=2)))[1]
+    song.plays = 3
+    batches, _ = drive(operations.save(spec, [song]), lambda call: [7])
+    (call,) = batches[0]
+    assert isinstance(call, ScriptCall) and call.args[1] == b"p", "mode p: one 'how' per object"
+    marks = bytes(49 if name == "plays" else 48 for name in spec.stored)
+    assert call.args[-1] == b"c" + marks
+    batches, _ = drive(operations.save(spec, [song]), lambda call: [7])
+    assert batches[0][0].args[-1] == b"c" + b"0" * len(spec.stored), "saved: nothing changed since"
+    batches, _ = drive(operations.save(spec, [Song(pk=7, title="a")]), lambda call: [7])
+    assert batches[0][0].args[1] == b"", "built in memory: written whole, in the plain mode"
+
+
+def test_save_fields_refusals_name_the_model_and_the_fix() -> None:
+    spec = Song.spec()
+    song = Song(pk=7, title="a")
+    with pytest.raises(NotFound, match=r"Song 7 is not stored: save\(fields=...\)"):
+        drive(operations.save(spec, [song], fields=["note"]), lambda call: [b"!missing", b"7"])
+    with pytest.raises(IndexNotReady, match=r"s:plays is building: run typedredis reindex") as caught:
+        drive(
+            operations.save(spec, [song], fields=["note"]),
+            lambda call: [b"!building", b"s:plays", b"building:int"],
+        )
+    assert (caught.value.field, caught.value.state) == ("plays", "building")
+
+
 def hash_of(obj: Model, **extra: bytes) -> list[bytes]:
     """HGETALL's reply for ``obj`` stored as a save stores it, plus ``extra`` fields."""
     spec = obj.spec()

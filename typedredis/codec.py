@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any, Final
 
 import msgpack
@@ -158,6 +159,13 @@ def _ext_hook(code: int, data: bytes) -> Any:
 def decode(data: bytes) -> Any:
     """Decode bytes written by `encode`; raises ValueError (or a subclass) on corrupt input."""
     return msgpack.unpackb(data, ext_hook=_ext_hook, raw=False, strict_map_key=False)
+
+
+decode_value: Callable[[bytes], Any] = partial(
+    msgpack.unpackb, ext_hook=_ext_hook, raw=False, strict_map_key=False
+)
+"""`decode` without its Python frame, for loops over many values (a TypeError for anything
+that is not bytes)."""
 
 
 def unpack_rows(blob: bytes) -> list[Any]:

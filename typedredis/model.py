@@ -112,18 +112,27 @@ class Model(BaseModel):
 
     # -- instance API -----------------------------------------------------------------------
 
-    def save(self) -> Self:
+    def save(self, *, fields: Iterable[str] | None = None) -> Self:
         """Insert or replace this object (atomically with its index entries); returns self.
 
         An object without a pk gets a new one. With a pk, whatever is stored under it is
         replaced: use `insert` where the pk may come from outside (a request body).
+
+        **Partial writes.** An object loaded from Redis (or saved before) writes only the
+        fields whose value changed since, with their index entries (moved from the values
+        stored now), so that two processes changing different fields of one object do not
+        undo each other's change. Should the object be gone meanwhile, it is stored whole.
+        With ``fields``, only the fields named are written, whatever changed, and `NotFound`
+        is raised (writing nothing) when the object is not stored. While an index of the
+        model is not ready (a reindex is due), a save writes the whole object, and
+        ``save(fields=...)`` raises `IndexNotReady`.
         """
-        self._sync("save").run(operations.save(self.spec(), [self]))
+        self._sync("save").run(operations.save(self.spec(), [self], fields=_names(fields)))
         return self
 
-    async def asave(self) -> Self:
+    async def asave(self, *, fields: Iterable[str] | None = None) -> Self:
         """`save`, on the model's asyncio client."""
-        await self._async("asave").run(operations.save(self.spec(), [self]))
+        await self._async("asave").run(operations.save(self.spec(), [self], fields=_names(fields)))
         return self
 
     def insert(self) -> Self:
@@ -294,6 +303,14 @@ class Model(BaseModel):
     @classmethod
     def _async(cls, method: str) -> AsyncExecutor:
         return async_executor(cls, method)
+
+
+def _names(fields: Iterable[str] | None) -> tuple[str, ...] | None:
+    if fields is None:
+        return None
+    if isinstance(fields, str):  # save(fields="name") would name four one-letter fields
+        return (fields,)
+    return tuple(fields)
 
 
 _RESERVED = frozenset(

@@ -13,9 +13,10 @@ from contextlib import suppress
 from typing import TYPE_CHECKING, Any, Final
 
 from .codec import decode, encode, encode_indexed, packer
-from .errors import AlreadyExists, ResetAborted, SchemaError, UniqueViolation
+from .errors import AlreadyExists, IndexNotReady, NotFound, ResetAborted, SchemaError, UniqueViolation
 from .fields import ModelSpec, short_repr, unencodable
 from .plan import Arg, Batch, Operation, Pull, ScriptCall
+from .rows import STORED
 
 if TYPE_CHECKING:
     from .model import Model
@@ -96,10 +97,9 @@ def _save_call(spec: ModelSpec[Any], gen: int | None, rows: Sequence[list[Arg]],
 
 
 def _save_batches(
-    spec: ModelSpec[Any], gen: int | None, rows: list[list[Arg]], insert: bool = False
+    spec: ModelSpec[Any], gen: int | None, rows: list[list[Arg]], mode: bytes
 ) -> list[list[ScriptCall]]:
     per_call = OBJECTS_PER_CALL
-    mode = b"i" if insert else b""
     calls = [_save_call(spec, gen, rows[i : i + per_call], mode) for i in range(0, len(rows), per_call)]
     return [calls[i : i + CALLS_PER_BATCH] for i in range(0, len(calls), CALLS_PER_BATCH)]
 
@@ -191,6 +191,20 @@ def _check_saved(spec: ModelSpec[Any], reply: Any, several: bool) -> list[int]:
             raise _violation(spec, reply[1], reply[2], detail)
         if reply[0] == EXISTS_REPLY and len(reply) == 2:
             raise _already_exists(spec, reply[1].decode(), detail)
+        if reply[0] == b"!missing":
+            raise NotFound(
+                f"{spec.model.__qualname__} {reply[1].decode()} is not stored: save(fields=...) writes "
+                f"part of a stored object{detail}"
+            )
+        if reply[0] == b"!building":
+            index, record = reply[1].decode(), reply[2].decode()
+            state = record.split(":")[0] or "missing"
+            raise IndexNotReady(
+                f"{spec.model.__qualname__}: save(fields=...) needs every index of the model ready, and "
+                f"{index} is {state}: run typedredis reindex first, or save() the whole object{detail}",
+                field=index.split(":", 1)[-1],
+                state=state,
+            )
         if reply[0] == b"!pks":
             raise SchemaError(
                 f"{spec.model.__qualname__}: no primary key is left: new ones would go beyond 2**53 - 1, "
@@ -202,9 +216,18 @@ def _check_saved(spec: ModelSpec[Any], reply: Any, several: bool) -> list[int]:
 # -- operations ----------------------------------------------------------------------------
 
 
-def save(spec: ModelSpec[Any], objects: Iterable[Model], *, insert: bool = False) -> Operation[None]:
+def save(
+    spec: ModelSpec[Any],
+    objects: Iterable[Model],
+    *,
+    insert: bool = False,
+    fields: Sequence[str] | None = None,
+) -> Operation[None]:
     """Insert or replace ``objects`` (only insert, with ``insert``: a stored pk is refused with
     `AlreadyExists`); assigns ``pk`` to new ones (an instance listed twice is saved once).
+
+    An object loaded from Redis (or saved) writes only the fields whose encoding changed since
+    (see `_writes`); with ``fields``, only those fields, and `NotFound` if it is not stored.
 
     A list that needs several script calls is checked as a whole first when it has unique
     fields or inserts (read-only, simulating the calls in order), so that a refusal writes
@@ -218,14 +241,56 @@ def save(spec: ModelSpec[Any], objects: Iterable[Model], *, insert: bool = False
     if len(set(explicit)) < len(explicit):
         repeated = next(pk for pk, n in Counter(explicit).items() if n > 1)
         raise _already_exists(spec, repeated, " (it is listed twice)")
+    hows = [] if insert else _writes(spec, objects, rows, fields)
     if several and (explicit or spec.unique_count):
         yield from _precheck(spec, rows, explicit)
+    mode = b"i" if insert else b"p" if hows else b""
+    sent = [[*row, how] for row, how in zip(rows, hows, strict=True)] if hows else rows
     pks: list[int] = []
-    for batch in _save_batches(spec, None, rows, insert):
+    for batch in _save_batches(spec, None, sent, mode):
         replies = yield batch
         for reply in replies:
             pks += _check_saved(spec, reply, several)
     _assign_pks(objects, pks)
+    nf = len(spec.stored)
+    for obj, row in zip(objects, rows, strict=True):  # what is stored now, as far as it knows
+        obj.__dict__[STORED] = (obj.__dict__["pk"], tuple(row[1 : 1 + nf]))
+
+
+def _writes(
+    spec: ModelSpec[Any], objects: Sequence[Model], rows: list[list[Arg]], fields: Sequence[str] | None
+) -> list[bytes]:
+    """How the save script writes each object (save.lua, mode 'p'), or [] when every object is
+    written whole: b"" whole; b"c" + one b"0"/b"1" per field: only the fields whose encoding
+    differs from what the object was loaded (or last saved) with; b"u" + the same: only
+    ``fields``. An object without a pk, or listed twice under one pk, is written whole."""
+    nf = len(spec.stored)
+    if fields is not None:
+        unknown = [name for name in fields if name not in spec.stored]
+        if unknown:
+            raise SchemaError(
+                f"{spec.model.__qualname__}.save(fields=...): {unknown[0]!r} is not a stored field "
+                f"(stored fields: {', '.join(spec.stored)}; pk cannot be written in part)"
+            )
+        mask = b"u" + bytes(49 if name in fields else 48 for name in spec.stored)
+        for obj in objects:
+            if obj.__dict__["pk"] is None:
+                raise NotFound(
+                    f"{spec.model.__qualname__}.save(fields=...) writes part of a stored object, "
+                    "and this one has no pk: save() it whole"
+                )
+        return [mask] * len(rows)
+    repeated = Counter(row[0] for row in rows)
+    hows, partial = [], False
+    for obj, row in zip(objects, rows, strict=True):
+        known = obj.__dict__.get(STORED)
+        if known is None or known[0] != obj.__dict__["pk"] or repeated[row[0]] > 1:
+            hows.append(b"")
+            continue
+        before = known[1]
+        hows.append(b"c" + bytes(48 + (row[1 + i] != before[i]) for i in range(nf)))
+        partial = True
+    return hows if partial else []
 
 
 def _precheck(spec: ModelSpec[Any], rows: list[list[Arg]], explicit: list[Arg]) -> Operation[None]:
@@ -305,7 +370,7 @@ def reset(spec: ModelSpec[Any]) -> Operation[None]:
     failure: BaseException | None = None
     try:
         while rows:
-            (batch,) = _save_batches(spec, int(gen), rows, insert=True)
+            (batch,) = _save_batches(spec, int(gen), rows, b"i")
             replies = yield batch
             try:
                 pks = [pk for reply in replies for pk in _check_saved(spec, reply, several=False)]

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from pydantic import ValidationError
 
-from .codec import MISSING, decode_stored, unpack_rows
+from .codec import MISSING, decode_stored, decode_value, unpack_rows
 from .errors import DecodeError
 from .fields import ModelSpec
 
@@ -21,6 +21,11 @@ if TYPE_CHECKING:
     from .model import Model
 
 M = TypeVar("M", bound="Model")
+
+STORED = "__typedredis_stored__"
+"""The key, in a loaded (or saved) instance's ``__dict__``, of ``(pk, the stored bytes of each
+field)`` as last read or written: a save writes only the fields whose encoding differs. (An
+extra ``__dict__`` key is ignored by pydantic's equality, dumps and repr.)"""
 
 
 def rows(blob: bytes, width: int) -> Iterator[tuple[int, list[Any]]]:
@@ -51,13 +56,14 @@ def _values(spec: ModelSpec[Any], gen: int, pk: int, raw: list[Any], names: tupl
 
 def decode_object(spec: ModelSpec[M], gen: int, pk: int, raw: list[Any]) -> M:
     """A model instance from the raw stored values of every field (in `ModelSpec.stored` order)."""
-    values = _values(spec, gen, pk, raw, spec.stored)
-    data: dict[str, Any] = dict(zip(spec.stored, values, strict=True))
+    try:  # every field present and well formed: the common case, in one pass
+        data: dict[str, Any] = {name: decode_value(v) for name, v in zip(spec.stored, raw, strict=True)}
+    except Exception:  # an absent field (False), or corrupt bytes: field by field, naming it
+        values = _values(spec, gen, pk, raw, spec.stored)
+        data = {name: value for name, value in zip(spec.stored, values, strict=True) if value is not MISSING}
     data["pk"] = pk
-    if MISSING in values:
-        data = {name: value for name, value in data.items() if value is not MISSING}
     try:
-        return cast("M", spec.validator.validate_python(data, by_name=True))
+        obj = cast("M", spec.validator.validate_python(data, by_name=True))
     except ValidationError as exc:
         key = spec.keys.object(gen, pk).decode(errors="backslashreplace")
         failed = sorted({str(e["loc"][0]) for e in exc.errors() if e["loc"]} & set(spec.stored))
@@ -68,6 +74,8 @@ def decode_object(spec: ModelSpec[M], gen: int, pk: int, raw: list[Any]) -> M:
             key=key,
             field=field,
         ) from exc
+    obj.__dict__[STORED] = (pk, tuple(raw))
+    return obj
 
 
 def decode_projection(

@@ -405,6 +405,23 @@ local function note_indexes(gp, schema)
   end
 end
 
+-- Is every index of `schema` ready in generation gp, with the schema's encoding (read-only)?
+-- If not, also the name of one that is not, and its record ('' when it has none). (A
+-- generation without records, written by an older typedredis, is taken as ready, as
+-- note_indexes takes it.)
+local function all_ready(gp, schema)
+  if redis.call('HGET', gp .. 'schema', ':w') == schema.signature then return true end
+  local records = index_records(gp)
+  if records[':v'] == nil then return true end
+  for _, name in ipairs(schema.indexes) do
+    if records[name] ~= 'ready:' .. schema.encoding[name] then return false, name, records[name] or '' end
+  end
+  for _, c in ipairs(schema.compounds) do
+    if records[c.name] ~= 'ready' then return false, c.name, records[c.name] or '' end
+  end
+  return true
+end
+
 -- Delete objects and their index entries; returns how many existed.
 local function delete_objects(gp, schema, pks)
   note_indexes(gp, schema)

@@ -8,7 +8,8 @@
 --                  is staging (then every object is new in it, and inserted)
 -- ARGV[2]          mode: 'i' inserts (refuses stored pks), '' inserts or replaces, 'm'
 --                  migrates: replaces stored objects only while they hold exactly what the
---                  caller read (`reindex --migrate`), and skips the others
+--                  caller read (`reindex --migrate`), and skips the others; 'p' as '', with
+--                  partial writes (see below)
 -- ARGV[3]          nu: how many of the equality-indexed fields are unique (they come first)
 -- ARGV[4]          nf: number of stored fields
 -- ARGV[5..4+nf]    the field names, the ni equality-indexed ones first
@@ -18,12 +19,19 @@
 --                  pk ('' allocates a new one), nf msgpack values,
 --                  ni index members ('' when the member equals the stored value), ns sort keys;
 --                  in mode 'm' then the nf stored bytes read ('' for an absent field) and the
---                  number of fields the hash had
+--                  number of fields the hash had; in mode 'p' then how to write it: '' whole;
+--                  'c' or 'u' followed by one '0'/'1' per field: only the fields marked '1'
+--                  (and their index entries, moved from the stored state), while the object
+--                  is stored and every index of the schema is ready; else 'c' writes it whole
+--                  and 'u' refuses the call
 -- Returns the objects' primary keys, in order (in mode 'm', of the objects written); or,
 -- writing nothing:
 --                  {'!unique', field, member} when a unique value would be shared;
 --                  {'!exists', pk} when inserting an object whose pk is stored or repeated;
---                  {'!pks'} when new pks would go beyond 2^53 - 1.
+--                  {'!pks'} when new pks would go beyond 2^53 - 1;
+--                  {'!missing', pk} when a 'u' object is not stored;
+--                  {'!building', index, record} when a 'u' object meets an index that is
+--                  not ready (its record: lib.lua, note_indexes).
 local gen = ARGV[1]
 local staging = gen ~= ''
 if staging then
@@ -35,6 +43,7 @@ else
 end
 local insert = staging or ARGV[2] == 'i'
 local migrate = ARGV[2] == 'm'
+local partial = ARGV[2] == 'p'
 local gp = gen_prefix(gen)
 local nu, nf = tonumber(ARGV[3]), tonumber(ARGV[4])
 local fields = {}
@@ -43,6 +52,7 @@ local schema, first = read_schema(5 + nf)
 local ni, ns = #schema.eq, #schema.sorted
 local stride = 1 + nf + ni + ns
 if migrate then stride = stride + nf + 1 end
+if partial then stride = stride + 1 end
 
 -- mode 'm': is the object still exactly as the caller read it (stored, same fields, same bytes)?
 local function as_read(at)
@@ -83,21 +93,42 @@ end
 for _, o in ipairs(explicit) do
   if o.stored then o.state = read_state(gp, schema, o.pk) end
 end
+-- mode 'p': which objects are written in part (o.bits: '0'/'1' per field)
+if partial then
+  local ready, index, record = nil, nil, nil
+  for _, o in ipairs(objects) do
+    local how = ARGV[o.at + stride - 1]
+    if how ~= '' then
+      if ready == nil then ready, index, record = all_ready(gp, schema) end
+      if not o.stored then
+        if string.sub(how, 1, 1) == 'u' then return {'!missing', o.pk} end
+      elseif not ready then
+        if string.sub(how, 1, 1) == 'u' then return {'!building', index, record} end
+      else
+        o.bits = string.sub(how, 2)
+      end
+    end
+  end
+end
+-- does object o write field i (an object written in part writes only its marked fields)?
+local function writes(o, i)
+  return not o.bits or string.byte(o.bits, i) == 49 -- '1'
+end
 local function member_of(o, i)
   local member = ARGV[o.at + nf + i]
   if member == '' then member = ARGV[o.at + i] end
   return member
 end
 if nu > 0 then
-  local in_batch = {}
-  for _, o in ipairs(objects) do
-    if o.pk ~= '' then in_batch[o.pk] = true end
-  end
   for i = 1, nu do
+    local in_batch = {} -- the objects of the call that write field i: their stored value goes
+    for _, o in ipairs(objects) do
+      if o.pk ~= '' and writes(o, i) then in_batch[o.pk] = true end
+    end
     local claims = {}
     for n, o in ipairs(objects) do
       local member = member_of(o, i)
-      if member ~= NIL_MEMBER then -- None is never a duplicate (as SQL's NULL)
+      if member ~= NIL_MEMBER and writes(o, i) then -- None is never a duplicate (as SQL's NULL)
         local key = gp .. 'i:' .. fields[i] .. ':' .. member
         local who = o.pk ~= '' and o.pk or ('new ' .. n)
         local owners = claims[key]
@@ -149,8 +180,14 @@ if staging then
 end
 
 -- pass 2: write
+local sorted_at = {} -- the position among the fields of each sorted field
+for i = 1, nf do
+  for j = 1, ns do
+    if schema.sorted[j] == fields[i] then sorted_at[j] = i end
+  end
+end
 note_indexes(gp, schema)
-local pks, first_old, last_new, last_at = {}, {}, {}, {}
+local pks, first_old, last_new, last_at, last_obj = {}, {}, {}, {}, {}
 for _, o in ipairs(objects) do
   local at, pk = o.at, o.pk
   if pk == '' then
@@ -160,37 +197,52 @@ for _, o in ipairs(objects) do
     first_old[pk] = o.state or false
   end
   local state = {eq = {}, sorted = {}}
-  for i = 1, ni do state.eq[i] = member_of(o, i) end
-  for j = 1, ns do state.sorted[j] = ARGV[at + nf + ni + j] end
+  for i = 1, ni do state.eq[i] = writes(o, i) and member_of(o, i) or o.state.eq[i] end
+  for j = 1, ns do
+    local field = sorted_at[j]
+    state.sorted[j] = writes(o, field) and ARGV[at + nf + ni + j] or o.state.sorted[j]
+  end
   last_new[pk] = state
   if last_at[pk] == nil then pks[#pks + 1] = pk end
   last_at[pk] = at -- the same pk twice in one call: the last copy is what is stored
+  last_obj[pk] = o
   o.stored_pk = pk
 end
 local batch = changes()
 for _, pk in ipairs(pks) do change(batch, gp, schema, pk, first_old[pk] or nil, last_new[pk]) end
 apply_changes(gp, batch)
 for _, pk in ipairs(pks) do
-  local at = last_at[pk]
+  local at, o = last_at[pk], last_obj[pk]
   local okey = gp .. 'o:' .. pk
-  local hset = {okey}
+  local hset, hdel = {okey}, {okey}
   for i = 1, nf do
-    hset[2 * i] = fields[i]
-    hset[2 * i + 1] = ARGV[at + i]
+    if writes(o, i) then
+      hset[#hset + 1] = fields[i]
+      hset[#hset + 1] = ARGV[at + i]
+    end
   end
   for i = 1, ni do
     local member = ARGV[at + nf + i]
-    if member ~= '' then -- the member differs from the stored value
+    if not writes(o, i) then -- (left as stored)
+    elseif member ~= '' then -- the member differs from the stored value
       hset[#hset + 1] = '#' .. fields[i]
       hset[#hset + 1] = member
+    elseif o.bits then
+      hdel[#hdel + 1] = '#' .. fields[i]
     end
   end
   for j = 1, ns do
-    hset[#hset + 1] = '~' .. schema.sorted[j]
-    hset[#hset + 1] = ARGV[at + nf + ni + j]
+    if writes(o, sorted_at[j]) then
+      hset[#hset + 1] = '~' .. schema.sorted[j]
+      hset[#hset + 1] = ARGV[at + nf + ni + j]
+    end
   end
-  if first_old[pk] then redis.call('DEL', okey) end -- a stored object: drop what it no longer has
-  redis.call('HSET', unpack(hset))
+  if o.bits then
+    if #hdel > 1 then redis.call('HDEL', unpack(hdel)) end
+  elseif first_old[pk] then
+    redis.call('DEL', okey) -- a stored object written whole: drop what it no longer has
+  end
+  if #hset > 1 then redis.call('HSET', unpack(hset)) end
 end
 if #pks > 0 then
   local scored = {}

@@ -187,11 +187,19 @@ def last_writer_wins() -> None:
     Counter(name="home").save()
     mine, theirs = Counter.get(1), Counter.get(1)  # two copies, in two processes say
     mine.hits = 1
-    mine.save()
+    mine.save()  # writes hits only
     theirs.note = "checked"
-    theirs.save()  # writes the whole object: hits goes back to 0
+    theirs.save()  # writes note only: hits stays 1
     print(Counter.get(1))
-    #> pk=1 name='home' hits=0 note='checked'
+    #> pk=1 name='home' hits=1 note='checked'
+    mine.note, theirs.note = "mine", "theirs"
+    mine.save()
+    theirs.save()  # the same field: the last writer wins
+    print(Counter.get(1).note)
+    #> theirs
+    Counter(pk=1, name="home").save()  # built in memory: written whole
+    print(Counter.get(1))
+    #> pk=1 name='home' hits=0 note=''
 # --8<-- [end:last_writer]
 
 

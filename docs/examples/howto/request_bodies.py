@@ -27,7 +27,8 @@ def the_danger() -> None:
     User.model_validate_json(body).save()
     print(User.get(1).name)  # Ann's account is now Eve's
     #> Eve
-    ann.save()  # (put Ann back: save() replaces whatever is stored under pk 1)
+    ann.save(fields=["email", "name", "role"])  # (put Ann back; a plain save() would write
+    # nothing: ann has not changed since it was stored, and save() writes what changed)
 
     # insert() refuses a stored pk, atomically, and writes nothing
     try:
