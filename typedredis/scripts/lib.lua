@@ -223,7 +223,8 @@ end
 -- SADD/ZADD per call whatever the number of objects: `change` records an object's move from
 -- its `old` index state to its `new` one (either may be nil); `apply_changes` writes them
 -- all. Entries that differ leave; every new entry is added, changed or not (idempotent, and
--- it indexes values stored before their index existed).
+-- it indexes values stored before their index existed), unless note_indexes found every
+-- index of the schema ready (schema.all_ready): then only the entries that change are added.
 local function changes()
   return {add = {}, addz = {}, remove = {}, removez = {}}
 end
@@ -287,11 +288,16 @@ local function each_entry(gp, schema, state, pk, visit)
 end
 
 local function change(batch, gp, schema, pk, old, new)
-  local kept = {}
+  local kept, had = {}, nil
+  if old and new and schema.all_ready then
+    -- every index is ready, so the old state's entries are all there: add only what changes
+    had = {}
+    each_entry(gp, schema, old, pk, function(key, member) had[key] = member end)
+  end
   if new then
     each_entry(gp, schema, new, pk, function(key, member, zset)
       kept[key] = member
-      note(zset and batch.addz or batch.add, key, member, zset)
+      if not had or had[key] ~= member then note(zset and batch.addz or batch.add, key, member, zset) end
     end)
   end
   if old then
@@ -350,7 +356,10 @@ end
 -- index in a fresh generation). A generation that objects were stored in before there were
 -- records (an older typedredis) is taken as its code left it: its indexes are ready.
 local function note_indexes(gp, schema)
-  if redis.call('HGET', gp .. 'schema', ':w') == schema.signature then return end -- all ready
+  if redis.call('HGET', gp .. 'schema', ':w') == schema.signature then -- all ready
+    schema.all_ready = true
+    return
+  end
   local records = index_records(gp)
   local empty = redis.call('ZCARD', gp .. 'all') == 0
   local fresh = (empty or records[':v'] == nil) and 'ready' or 'building'
@@ -396,6 +405,7 @@ local function note_indexes(gp, schema)
     local value = records[name]
     if value ~= 'ready' and string.sub(value, 1, 6) ~= 'ready:' then ready = false end
   end
+  schema.all_ready = ready
   if ready then
     record(':w', schema.signature)
     redis.call('HSET', gp .. 'schema', unpack(set))
