@@ -133,6 +133,21 @@ def test_save_fields_writes_only_the_fields_named(client: redis.Redis) -> None:
     check_invariants(client, Ticket)
 
 
+def test_fields_left_out_of_save_fields_are_still_written_by_the_next_save(client: redis.Redis) -> None:
+    saved = ticket(1).save()
+    loaded = Ticket.get(saved.pk)
+    loaded.title, loaded.owner = "new title", "ann"
+    loaded.save(fields=["title"])
+    assert Ticket.get(saved.pk).owner is None
+    loaded.save()  # owner changed since it was loaded, and was never written
+    assert (Ticket.get(saved.pk).title, Ticket.get(saved.pk).owner) == ("new title", "ann")
+    built = ticket(2, title="built")
+    built.pk = saved.pk
+    built.save(fields=["title"])  # built in memory: it knows nothing of the other fields
+    built.save()  # so this one writes it whole
+    assert Ticket.get(saved.pk) == built
+
+
 def test_save_fields_refuses_what_it_cannot_do_and_writes_nothing(client: redis.Redis) -> None:
     saved = ticket(1).save()
     with pytest.raises(SchemaError, match=r"Ticket.save\(fields=...\): 'nope' is not a stored field"):

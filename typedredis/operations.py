@@ -252,9 +252,29 @@ def save(
         for reply in replies:
             pks += _check_saved(spec, reply, several)
     _assign_pks(objects, pks)
+    _remember(spec, objects, rows, fields)
+
+
+def _remember(
+    spec: ModelSpec[Any], objects: Sequence[Model], rows: list[list[Arg]], fields: Sequence[str] | None
+) -> None:
+    """After a save: each object remembers what is stored now, as far as it knows (with
+    ``fields``, only those fields were written: the others keep what it remembered, so a
+    later save still writes them if they changed; nothing, if it remembered nothing)."""
     nf = len(spec.stored)
-    for obj, row in zip(objects, rows, strict=True):  # what is stored now, as far as it knows
-        obj.__dict__[STORED] = (obj.__dict__["pk"], tuple(row[1 : 1 + nf]))
+    for obj, row in zip(objects, rows, strict=True):
+        pk = obj.__dict__["pk"]
+        if fields is None:
+            obj.__dict__[STORED] = (pk, tuple(row[1 : 1 + nf]))
+            continue
+        known = obj.__dict__.get(STORED)
+        if known is None or known[0] != pk:
+            obj.__dict__.pop(STORED, None)
+            continue
+        obj.__dict__[STORED] = (
+            pk,
+            tuple(row[1 + i] if name in fields else known[1][i] for i, name in enumerate(spec.stored)),
+        )
 
 
 def _writes(
