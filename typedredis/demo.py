@@ -99,7 +99,7 @@ def tour(out: Callable[[str], None] = print) -> None:
         source = "Event(..., slug='e1').save()"
         out(f"{source:<62} -> UniqueViolation: {exc}")
 
-    out("\n== Update: the save script moves index entries using the *stored* old values")
+    out("\n== Update: a save writes what changed, moving index entries from the *stored* old values")
     ann.city = "Paris"
     ann.save()
     out("ann.city = 'Paris'; ann.save()")

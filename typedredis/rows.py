@@ -74,7 +74,7 @@ def decode_object(spec: ModelSpec[M], gen: int, pk: int, raw: list[Any]) -> M:
             key=key,
             field=field,
         ) from exc
-    obj.__dict__[STORED] = (pk, tuple(raw))
+    obj.__dict__[STORED] = (pk, raw)  # (rows() hands out a fresh list per row: never changed)
     return obj
 
 
