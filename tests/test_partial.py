@@ -184,6 +184,23 @@ def test_unique_fields_are_checked_only_where_they_are_written(client: redis.Red
     check_invariants(client, Ticket)
 
 
+def test_a_save_of_several_calls_checks_only_the_unique_values_it_writes(client: redis.Redis) -> None:
+    Ticket.save_all([ticket(n) for n in range(1, 151)])
+    loaded = [t for t in Ticket.get_many(range(1, 151)) if t is not None]
+    mover = Ticket.get(1)
+    mover.slug = "elsewhere"
+    mover.save()
+    taker = Ticket.get(2)
+    taker.slug = "s1"  # the value loaded[0] still holds in memory
+    taker.save()
+    for t in loaded[1:]:  # (ticket 2 is left as it was loaded: it writes nothing)
+        t.title = "bulk"
+    loaded[0].title = "bulk"
+    Ticket.save_all(loaded[:1] + loaded[2:])  # two calls: the pre-check must not claim "s1" for 1
+    assert (Ticket.get(1).slug, Ticket.get(1).title, Ticket.get(2).slug) == ("elsewhere", "bulk", "s1")
+    check_invariants(client, Ticket)
+
+
 def test_while_an_index_is_building_saves_write_whole_objects(client: redis.Redis) -> None:
     class Note(Model, key=key("partialnote")):
         text: str

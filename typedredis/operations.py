@@ -243,7 +243,7 @@ def save(
         raise _already_exists(spec, repeated, " (it is listed twice)")
     hows = [] if insert else _writes(spec, objects, rows, fields)
     if several and (explicit or spec.unique_count):
-        yield from _precheck(spec, rows, explicit)
+        yield from _precheck(spec, _claims(spec, rows, hows), explicit)
     mode = b"i" if insert else b"p" if hows else b""
     sent = [[*row, how] for row, how in zip(rows, hows, strict=True)] if hows else rows
     pks: list[int] = []
@@ -275,6 +275,22 @@ def _remember(
             pk,
             tuple(row[1 + i] if name in fields else known[1][i] for i, name in enumerate(spec.stored)),
         )
+
+
+def _claims(spec: ModelSpec[Any], rows: list[list[Arg]], hows: list[bytes]) -> list[list[Arg]]:
+    """``rows`` as the unique pre-check should see them: a unique field that an object written
+    in part leaves as stored claims nothing (its member is None's, which never clashes)."""
+    if not hows:
+        return rows
+    nf, out = len(spec.stored), []
+    for row, how in zip(rows, hows, strict=True):
+        if how and any(how[1 + i] == 48 for i in range(spec.unique_count)):  # b"0": not written
+            row = list(row)
+            for i in range(spec.unique_count):
+                if how[1 + i] == 48:
+                    row[1 + i], row[1 + nf + i] = NIL_MEMBER, b""
+        out.append(row)
+    return out
 
 
 def _writes(
