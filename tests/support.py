@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from collections.abc import Coroutine, Iterable
+from collections.abc import Coroutine, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any, Literal, TypeVar
 
 import redis
@@ -200,6 +201,18 @@ def on_loop(coroutine: Coroutine[Any, Any, T]) -> T:
             threading.Thread(target=_loop[1].run_forever, name="loopback", daemon=True).start()
         loop = _loop[1]
     return asyncio.run_coroutine_threadsafe(coroutine, loop).result()
+
+
+@contextmanager
+def another_process(url: str) -> Iterator[None]:
+    """Calls in this block go through a client of their own, as another process's would (and
+    never through the executor that runs an operation: its progress callback runs inside it)."""
+    other = redis.Redis.from_url(url)
+    try:
+        with typedredis.using(other):
+            yield
+    finally:
+        other.close()
 
 
 def release(name: str) -> None:

@@ -9,8 +9,6 @@ are stored, then "the next release" defines the same model (same key) otherwise.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import msgpack
@@ -21,19 +19,9 @@ from pydantic import field_validator
 import typedredis
 from typedredis import DecodeError, Indexed, Model, ReindexReport, Unique, UniqueViolation, migrate
 
-from .support import check_invariants, key, release
+from .support import another_process, check_invariants, key, release
 
 COLORS = {"red": 1, "green": 2, "blue": 3}
-
-
-@contextmanager
-def another_process(url: str) -> Iterator[None]:
-    other = redis.Redis.from_url(url)
-    try:
-        with typedredis.using(other):
-            yield
-    finally:
-        other.close()
 
 
 @pytest.fixture(autouse=True)

@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import random
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -33,21 +31,9 @@ from typedredis import (
     reindex,
 )
 
-from .support import check_invariants, key, python_filter, records, release
+from .support import another_process, check_invariants, key, python_filter, records, release
 
 NAMES = ("shoe", "sock", "boot", "hat")
-
-
-@contextmanager
-def another_process(url: str) -> Iterator[None]:
-    """Calls in this block go through a client of their own, as another process's would (and
-    never through the executor that runs the reindex: its progress callback runs inside it)."""
-    other = redis.Redis.from_url(url)
-    try:
-        with typedredis.using(other):
-            yield
-    finally:
-        other.close()
 
 
 @pytest.fixture(autouse=True)

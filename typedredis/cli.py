@@ -23,13 +23,17 @@ import json
 import os
 import sys
 import time
-from typing import Any, TextIO
+from collections.abc import Callable
+from typing import Any, TextIO, TypeVar
 
 from .audit import MAX_PROBLEMS, Audit
 from .errors import TypedRedisError
 from .model import Model
+from .plan import Operation
 from .reindex import ReindexReport
 from .status import Status
+
+T = TypeVar("T")
 
 SHOWN = 20
 """Problems printed (``--json`` prints them all, up to `MAX_PROBLEMS`)."""
@@ -169,14 +173,19 @@ def check_command(model: type[Model], schema: bool, as_json: bool) -> int:
     return 0 if found.schema_ok else 1
 
 
+def _with_progress(model: type[Model], verb: str, operation: Callable[[Progress], Operation[T]]) -> T:
+    """Run ``operation(progress)`` on the model's client, with a progress line on a terminal."""
+    progress = Progress(f"{verb} {model.__qualname__}", sys.stderr)
+    try:
+        return model._sync(verb).run(operation(progress))
+    finally:
+        progress.close()
+
+
 def _audit_command(model: type[Model], as_json: bool) -> int:
     from .audit import audit
 
-    progress = Progress(f"check {model.__qualname__}", sys.stderr)
-    try:
-        found = model._sync("check").run(audit(model.spec(), progress))
-    finally:
-        progress.close()
+    found = _with_progress(model, "check", lambda progress: audit(model.spec(), progress))
     if as_json:
         print(json.dumps(found.as_dict()))
     else:
@@ -202,11 +211,7 @@ def repair_command(model: type[Model], as_json: bool) -> int:
     """``typedredis repair``: fix what the audit finds (rebuilding indexes online)."""
     from .audit import repair
 
-    progress = Progress(f"repair {model.__qualname__}", sys.stderr)
-    try:
-        done = model._sync("repair").run(repair(model.spec(), progress))
-    finally:
-        progress.close()
+    done = _with_progress(model, "repair", lambda progress: repair(model.spec(), progress))
     if as_json:
         out = {"deleted": list(done.deleted), "rebuilt": _report(done.rebuilt), "after": done.after.as_dict()}
         print(json.dumps(out))
