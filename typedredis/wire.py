@@ -8,10 +8,16 @@ reply. Executors only move those bytes: they send each batch, read its replies, 
 for every executor (sync, async, cluster):
 
 - ``NOSCRIPT`` means the call did not run: it is sent again with ``EVAL``, once;
+- on Redis Cluster, ``MOVED``, ``ASK``, ``TRYAGAIN`` and ``CLUSTERDOWN`` mean the call did not
+  run either: it is sent again (``MOVED`` at once, to the node named, which the transport has
+  learned; the others after a `Pause`) until the deadline; then `Unavailable`. An ``ASK`` is
+  not followed into the node importing the slot: a script there would find the keys not moved
+  yet missing, so the call waits for the migration to end (see docs/how-to/scaling-out.md);
 - any other error reply becomes `ServerError` (thrown into the operation);
 - a connection that fails before anything was sent becomes `Unavailable`; after a write was
   sent, `OutcomeUnknown` (never re-sent: the write may have been applied); after only reads
-  were sent, `Unavailable`.
+  were sent, `Unavailable`. On a cluster, a node that fails before a call was sent (or
+  while only reads were) is waited for as a redirect is: its replica may be taking over.
 """
 
 from __future__ import annotations
@@ -22,16 +28,33 @@ from dataclasses import dataclass
 from typing import Any, Final, TypeAlias, TypeVar
 
 from .errors import OutcomeUnknown, ServerError, Unavailable, eviction_warning
-from .plan import Batch, Call, Operation, Pull, RawCall
+from .plan import Batch, Call, Operation, Pull, RawCall, ScriptCall
 from .scripts import script
 
 R = TypeVar("R")
 
 Command: TypeAlias = tuple[Any, ...]
 """One command as sent: ``("EVALSHA", sha, numkeys, *keys, *args)``."""
-Wire: TypeAlias = Generator[list[Command] | Pull, list[Any], R]
-"""What executors drive: batches of commands out, raw replies (or `ErrorReply`) back in; and
-an operation's `Pull` requests, which the executor answers from the iterable it was given."""
+
+
+@dataclass(frozen=True, slots=True)
+class Pause:
+    """Not a round trip: the executor waits ``seconds`` (a cluster is moving a slot or electing
+    a primary), then sends the next batch."""
+
+    seconds: float
+
+
+Wire: TypeAlias = Generator[list[Command] | Pull | Pause, Any, R]
+"""What executors drive: batches of commands out, raw replies (or `ErrorReply`) back in; an
+operation's `Pull` requests, which the executor answers from the iterable it was given; and
+`Pause` requests, which it answers by waiting."""
+
+REDIRECTS: Final = frozenset({"MOVED", "ASK", "TRYAGAIN", "CLUSTERDOWN"})
+"""Error codes of Redis Cluster that mean "not executed, send again"."""
+DEADLINE: Final = 10.0
+"""How long (seconds of `Pause`) a call may wait for a cluster to settle: longer than a slot
+migration of a few hundred thousand objects, or a failover with the default node timeout."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,12 +70,15 @@ class TransportFailure(Exception):
     """Raised by a transport (into the wire) when the connection fails during a round trip.
 
     ``sent`` is False only when nothing of the batch can have reached the server (the
-    connection could not be made). The client library's exception is ``__cause__``.
+    connection could not be made). ``settling`` is True when sending again later may reach
+    another server: a cluster node failed (its slots may be failing over to a replica). The
+    client library's exception is ``__cause__``.
     """
 
-    def __init__(self, message: str, *, sent: bool) -> None:
+    def __init__(self, message: str, *, sent: bool, settling: bool = False) -> None:
         super().__init__(message)
         self.sent = sent
+        self.settling = settling
 
 
 def command(call: Call, eval_source: bool = False) -> Command:
@@ -64,8 +90,9 @@ def command(call: Call, eval_source: bool = False) -> Command:
     return (*head, len(call.keys), *call.keys, *call.args)
 
 
-def drive(operation: Operation[R]) -> Wire[R]:
-    """Run ``operation`` as a wire, deciding what every reply and failure means (see module)."""
+def drive(operation: Operation[R], deadline: float = DEADLINE) -> Wire[R]:
+    """Run ``operation`` as a wire, deciding what every reply and failure means (see module);
+    a call redirected by a cluster is sent again for at most ``deadline`` seconds."""
     try:
         batch = next(operation)
     except StopIteration as stop:
@@ -75,7 +102,7 @@ def drive(operation: Operation[R]) -> Wire[R]:
             if isinstance(batch, Pull):
                 replies = yield from _pull(batch)
             else:
-                replies = yield from _round_trip(batch)
+                replies = yield from _round_trip(batch, deadline)
         except Exception as exc:  # a refusal, a failed connection, or the iterable's own error
             try:
                 batch = operation.throw(exc)
@@ -97,14 +124,30 @@ def _pull(request: Pull) -> Generator[Pull, list[Any], list[Any]]:
         raise Unavailable(f"{failure} between two calls; nothing was in flight") from cause
 
 
-def _round_trip(batch: Batch) -> Generator[list[Command], list[Any], list[Any]]:
-    """Send one batch; re-send the calls the server answered NOSCRIPT with ``EVAL``; raise the
+def _round_trip(batch: Batch, deadline: float) -> Generator[list[Command] | Pause, Any, list[Any]]:
+    """Send one batch; re-send the calls that did not run (``NOSCRIPT`` with ``EVAL``; a
+    cluster's redirects, and calls a failing cluster node never ran, as they were); raise the
     first error reply as `ServerError`, and a failed connection as `Unavailable`/`OutcomeUnknown`."""
-    replies = yield from _send(batch, [command(call) for call in batch])
-    missing = [i for i, r in enumerate(replies) if isinstance(r, ErrorReply) and r.code == "NOSCRIPT"]
-    if missing:
-        again = yield from _send([batch[i] for i in missing], [command(batch[i], True) for i in missing])
-        for i, reply in zip(missing, again, strict=True):
+    replies: list[Any] = [_NOT_SENT] * len(batch)
+    evaled: set[int] = set()
+    waited = 0.0
+    rounds = 0
+    while True:
+        again = [i for i, r in enumerate(replies) if isinstance(r, ErrorReply) and _resend(r, i in evaled)]
+        if not again:
+            break
+        codes = {replies[i].code for i in again}
+        if rounds and codes & _WAITS and (rounds > 1 or codes - {"MOVED", "NOSCRIPT"}):  # not a first MOVED
+            if waited >= deadline:
+                raise Unavailable(_unsettled(batch, replies, again, waited))
+            pause = min(0.005 * 2 ** (rounds - 1), 0.1, max(deadline - waited, 0.001))
+            yield from _pause(batch, replies, pause)
+            waited += pause
+        rounds += 1
+        evaled.update(i for i in again if replies[i].code == "NOSCRIPT")
+        calls = [batch[i] for i in again]
+        sent = yield from _send(calls, [command(batch[i], i in evaled) for i in again])
+        for i, reply in zip(again, sent, strict=True):
             replies[i] = reply
     for call, reply in zip(batch, replies, strict=True):
         if isinstance(reply, ErrorReply):
@@ -113,10 +156,45 @@ def _round_trip(batch: Batch) -> Generator[list[Command], list[Any], list[Any]]:
     return replies
 
 
+_NOT_SENT: Final = ErrorReply("UNSENT", "UNSENT not sent yet")
+"""The reply of a call before it is sent, or after a cluster node failed before running it."""
+_WAITS: Final = REDIRECTS | {"UNSENT"}
+
+
+def _pause(batch: Batch, replies: list[Any], seconds: float) -> Generator[Pause, Any, None]:
+    try:
+        yield Pause(seconds)
+    except TransportFailure as failure:  # interrupted while waiting: nothing is in flight
+        ran = [call for call, reply in zip(batch, replies, strict=True) if not isinstance(reply, ErrorReply)]
+        if any(call.writes for call in ran):
+            raise OutcomeUnknown(_unknown_message(ran, failure)) from failure.__cause__ or failure
+        raise Unavailable(f"{failure} while waiting for the cluster; nothing was written") from (
+            failure.__cause__ or failure
+        )
+
+
+def _resend(reply: ErrorReply, evaled: bool) -> bool:
+    return reply.code in _WAITS or (reply.code == "NOSCRIPT" and not evaled)
+
+
+def _unsettled(batch: Batch, replies: list[Any], again: list[int], waited: float) -> str:
+    first = replies[again[0]]
+    names = sorted(
+        {call.script if isinstance(call, ScriptCall) else "a command" for call in (batch[i] for i in again)}
+    )
+    return (
+        f"the Redis Cluster could not run {', '.join(names)} for {waited:.1f} s (last: {first.text}); "
+        "nothing was written. The model's slot is migrating or its node failing over for longer "
+        "than the deadline (typedredis.connect(..., deadline=...))"
+    )
+
+
 def _send(batch: Sequence[Call], commands: list[Command]) -> Generator[list[Command], list[Any], list[Any]]:
     try:
         replies = yield commands
     except TransportFailure as failure:
+        if failure.settling and not (failure.sent and any(call.writes for call in batch)):
+            return [ErrorReply("UNSENT", f"UNSENT {failure}")] * len(batch)  # safe to send again
         if failure.sent and any(call.writes for call in batch):
             raise OutcomeUnknown(_unknown_message(batch, failure)) from failure.__cause__ or failure
         what = "nothing was sent" if not failure.sent else "nothing was written"
