@@ -65,14 +65,15 @@ def load_model(target: str) -> type[Model]:
     return found
 
 
-def connect_model(model: type[Model], url: str | None) -> None:
-    """Bind ``model`` to the server of ``--url`` or ``TYPEDREDIS_URL``."""
+def connect_model(model: type[Model], url: str | None, cluster: bool = False) -> None:
+    """Bind ``model`` to the server of ``--url`` or ``TYPEDREDIS_URL`` (a node of a Redis
+    Cluster with ``--cluster``)."""
     from .connection import connect
 
     url = url or os.environ.get(URL_VARIABLE)
     if not url:
         raise UsageError(f"no server: pass --url redis://HOST:PORT/DB or set {URL_VARIABLE}")
-    connect(url, model)
+    connect(url, model, cluster=cluster)
 
 
 class Progress:
@@ -249,6 +250,7 @@ def parser() -> argparse.ArgumentParser:
         command = commands.add_parser(name, help=text, description=text)
         command.add_argument("model", metavar="MODULE:Model", help="e.g. myapp.models:Order")
         command.add_argument("--url", help=f"the server (default: ${URL_VARIABLE})")
+        command.add_argument("--cluster", action="store_true", help="the server is a node of a Redis Cluster")
         command.add_argument("--json", action="store_true", help="print JSON")
         if name == "reindex":
             what = "then rewrite each object stored in an older form (migration hooks, removed fields)"
@@ -269,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         model = load_model(args.model)
-        connect_model(model, args.url)
+        connect_model(model, args.url, args.cluster)
         if args.command == "reindex":
             return reindex_command(model, args.json, args.migrate)
         if args.command == "stats":

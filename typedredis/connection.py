@@ -9,38 +9,93 @@ from typing import TYPE_CHECKING, Literal, TypeAlias, overload
 
 import redis
 import redis.asyncio
+import redis.asyncio.cluster
+import redis.cluster
 
 from .errors import ConfigurationError
 from .executor import AsyncExecutor, SyncExecutor
 from .session import Binding, bind, scoped, unbind, unscoped
+from .wire import DEADLINE
 
 if TYPE_CHECKING:
     from .model import Model
 
-Client: TypeAlias = redis.Redis | redis.asyncio.Redis
+SyncClient: TypeAlias = redis.Redis | redis.cluster.RedisCluster
+AsyncClient: TypeAlias = redis.asyncio.Redis | redis.asyncio.cluster.RedisCluster
+Client: TypeAlias = SyncClient | AsyncClient
 
 
 @overload
-def connect(target: redis.Redis, *models: type[Model]) -> redis.Redis: ...
+def connect(target: redis.Redis, *models: type[Model], deadline: float = ...) -> redis.Redis: ...
 @overload
-def connect(target: redis.asyncio.Redis, *models: type[Model]) -> redis.asyncio.Redis: ...
+def connect(
+    target: redis.asyncio.Redis, *models: type[Model], deadline: float = ...
+) -> redis.asyncio.Redis: ...
 @overload
-def connect(target: str, *models: type[Model], asyncio: Literal[False] = False) -> redis.Redis: ...
+def connect(
+    target: redis.cluster.RedisCluster, *models: type[Model], deadline: float = ...
+) -> redis.cluster.RedisCluster: ...
 @overload
-def connect(target: str, *models: type[Model], asyncio: Literal[True]) -> redis.asyncio.Redis: ...
-def connect(target: str | Client, *models: type[Model], asyncio: bool = False) -> Client:
+def connect(
+    target: redis.asyncio.cluster.RedisCluster, *models: type[Model], deadline: float = ...
+) -> redis.asyncio.cluster.RedisCluster: ...
+@overload
+def connect(
+    target: str,
+    *models: type[Model],
+    asyncio: Literal[False] = False,
+    cluster: Literal[False] = False,
+    deadline: float = ...,
+) -> redis.Redis: ...
+@overload
+def connect(
+    target: str,
+    *models: type[Model],
+    asyncio: Literal[True],
+    cluster: Literal[False] = False,
+    deadline: float = ...,
+) -> redis.asyncio.Redis: ...
+@overload
+def connect(
+    target: str,
+    *models: type[Model],
+    asyncio: Literal[False] = False,
+    cluster: Literal[True],
+    deadline: float = ...,
+) -> redis.cluster.RedisCluster: ...
+@overload
+def connect(
+    target: str, *models: type[Model], asyncio: Literal[True], cluster: Literal[True], deadline: float = ...
+) -> redis.asyncio.cluster.RedisCluster: ...
+@overload
+def connect(
+    target: str, *models: type[Model], asyncio: Literal[False] = False, cluster: bool, deadline: float = ...
+) -> SyncClient: ...
+def connect(
+    target: str | Client,
+    *models: type[Model],
+    asyncio: bool = False,
+    cluster: bool = False,
+    deadline: float = DEADLINE,
+) -> Client:
     """Use ``target`` for ``models`` and their subclasses (for every model when none given).
 
     ``target`` is a ``redis://``, ``rediss://`` or ``unix://`` URL (a `redis.Redis` client is
-    made from it, or a `redis.asyncio.Redis` one with ``asyncio=True``), or a client of either
-    kind. A model can have a sync and an asyncio client at once: connect both; the sync
-    methods use the one, the ``a``-methods (``await User.aget(1)``) the other. Connecting again
-    replaces the earlier client of the same kind. Returns the client. A client made with
-    ``decode_responses=True`` works too: typedredis always reads raw bytes. typedredis opens its
-    own connections with the client's settings and no retries (see the failure modes page).
+    made from it, or a `redis.asyncio.Redis` one with ``asyncio=True``; with ``cluster=True``
+    a `redis.cluster.RedisCluster` or `redis.asyncio.cluster.RedisCluster` of the cluster
+    that node belongs to), or a client of any of those kinds. A model can have a sync and an
+    asyncio client at once: connect both; the sync methods use the one, the ``a``-methods
+    (``await User.aget(1)``) the other. Connecting again replaces the earlier client of the
+    same kind. Returns the client. A client made with ``decode_responses=True`` works too:
+    typedredis always reads raw bytes. typedredis opens its own connections with the client's
+    settings and no retries (see the failure modes page). On a cluster, a call the cluster
+    redirects (a slot migrating, a primary failing over) is sent again for at most
+    ``deadline`` seconds (see the Scaling out page).
     """
-    client = _client(target, asyncio=asyncio)
-    bind(_executor(client), models)
+    client = _client(target, asyncio=asyncio, cluster=cluster)
+    executor = _executor(client)
+    executor.deadline = deadline
+    bind(executor, models)
     return client
 
 
@@ -72,7 +127,7 @@ def using(*targets: Client) -> Iterator[None]:
     """
     binding = Binding()
     for target in targets:
-        executor = _executor(_client(target, asyncio=False))
+        executor = _executor(_client(target, asyncio=False, cluster=False))
         if isinstance(executor, AsyncExecutor):
             binding.asyncio = executor
         else:
@@ -91,18 +146,28 @@ _executors: weakref.WeakKeyDictionary[Client, SyncExecutor | AsyncExecutor] = we
 def _executor(client: Client) -> SyncExecutor | AsyncExecutor:
     executor = _executors.get(client)
     if executor is None:
-        executor = AsyncExecutor(client) if isinstance(client, redis.asyncio.Redis) else SyncExecutor(client)
+        if isinstance(client, (redis.asyncio.Redis, redis.asyncio.cluster.RedisCluster)):
+            executor = AsyncExecutor(client)
+        else:
+            executor = SyncExecutor(client)
         _executors[client] = executor
     return executor
 
 
-def _client(target: str | Client, *, asyncio: bool) -> Client:
+def _client(target: str | Client, *, asyncio: bool, cluster: bool) -> Client:
     if isinstance(target, str):
+        if cluster:
+            if asyncio:
+                return redis.asyncio.cluster.RedisCluster.from_url(target)
+            return redis.cluster.RedisCluster.from_url(target)
         return redis.asyncio.Redis.from_url(target) if asyncio else redis.Redis.from_url(target)
-    if isinstance(target, (redis.Redis, redis.asyncio.Redis)):
+    if isinstance(
+        target,
+        (redis.Redis, redis.asyncio.Redis, redis.cluster.RedisCluster, redis.asyncio.cluster.RedisCluster),
+    ):
         return target
     raise ConfigurationError(
-        f"typedredis connects to a redis.Redis or redis.asyncio.Redis client (or a URL), got "
+        f"typedredis connects to a redis.Redis, redis.asyncio.Redis, redis.cluster.RedisCluster or "
+        f"redis.asyncio.cluster.RedisCluster client (or a URL), got "
         f"{type(target).__module__}.{type(target).__qualname__}"
-        + (": Redis Cluster clients are not supported yet" if "cluster" in type(target).__module__ else "")
     )

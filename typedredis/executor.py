@@ -9,31 +9,42 @@ can clean up (a reset retires its staged generation); then the interruption itse
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from itertools import islice
 from typing import Any, TypeVar
 
 import redis
 import redis.asyncio
+import redis.asyncio.cluster
+import redis.cluster
 
 from .errors import ConfigurationError
 from .plan import Operation, Pull
-from .transports import AsyncTransport, SyncTransport
-from .wire import TransportFailure, check_server, drive
+from .transports import AsyncClusterTransport, AsyncTransport, SyncClusterTransport, SyncTransport
+from .wire import DEADLINE, Pause, TransportFailure, check_server, drive
 
 R = TypeVar("R")
 
 
 class SyncExecutor:
-    """Runs operations on a `redis.Redis` client."""
+    """Runs operations on a `redis.Redis` or `redis.cluster.RedisCluster` client; a call that a
+    cluster redirects is sent again for at most ``deadline`` seconds (typedredis.wire)."""
 
-    def __init__(self, client: redis.Redis) -> None:
-        if not isinstance(client, redis.Redis):
+    def __init__(self, client: redis.Redis | redis.cluster.RedisCluster, deadline: float = DEADLINE) -> None:
+        self.transport: SyncTransport | SyncClusterTransport
+        if isinstance(client, redis.cluster.RedisCluster):
+            self.transport = SyncClusterTransport(client)
+        elif isinstance(client, redis.Redis):
+            self.transport = SyncTransport(client)
+        else:
             raise ConfigurationError(
-                f"a SyncExecutor needs a redis.Redis client, got {type(client).__qualname__}"
+                f"a SyncExecutor needs a redis.Redis or redis.cluster.RedisCluster client, got "
+                f"{type(client).__qualname__}"
             )
         self.client = client
-        self.transport = SyncTransport(client)
+        self.deadline = deadline
         self._checked = False
 
     def run(self, operation: Operation[R], source: Iterable[Any] = ()) -> R:
@@ -42,7 +53,7 @@ class SyncExecutor:
         if not self._checked:
             self._checked = True
             self.run(check_server())
-        wire = drive(operation)
+        wire = drive(operation, self.deadline)
         items = iter(source)
         interrupted: BaseException | None = None
         try:
@@ -51,6 +62,9 @@ class SyncExecutor:
                 try:
                     if isinstance(step, Pull):
                         replies: Any = list(islice(items, step.count))
+                    elif isinstance(step, Pause):
+                        time.sleep(step.seconds)
+                        replies = None
                     else:
                         replies = self.transport.round_trip(step)
                 except TransportFailure as failure:
@@ -77,15 +91,24 @@ class SyncExecutor:
 
 
 class AsyncExecutor:
-    """Runs operations on a `redis.asyncio.Redis` client."""
+    """Runs operations on a `redis.asyncio.Redis` or `redis.asyncio.cluster.RedisCluster` client;
+    a call that a cluster redirects is sent again for at most ``deadline`` seconds."""
 
-    def __init__(self, client: redis.asyncio.Redis) -> None:
-        if not isinstance(client, redis.asyncio.Redis):
+    def __init__(
+        self, client: redis.asyncio.Redis | redis.asyncio.cluster.RedisCluster, deadline: float = DEADLINE
+    ) -> None:
+        self.transport: AsyncTransport | AsyncClusterTransport
+        if isinstance(client, redis.asyncio.cluster.RedisCluster):
+            self.transport = AsyncClusterTransport(client)
+        elif isinstance(client, redis.asyncio.Redis):
+            self.transport = AsyncTransport(client)
+        else:
             raise ConfigurationError(
-                f"an AsyncExecutor needs a redis.asyncio.Redis client, got {type(client).__qualname__}"
+                f"an AsyncExecutor needs a redis.asyncio.Redis or redis.asyncio.cluster.RedisCluster "
+                f"client, got {type(client).__qualname__}"
             )
         self.client = client
-        self.transport = AsyncTransport(client)
+        self.deadline = deadline
         self._checked = False
 
     async def run(self, operation: Operation[R], source: Iterable[Any] | AsyncIterable[Any] = ()) -> R:
@@ -94,7 +117,7 @@ class AsyncExecutor:
         if not self._checked:
             self._checked = True
             await self.run(check_server())
-        wire = drive(operation)
+        wire = drive(operation, self.deadline)
         items = _aiter(source)
         interrupted: BaseException | None = None
         try:
@@ -103,6 +126,9 @@ class AsyncExecutor:
                 try:
                     if isinstance(step, Pull):
                         replies: Any = [item async for item in _aislice(items, step.count)]
+                    elif isinstance(step, Pause):
+                        await asyncio.sleep(step.seconds)
+                        replies = None
                     else:
                         replies = await self.transport.round_trip(step)
                 except TransportFailure as failure:

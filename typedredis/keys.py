@@ -5,6 +5,8 @@
     {K}:meta                  hash: pk (last primary key), gen (current generation), lastgen
     {K}:staging               sorted set: generations being staged by `reset`, scored by heartbeat (ms)
     {K}:retired               hash: generation switched out by `reset` -> cleanup phase (o, then i)
+    {K}:probe                 never exists: every script reads it first, to refuse to start while
+                              the model's Redis Cluster slot migrates (lib.lua)
     {K}:tmp:<name>            scratch keys of one query call: cleared before use, deleted before
                               it returns (error or not)
     {K}:<g>:all               sorted set: primary keys of generation g, each scored by itself

@@ -3,7 +3,8 @@
 A transport takes a batch of commands, sends them in one write over a pooled connection,
 reads one reply per command, and returns the replies: error replies as `wire.ErrorReply`
 values (never raised), a failed connection as `wire.TransportFailure`. It decides nothing
-else (see typedredis.wire). The two transports are mirror images, line for line.
+else (see typedredis.wire). The sync and asyncio transports are mirror images, line for line;
+so are the two cluster transports, which send each command to the node that owns its slot.
 
 Each transport uses a pool of its own, built from the client's settings (server, credentials,
 TLS, timeouts, ``max_connections``) with retries turned off: redis-py retries a command after a
@@ -14,16 +15,20 @@ a dead server. A call waits for a free connection rather than fail when the pool
 from __future__ import annotations
 
 import asyncio
+import threading
 import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import redis
 import redis.asyncio
+import redis.asyncio.cluster
+import redis.cluster
 from redis.backoff import NoBackoff
 from redis.exceptions import ResponseError
 from redis.retry import Retry
 
+from .cluster import Address, SlotMap, key_slot, routing_key
 from .wire import Command, ErrorReply, TransportFailure
 
 _pack: Callable[..., bytes] | None
@@ -110,6 +115,13 @@ class SyncTransport:
         if self.pool is not client.connection_pool:
             weakref.finalize(client, self.pool.disconnect)
 
+    @classmethod
+    def over(cls, pool: Any) -> SyncTransport:
+        """A transport over ``pool`` (a cluster transport's pool of one node)."""
+        transport = cls.__new__(cls)
+        transport.pool = pool
+        return transport
+
     def round_trip(self, commands: list[Command]) -> list[Any]:
         """Send ``commands`` in one write; their replies (error replies as `ErrorReply`)."""
         pool = self.pool
@@ -157,12 +169,23 @@ class AsyncTransport:
             self.timeout = settings.get("socket_timeout")
             connect = settings.get("socket_connect_timeout")
             self._settings = {"socket_timeout": None, "socket_connect_timeout": connect or self.timeout}
+        self._fixed: Any = None
+
+    @classmethod
+    def over(cls, pool: Any, timeout: float | None) -> AsyncTransport:
+        """A transport over ``pool`` (a cluster transport's pool of one node, on one event loop),
+        with a deadline of ``timeout`` per round trip."""
+        transport = cls.__new__(cls)
+        transport._fixed, transport.timeout = pool, timeout
+        return transport
 
     @property
     def pool(self) -> Any:
         """The running event loop's pool: asyncio connections belong to the loop that opened
         them, so a client connected once (at import time, say) serves every loop that comes
         along (a test's, a reloaded server's) with connections of its own."""
+        if self._fixed is not None:
+            return self._fixed
         loop = asyncio.get_running_loop()
         pool = self._pools.get(loop)
         if pool is None:
@@ -207,5 +230,206 @@ class AsyncTransport:
     async def close(self) -> None:
         """Close the transport's own connections of this event loop (and forget the others')."""
         pool = self.pool
-        self._pools.clear()
+        if self._fixed is None:
+            self._pools.clear()
         await pool.disconnect()
+
+
+class _Nodes:
+    """What both cluster transports share: the slot map, and which node a command goes to."""
+
+    def __init__(self, seeds: list[Address]) -> None:
+        self.slots = SlotMap()
+        self.seeds = seeds
+
+    def route(self, commands: list[Command]) -> dict[Address, list[int]]:
+        """The commands' positions, grouped by the node that owns their slot."""
+        groups: dict[Address, list[int]] = {}
+        for i, command in enumerate(commands):
+            key = routing_key(command)
+            address = self.slots.owner(key_slot(key)) if key is not None else None
+            groups.setdefault(address or self.any_node(), []).append(i)
+        return groups
+
+    def any_node(self) -> Address:
+        nodes = self.slots.nodes()
+        return min(nodes) if nodes else self.seeds[0]
+
+    def candidates(self) -> list[Address]:
+        """Where to ask for the slot map: the known owners, then the client's startup nodes."""
+        return sorted(self.slots.nodes()) + [seed for seed in self.seeds if seed not in self.slots.nodes()]
+
+    def learn(self, replies: list[Any]) -> None:
+        """Correct the slot map from the ``MOVED`` replies of a round trip."""
+        for reply in replies:
+            if isinstance(reply, ErrorReply) and reply.code == "MOVED":
+                self.slots.learn(reply.text)
+
+
+_CLUSTER_SLOTS: Command = ("CLUSTER", "SLOTS")
+
+
+class SyncClusterTransport:
+    """Round trips over the nodes of a `redis.cluster.RedisCluster` client: each command goes to
+    the node that owns its key's slot (typedredis.cluster), over a pool of typedredis' own per
+    node, with the client's connection settings and no retries."""
+
+    def __init__(self, client: redis.cluster.RedisCluster) -> None:
+        nodes: list[Any] = cast(Any, client).get_nodes()  # unannotated in some redis-py versions
+        self.nodes = _Nodes([(node.host, int(node.port)) for node in nodes])
+        self._template = client.get_redis_connection(nodes[0]).connection_pool
+        self._pools: dict[Address, SyncTransport] = {}
+        self._lock = threading.Lock()
+
+    def _node(self, address: Address) -> SyncTransport:
+        transport = self._pools.get(address)
+        if transport is None:
+            with self._lock:
+                transport = self._pools.get(address)
+                if transport is None:
+                    host, port = address
+                    pool = _own_pool(
+                        self._template,
+                        redis.ConnectionPool,
+                        redis.BlockingConnectionPool,
+                        Retry(NoBackoff(), 0),
+                        host=host,
+                        port=port,
+                    )
+                    transport = self._pools[address] = SyncTransport.over(pool)
+        return transport
+
+    def refresh(self) -> None:
+        """Load the slot map from the first node that answers ``CLUSTER SLOTS``."""
+        failure: TransportFailure | None = None
+        for address in self.nodes.candidates():
+            try:
+                (reply,) = self._node(address).round_trip([_CLUSTER_SLOTS])
+            except TransportFailure as exc:
+                failure = exc
+                continue
+            if not isinstance(reply, ErrorReply):
+                self.nodes.slots.load(reply, address[0])
+                return
+        raise TransportFailure(
+            f"no node of the cluster answered CLUSTER SLOTS ({failure})", sent=False, settling=True
+        )
+
+    def round_trip(self, commands: list[Command]) -> list[Any]:
+        """Send ``commands``, each to the node that owns its slot (one write per node); their
+        replies in order (error replies as `ErrorReply`)."""
+        if not self.nodes.slots.loaded:
+            self.refresh()
+        replies: list[Any] = [None] * len(commands)
+        sent = False
+        for address, positions in self.nodes.route(commands).items():
+            try:
+                answers = self._node(address).round_trip([commands[i] for i in positions])
+            except TransportFailure as failure:
+                self.nodes.slots.loaded = False  # the node may be failing over: ask again next time
+                raise TransportFailure(str(failure), sent=sent or failure.sent, settling=True) from (
+                    failure.__cause__
+                )
+            sent = True
+            for i, reply in zip(positions, answers, strict=True):
+                replies[i] = reply
+        self.nodes.learn(replies)
+        return replies
+
+    def close(self) -> None:
+        """Close the transport's own connections to every node."""
+        for transport in list(self._pools.values()):
+            transport.close()
+
+
+class AsyncClusterTransport:
+    """`SyncClusterTransport` for a `redis.asyncio.cluster.RedisCluster` client: per event loop,
+    a pool of typedredis' own per node (see `AsyncTransport`)."""
+
+    def __init__(self, client: redis.asyncio.cluster.RedisCluster) -> None:
+        startup = list(client.nodes_manager.startup_nodes.values())
+        self.nodes = _Nodes([(node.host, int(node.port)) for node in startup])
+        template = startup[0]
+        settings = {
+            k: v
+            for k, v in template.connection_kwargs.items()
+            if k not in ("host", "port", "redis_connect_func")
+        }
+        self.timeout: float | None = settings.get("socket_timeout")
+        connect = settings.get("socket_connect_timeout")
+        self._settings = {
+            **settings,
+            "socket_timeout": None,
+            "socket_connect_timeout": connect or self.timeout,
+        }
+        self._connection_class = template.connection_class
+        self._max_connections = template.max_connections
+        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Address, AsyncTransport]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def _node(self, address: Address) -> AsyncTransport:
+        loop = asyncio.get_running_loop()
+        pools = self._loops.get(loop)
+        if pools is None:
+            pools = self._loops[loop] = {}
+        transport = pools.get(address)
+        if transport is None:
+            host, port = address
+            pool = redis.asyncio.BlockingConnectionPool(
+                connection_class=self._connection_class,
+                max_connections=self._max_connections,
+                timeout=None,
+                **{
+                    **self._settings,
+                    "host": host,
+                    "port": port,
+                    "retry": redis.asyncio.retry.Retry(NoBackoff(), 0),
+                },
+            )
+            transport = pools[address] = AsyncTransport.over(pool, self.timeout)
+        return transport
+
+    async def refresh(self) -> None:
+        """Load the slot map from the first node that answers ``CLUSTER SLOTS``."""
+        failure: TransportFailure | None = None
+        for address in self.nodes.candidates():
+            try:
+                (reply,) = await self._node(address).round_trip([_CLUSTER_SLOTS])
+            except TransportFailure as exc:
+                failure = exc
+                continue
+            if not isinstance(reply, ErrorReply):
+                self.nodes.slots.load(reply, address[0])
+                return
+        raise TransportFailure(
+            f"no node of the cluster answered CLUSTER SLOTS ({failure})", sent=False, settling=True
+        )
+
+    async def round_trip(self, commands: list[Command]) -> list[Any]:
+        """Send ``commands``, each to the node that owns its slot (one write per node); their
+        replies in order (error replies as `ErrorReply`)."""
+        if not self.nodes.slots.loaded:
+            await self.refresh()
+        replies: list[Any] = [None] * len(commands)
+        sent = False
+        for address, positions in self.nodes.route(commands).items():
+            try:
+                answers = await self._node(address).round_trip([commands[i] for i in positions])
+            except TransportFailure as failure:
+                self.nodes.slots.loaded = False  # the node may be failing over: ask again next time
+                raise TransportFailure(str(failure), sent=sent or failure.sent, settling=True) from (
+                    failure.__cause__
+                )
+            sent = True
+            for i, reply in zip(positions, answers, strict=True):
+                replies[i] = reply
+        self.nodes.learn(replies)
+        return replies
+
+    async def close(self) -> None:
+        """Close the transport's own connections of this event loop (and forget the others')."""
+        pools = self._loops.get(asyncio.get_running_loop(), {})
+        self._loops.clear()
+        for transport in pools.values():
+            await transport.close()

@@ -11,6 +11,17 @@ local NIL_MEMBER = '\192' -- the index member of None (msgpack nil): exempt from
 local MAX_PK = 9007199254740991 -- 2^53 - 1: the largest pk Lua's numbers hold exactly
 local AFTER_PK = string.rep('\255', 8) -- above every pk suffix of a sort key (sortkeys.py)
 
+-- Redis Cluster: never start while this model's slot is being migrated away from this node.
+-- There a command on a key that is not here (moved already, or never created) fails the
+-- script at that command, after the writes before it (Lua undoes nothing). {K}:probe never
+-- exists, so in a migrating slot this read fails first, before anything is read or written,
+-- and the call answers TRYAGAIN, which typedredis re-sends until the slot has moved (then
+-- MOVED sends it to the new owner, where every key is). Elsewhere it is one EXISTS of nothing.
+local probe = redis.pcall('EXISTS', BASE .. 'probe')
+if type(probe) == 'table' and probe.err then
+  return redis.error_reply('TRYAGAIN typedredis: the slot of ' .. BASE .. ' is migrating')
+end
+
 -- A whole number as its exact decimal string (tostring and .. use %.14g: 1e+14).
 local function int_string(n)
   return string.format('%.0f', n)
