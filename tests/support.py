@@ -11,6 +11,8 @@ from typing import Any, Literal, TypeVar
 
 import redis
 import redis.asyncio
+import redis.asyncio.cluster
+import redis.cluster
 
 import typedredis
 from typedredis import Model, audit, session
@@ -36,6 +38,50 @@ def key(name: str) -> str:
 
 SHARED = bool(os.environ.get("TYPEDREDIS_TEST_URL"))
 """True when the suite runs on a server it did not start (then it never flushes anything)."""
+CLUSTER = bool(os.environ.get("TYPEDREDIS_TEST_CLUSTER"))
+"""True when the suite runs on a local Redis Cluster (`typedredis.testing.RedisCluster`)."""
+
+
+def raw_client(url: str, **options: Any) -> redis.Redis:
+    """A sync client of the test server (a `redis.cluster.RedisCluster` on a cluster, which
+    answers the commands the tests use like a `redis.Redis`)."""
+    if CLUSTER:
+        return redis.cluster.RedisCluster.from_url(url, **options)  # type: ignore[return-value]  # same commands
+    return redis.Redis.from_url(url, **options)
+
+
+def owner(client: redis.Redis, model: type[Model]) -> redis.Redis:
+    """A plain client of the server that holds ``model``: ``client`` itself, or on a cluster
+    the node that owns the model's slot (for DEBUG SLEEP, SLOWLOG and the like)."""
+    if isinstance(client, redis.cluster.RedisCluster):
+        node = client.get_node_from_key(model.spec().keys.meta)
+        return client.get_redis_connection(node)
+    return client
+
+
+def servers(client: redis.Redis) -> list[redis.Redis]:
+    """A plain client of every server: ``client`` itself, or each primary of a cluster."""
+    if isinstance(client, redis.cluster.RedisCluster):
+        return [client.get_redis_connection(node) for node in client.get_primaries()]
+    return [client]
+
+
+def commandstats(client: redis.Redis) -> dict[str, dict[str, Any]]:
+    """INFO commandstats, summed over every primary on a cluster."""
+    if not isinstance(client, redis.cluster.RedisCluster):
+        return client.info("commandstats")
+    total: dict[str, dict[str, Any]] = {}
+    for node in client.get_primaries():
+        for name, stats in client.get_redis_connection(node).info("commandstats").items():
+            total.setdefault(name, {"calls": 0})["calls"] += int(stats["calls"])
+    return total
+
+
+def async_client(url: str, **options: Any) -> redis.asyncio.Redis:
+    """An asyncio client of the test server (a cluster one on a cluster)."""
+    if CLUSTER:
+        return redis.asyncio.cluster.RedisCluster.from_url(url, **options)  # type: ignore[return-value]  # same commands
+    return redis.asyncio.Redis.from_url(url, **options)
 
 
 def session_keys(client: redis.Redis) -> set[bytes]:
@@ -159,7 +205,7 @@ def connect(url: str, *models: type[Model], kind: Kind | None = None, **client_o
     ``kind`` (default: `KIND`): the sync one, or the asyncio one behind the sync face
     (`Loopback`), so that the same test exercises either. ``client_options`` go to the client."""
     if (kind or KIND) == "sync":
-        typedredis.connect(redis.Redis.from_url(url, **client_options), *models)
+        typedredis.connect(raw_client(url, **client_options), *models)
     else:
         session.bind(Loopback(url, **client_options), models)
 
@@ -171,7 +217,7 @@ class Loopback(SyncExecutor):
 
     def __init__(self, url: str, **client_options: Any) -> None:  # nothing of the sync side is used
         async def make() -> AsyncExecutor:
-            return AsyncExecutor(redis.asyncio.Redis.from_url(url, **client_options))
+            return AsyncExecutor(async_client(url, **client_options))
 
         self.inner = on_loop(make())
         self.client = self.inner.client  # type: ignore[assignment]  # the asyncio client, for inspection
@@ -207,7 +253,7 @@ def on_loop(coroutine: Coroutine[Any, Any, T]) -> T:
 def another_process(url: str) -> Iterator[None]:
     """Calls in this block go through a client of their own, as another process's would (and
     never through the executor that runs an operation: its progress callback runs inside it)."""
-    other = redis.Redis.from_url(url)
+    other = raw_client(url)
     try:
         with typedredis.using(other):
             yield

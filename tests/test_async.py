@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import pytest
 import redis
 import redis.asyncio
+import redis.asyncio.cluster
 
 import typedredis
 from typedredis import (
@@ -31,6 +32,7 @@ from typedredis import (
     Unique,
 )
 
+from . import support
 from .support import check_invariants, key
 
 T = TypeVar("T")
@@ -67,7 +69,7 @@ def members(n: int, team: str = "red", start: int = 0) -> list[Member]:
 
 def test_every_twin_end_to_end(aurl: str, client: redis.Redis) -> None:
     async def main() -> None:
-        typedredis.connect(aurl, asyncio=True)
+        typedredis.connect(aurl, asyncio=True, cluster=support.CLUSTER)
         ann = await Member(email="ann@x", team="red", age=30).asave()
         assert ann.pk is not None
         with pytest.raises(AlreadyExists):
@@ -127,7 +129,7 @@ def test_every_twin_end_to_end(aurl: str, client: redis.Redis) -> None:
 
 def test_a_sync_call_with_only_an_asyncio_client_names_its_twin(aurl: str) -> None:
     async def main() -> None:
-        typedredis.connect(aurl, asyncio=True)
+        typedredis.connect(aurl, asyncio=True, cluster=support.CLUSTER)
         with pytest.raises(ConfigurationError, match=r"Member\.get\(\).*await \.\.\.aget\("):
             Member.get(1)
         with pytest.raises(ConfigurationError, match=r"Member\.all\(\).*aall\("):
@@ -160,11 +162,11 @@ def test_without_any_client_the_error_names_connect(aurl: str) -> None:
 
 
 def test_a_model_can_have_a_sync_and_an_asyncio_client_at_once(aurl: str) -> None:
-    sync_client = typedredis.connect(aurl)
+    sync_client = typedredis.connect(aurl, cluster=support.CLUSTER)
 
     async def main() -> None:
-        async_client = typedredis.connect(redis.asyncio.Redis.from_url(aurl))
-        assert isinstance(async_client, redis.asyncio.Redis)
+        async_client = typedredis.connect(support.async_client(aurl))
+        assert isinstance(async_client, (redis.asyncio.Redis, redis.asyncio.cluster.RedisCluster))
         saved = await Member(email="a@x", team="t", age=1).asave()
         assert saved.pk is not None
         assert Member.get(saved.pk) == saved  # the sync client, in the same loop
@@ -180,7 +182,7 @@ def test_a_model_can_have_a_sync_and_an_asyncio_client_at_once(aurl: str) -> Non
 def test_one_connect_serves_every_event_loop(aurl: str) -> None:
     """Connected once at import time, typedredis serves each loop that comes along (a test's,
     a reloaded server's) with connections of that loop."""
-    typedredis.connect(aurl, asyncio=True)
+    typedredis.connect(aurl, asyncio=True, cluster=support.CLUSTER)
     emails = (f"loop{i}@x" for i in range(10))
 
     async def main() -> int:
@@ -205,15 +207,16 @@ def test_an_asyncio_client_is_accepted_and_anything_else_refused() -> None:
     accepted = typedredis.connect(redis.asyncio.Redis.from_url("redis://127.0.0.1:1"), Member)
     assert isinstance(accepted, redis.asyncio.Redis)
     typedredis.disconnect(Member)
-    with pytest.raises(ConfigurationError, match=r"redis\.asyncio\.Redis client \(or a URL\)"):
+    with pytest.raises(ConfigurationError, match=r"redis\.asyncio\.Redis.* client \(or a URL\)"):
         typedredis.connect(object())  # type: ignore[call-overload]  # the wrong kind on purpose
 
 
+@pytest.mark.skipif(support.CLUSTER, reason="a Redis Cluster has one database")
 def test_using_overrides_per_task(aurl: str, client: redis.Redis) -> None:
     """`using` is a contextvar: a task's override never leaks into another task."""
 
     async def main() -> None:
-        typedredis.connect(aurl, asyncio=True)
+        typedredis.connect(aurl, asyncio=True, cluster=support.CLUSTER)
         tenant = redis.asyncio.Redis.from_url(aurl, db=1)
         started = asyncio.Event()
 
@@ -242,7 +245,7 @@ def test_using_overrides_per_task(aurl: str, client: redis.Redis) -> None:
 
 def test_adisconnect_closes_typedredis_own_connections(aurl: str, client: redis.Redis) -> None:
     async def main() -> None:
-        typedredis.connect(aurl, asyncio=True)
+        typedredis.connect(aurl, asyncio=True, cluster=support.CLUSTER)
         await asyncio.gather(*(Member.aget_many([1]) for _ in range(5)))
         assert _clients(client) > 1
         await typedredis.adisconnect()
@@ -276,13 +279,14 @@ def _client_ids(client: redis.Redis) -> set[int]:
 # the cancellation goes on, and the connection that was cut is never reused.
 
 
-def _pause_writes(client: redis.Redis, ms: int) -> None:
-    client.execute_command("CLIENT", "PAUSE", ms, "WRITE")
+def _pause_writes(client: redis.Redis, ms: int, mode: str = "WRITE") -> None:
+    for server in support.servers(client):  # every primary of a cluster
+        server.execute_command("CLIENT", "PAUSE", ms, mode)
 
 
 def test_a_reset_cancelled_while_staging_keeps_the_old_dataset(aurl: str, client: redis.Redis) -> None:
     async def main() -> None:
-        typedredis.connect(aurl, asyncio=True)
+        typedredis.connect(aurl, asyncio=True, cluster=support.CLUSTER)
         await Member.asave_all(members(50, team="old"))
         in_flight = asyncio.Event()
 
@@ -312,7 +316,7 @@ def test_a_reset_cancelled_while_pulling_from_its_source_keeps_the_old_dataset(
     aurl: str, client: redis.Redis
 ) -> None:
     async def main() -> None:
-        typedredis.connect(aurl, asyncio=True)
+        typedredis.connect(aurl, asyncio=True, cluster=support.CLUSTER)
         await Member.asave_all(members(10, team="old"))
         never = asyncio.Event()
 
@@ -340,7 +344,7 @@ def test_a_timeout_around_a_reset_is_a_timeout_and_keeps_the_old_dataset(
     aurl: str, client: redis.Redis
 ) -> None:
     async def main() -> None:
-        typedredis.connect(aurl, asyncio=True)
+        typedredis.connect(aurl, asyncio=True, cluster=support.CLUSTER)
         await Member.asave_all(members(10, team="old"))
 
         async def dataset() -> AsyncIterator[Member]:
@@ -366,7 +370,7 @@ class Visit(Model, key=key("visit")):
 
 def test_a_cancelled_save_all_leaves_each_object_whole_or_absent(aurl: str, client: redis.Redis) -> None:
     async def main() -> None:
-        typedredis.connect(aurl, asyncio=True)
+        typedredis.connect(aurl, asyncio=True, cluster=support.CLUSTER)
         await Visit(page="warm", ms=1).asave()  # scripts loaded, server checked
         _pause_writes(client, 400)
         task = asyncio.create_task(Visit.asave_all([Visit(page="/", ms=i) for i in range(1_000)]))
@@ -390,7 +394,7 @@ def test_a_save_all_cancelled_in_its_read_only_check_wrote_nothing(aurl: str, cl
     nothing was written, and the chained cause says so (Unavailable, not OutcomeUnknown)."""
 
     async def main() -> None:
-        typedredis.connect(aurl, asyncio=True)
+        typedredis.connect(aurl, asyncio=True, cluster=support.CLUSTER)
         await Member(email="warm@x", team="w", age=1).asave()
         _pause_writes(client, 400)  # scripts are writes to CLIENT PAUSE WRITE, read-only or not
         task = asyncio.create_task(Member.asave_all(members(1_000)))
@@ -413,10 +417,10 @@ def test_a_cancelled_read_never_leaves_its_reply_for_the_next_call(aurl: str, cl
     connection it was cut on is dropped, never returned to the pool half read)."""
 
     async def main() -> None:
-        typedredis.connect(aurl, asyncio=True)
+        typedredis.connect(aurl, asyncio=True, cluster=support.CLUSTER)
         saved = members(40)
         await Member.asave_all(saved)
-        client.execute_command("CLIENT", "PAUSE", 300, "ALL")
+        _pause_writes(client, 300, "ALL")
         tasks = [asyncio.create_task(Member.aget(m.pk or 0)) for m in saved[:20]]
         await asyncio.sleep(0.1)
         for task in tasks:
@@ -445,6 +449,7 @@ def test_a_cancelled_read_never_leaves_its_reply_for_the_next_call(aurl: str, cl
         ),
     ],
 )
+@pytest.mark.skipif(support.CLUSTER, reason="a cluster client takes no connection pool")
 def test_a_thousand_concurrent_agets_on_one_client(
     aurl: str, client: redis.Redis, pool: Callable[[str], Any]
 ) -> None:
@@ -465,13 +470,13 @@ def test_a_thousand_concurrent_agets_on_one_client(
 
 def test_sync_and_asyncio_writers_at_once_keep_the_indexes_exact(aurl: str, client: redis.Redis) -> None:
     """Two event loops (threads) and a sync writer move the same objects between teams."""
-    typedredis.connect(aurl)
+    typedredis.connect(aurl, cluster=support.CLUSTER)
     saved = members(200)
     Member.save_all(saved)
     pks = [m.pk or 0 for m in saved]
 
     async def mover(team: str) -> None:
-        own = redis.asyncio.Redis.from_url(aurl)  # each event loop has its own client
+        own = support.async_client(aurl)  # each event loop has its own client
         with typedredis.using(own):
             for i in range(300):
                 m = await Member.aget(pks[(i * 7) % len(pks)])

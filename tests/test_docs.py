@@ -38,7 +38,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from typedredis import Unavailable
-from typedredis.testing import RedisServer
+from typedredis.testing import RedisCluster, RedisServer, binary_version, find_server_binary
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -49,6 +49,8 @@ PYTEST_PROJECTS = (EXAMPLES / "howto" / "testing",)
 """Example directories that are pytest projects of their own (conftest.py, test_*.py)."""
 FOREIGN = {EXAMPLES / "howto" / "indexedredis_before.py": "IndexedRedis"}
 """Examples written for another library (the module they need): run only where it is installed."""
+CLUSTER = (EXAMPLES / "howto" / "scaling_out.py",)
+"""Examples that run against a private local Redis Cluster (three primaries) instead."""
 
 
 def _under(path: Path, roots: tuple[Path, ...]) -> bool:
@@ -111,17 +113,36 @@ def empty_server(request: pytest.FixtureRequest, redis_url: str) -> str:
     return redis_url
 
 
+@pytest.fixture(scope="module")
+def local_cluster() -> Iterator[RedisCluster]:
+    """A private local Redis Cluster for the examples of the Scaling out page."""
+    binary = find_server_binary()
+    if binary is None or binary_version(binary) < (7,):
+        pytest.skip("a local Redis Cluster needs redis-server 7.0 or later")
+    with RedisCluster(primaries=3) as cluster:
+        yield cluster
+
+
 @pytest.mark.parametrize("path", RUNNABLE, ids=[str(p.relative_to(EXAMPLES)) for p in RUNNABLE])
 def test_example_prints_what_its_comments_say(
-    path: Path, empty_server: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    path: Path,
+    request: pytest.FixtureRequest,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    if path in CLUSTER:
+        cluster: RedisCluster = request.getfixturevalue("local_cluster")
+        cluster.flush()
+        url = cluster.url
+    else:
+        url = request.getfixturevalue("empty_server")
     module = load(path)
     assert callable(getattr(module, "main", None)), f"{path.name} must define main(url: str)"
     capsys.readouterr()
     watch = PrintWatch(builtins.print)
     with monkeypatch.context() as patch:
         patch.setattr(builtins, "print", watch)
-        module.main(empty_server)
+        module.main(url)
     printed = capsys.readouterr().out.splitlines()
     expected = expected_output(path)
     assert matches(printed, expected), f"{path.name}: the output differs from its #> comments"

@@ -19,6 +19,7 @@ from pydantic import field_validator
 import typedredis
 from typedredis import DecodeError, Indexed, Model, ReindexReport, Unique, UniqueViolation, migrate
 
+from . import support
 from .support import another_process, check_invariants, key, release
 
 COLORS = {"red": 1, "green": 2, "blue": 3}
@@ -185,13 +186,13 @@ def test_amigrate(client: redis.Redis, redis_url: str) -> None:
     v2 = release2()
 
     async def main() -> ReindexReport:
-        typedredis.connect(redis_url, asyncio=True)
+        typedredis.connect(redis_url, asyncio=True, cluster=support.CLUSTER)
         try:
             return await v2.areindex(migrate=True)
         finally:
             await typedredis.adisconnect()
 
     assert asyncio.run(main()).migrated == 60
-    typedredis.connect(redis_url)
+    typedredis.connect(redis_url, cluster=support.CLUSTER)
     assert v2.objects.filter(color=2).count() == 60
     check_invariants(client, v2)

@@ -149,6 +149,7 @@ def test_no_connection_is_a_clear_error() -> None:
         session._bound.update(bound)
 
 
+@pytest.mark.skipif(support.CLUSTER, reason="a Redis Cluster has one database")
 def test_per_model_connection(client: redis.Redis, redis_url: str) -> None:
     class Logged(Model, key=key("logged")):
         msg: Indexed[str]

@@ -237,7 +237,7 @@ def test_asave_fields(client: redis.Redis, redis_url: str) -> None:
     saved = ticket(1).save()
 
     async def main() -> None:
-        typedredis.connect(redis_url, asyncio=True)
+        typedredis.connect(redis_url, asyncio=True, cluster=support.CLUSTER)
         try:
             loaded = await Ticket.aget(saved.pk or 0)
             loaded.title = "async"
@@ -247,7 +247,7 @@ def test_asave_fields(client: redis.Redis, redis_url: str) -> None:
             await typedredis.adisconnect()
 
     asyncio.run(main())
-    typedredis.connect(redis_url)
+    typedredis.connect(redis_url, cluster=support.CLUSTER)
     assert (Ticket.get(saved.pk).title, Ticket.get(saved.pk).status) == ("async", "open")
 
 
@@ -260,7 +260,7 @@ OBJECTS = 10
 def worker(url: str, which: int, rounds: int, kind: support.Kind) -> None:
     """Change one field only (FIELDS[which]) of random objects, from copies that are often stale."""
     support.connect(url, kind=kind)
-    notes = redis.Redis.from_url(url)
+    notes = support.raw_client(url)
     rng = random.Random(which)
     cached: dict[int, Ticket] = {}
     field = FIELDS[which]

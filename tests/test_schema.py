@@ -13,6 +13,7 @@ import redis
 
 from typedredis import Indexed, IndexNotReady, Model, Sorted
 
+from . import support
 from .support import check_invariants, key, records, release
 
 
@@ -164,7 +165,7 @@ def test_the_check_needs_no_extra_round_trip(client: redis.Redis, executor_kind:
 
 
 def _script_calls(client: redis.Redis) -> int:
-    stats = client.info("commandstats")
+    stats = support.commandstats(client)
     return sum(int(v["calls"]) for k, v in stats.items() if k in ("cmdstat_evalsha", "cmdstat_eval"))
 
 

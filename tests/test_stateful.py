@@ -204,7 +204,7 @@ class StoreMachine(RuleBasedStateMachine):
 
 def run_machine(redis_url: str, machine: Callable[[redis.Redis], RuleBasedStateMachine]) -> None:
     """Run a state machine against the test server (TYPEDREDIS_STATEFUL_EXAMPLES: how many runs)."""
-    client = redis.Redis.from_url(redis_url)
+    client = support.raw_client(redis_url)
     support.connect(redis_url)
     run_state_machine_as_test(
         lambda: machine(client),
