@@ -1,0 +1,156 @@
+"""Moving a model's slot to another primary while it is used (issue 13).
+
+    python benchmarks/cluster_migration.py --n 10000 100000 --markdown benchmarks/cluster-results.md
+
+Starts a private local Redis Cluster (`typedredis.testing.RedisCluster`: 3 primaries, no
+replicas), fills one model with N objects, then runs a writer (a save of one changed object
+per call) and a reader (a count of an equality AND a range) in threads of their own while the
+model's slot is moved to another primary and back, the way ``redis-cli --cluster reshard``
+does (SETSLOT IMPORTING/MIGRATING, MIGRATE 100 keys at a time, SETSLOT NODE). Reports per N:
+each move's time, the calls the writer and the reader completed per second before and during
+the moves, their longest wait, and that no call failed and the indexes are exact afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import threading
+import time
+from typing import Any
+
+import typedredis
+from typedredis import Indexed, Model, Sorted
+from typedredis.audit import audit
+from typedredis.cluster import key_slot
+from typedredis.testing import RedisCluster
+
+
+class Item(Model, key="bench_cluster"):
+    grp: Indexed[int]
+    rank: Sorted[int]
+    name: str
+
+
+class Worker(threading.Thread):
+    """Runs ``call`` in a loop; records when each call ended and how long it took."""
+
+    def __init__(self, call: Any) -> None:
+        super().__init__(daemon=True)
+        self.call, self.stop = call, threading.Event()
+        self.ends: list[tuple[float, float]] = []
+        self.errors: list[str] = []
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            started = time.perf_counter()
+            try:
+                self.call()
+            except Exception as exc:  # reported, and the run fails
+                self.errors.append(repr(exc)[:120])
+            self.ends.append((time.perf_counter(), time.perf_counter() - started))
+
+    def rate(self, start: float, end: float) -> tuple[float, float]:
+        """Calls per second completed in [start, end], and the longest call that overlapped it
+        (a call held up by the move ends after it)."""
+        done = sum(1 for at, _ in self.ends if start <= at <= end)
+        longest = max((took for at, took in self.ends if at >= start and at - took <= end), default=0.0)
+        return done / (end - start), longest
+
+
+def run(n: int) -> dict[str, Any]:
+    with RedisCluster(primaries=3) as cluster:
+        client = cluster.client()
+        typedredis.connect(client)
+        Item.reset(Item(grp=i % 100, rank=i, name=f"item-{i}") for i in range(n))
+        slot = key_slot(Item.spec().keys.meta)
+        source = cluster.node_of_slot(slot)
+        target = next(node for node in cluster.primaries() if node is not source)
+        counter = iter(range(10**9))
+
+        def write() -> None:
+            i = next(counter)
+            Item(pk=1 + (i * 7919) % n, grp=i % 100, rank=i, name=f"w{i}").save()
+
+        def read() -> None:
+            Item.query(Item.f.grp == 5, Item.f.rank >= n // 2).count()
+
+        writer, reader = Worker(write), Worker(read)
+        writer.start()
+        reader.start()
+        time.sleep(2.0)
+        before = time.perf_counter()
+        moves = []
+        for node in (target, source):
+            started = time.perf_counter()
+            cluster.migrate_slot(slot, node)
+            moves.append(time.perf_counter() - started)
+            time.sleep(0.5)
+        ended = time.perf_counter()
+        writer.stop.set()
+        reader.stop.set()
+        writer.join()
+        reader.join()
+        steady = (before - 2.0 + 0.2, before)
+        during = [(before, before + moves[0]), (before + moves[0] + 0.5, before + moves[0] + 0.5 + moves[1])]
+        result: dict[str, Any] = {"n": n, "moves": moves, "errors": writer.errors + reader.errors}
+        for name, worker in (("writer", writer), ("reader", reader)):
+            result[name] = {
+                "steady": worker.rate(*steady)[0],
+                "during": statistics.mean(worker.rate(*span)[0] for span in during),
+                "longest": max(worker.rate(*span)[1] for span in during),
+            }
+        result["exact"] = Item._sync("check").run(audit(Item.spec())).ok
+        assert ended > before
+        typedredis.disconnect()
+        client.close()
+        return result
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    lines = [
+        "| objects | move there | move back | writer calls/s: steady / during | longest save | "
+        "reader calls/s: steady / during | longest query | errors | indexes exact |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        w, q = r["writer"], r["reader"]
+        cells = [
+            f"{r['n']:,}",
+            f"{r['moves'][0]:.2f} s",
+            f"{r['moves'][1]:.2f} s",
+            f"{w['steady']:,.0f} / {w['during']:,.0f}",
+            f"{w['longest'] * 1000:,.0f} ms",
+            f"{q['steady']:,.0f} / {q['during']:,.0f}",
+            f"{q['longest'] * 1000:,.0f} ms",
+            str(len(r["errors"])),
+            "yes" if r["exact"] else "NO",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, nargs="+", default=[10_000])
+    parser.add_argument("--markdown", help="write the table to this file")
+    args = parser.parse_args()
+    results = [run(n) for n in args.n]
+    text = table(results)
+    print(text)
+    for r in results:
+        if r["errors"]:
+            print(r["n"], r["errors"][:5])
+    if args.markdown:
+        with open(args.markdown, "w") as out:
+            out.write(
+                "Measured with `python benchmarks/cluster_migration.py --n "
+                + " ".join(str(n) for n in args.n)
+                + f" --markdown {args.markdown}`\n\n"
+                + text
+                + "\n"
+            )
+
+
+if __name__ == "__main__":
+    main()
