@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from typedredis.testing import RedisCluster, RedisServer, binary_version, find_server_binary
+from typedredis.testing import RedisServer, binary_version, find_server_binary
 
 
 def fake_server(directory: Path, name: str, version: str) -> Path:
@@ -67,23 +67,3 @@ def test_restart_refuses_a_running_server() -> None:
     with RedisServer() as server, pytest.raises(ConfigurationError, match="kill"):
         server.restart()
 
-
-def test_a_local_cluster_splits_the_slots_and_stops_every_node() -> None:
-    binary = find_server_binary()
-    if binary is None or binary_version(binary) < (7,):
-        pytest.skip("a local Redis Cluster needs redis-server 7.0 or later")
-    with RedisCluster(primaries=3) as cluster:
-        assert len(cluster.primaries()) == 3 and len(set(cluster.ports)) == 3
-        assert cluster.node_of_slot(0) is cluster.nodes[0] and cluster.node_of_slot(16383) is cluster.nodes[2]
-        with cluster.client() as client:
-            client.set("{a}x", 1)
-            client.set("{b}x", 2)  # another slot, another node
-            assert cluster.node_of_key("{a}x") is not cluster.node_of_key("{b}x")
-            assert client.get("{a}x") == b"1" and client.get("{b}x") == b"2"
-        pids = [node.pid for node in cluster.nodes]
-        directories = [node.directory for node in cluster.nodes]
-    for pid in pids:
-        assert pid is not None
-        with pytest.raises(ProcessLookupError):
-            os.kill(pid, 0)
-    assert not any(directory.exists() for directory in directories)
