@@ -1,4 +1,4 @@
-"""Moving a model's slot to another primary while it is used (issue 13).
+"""Moving a model's slot to another primary while it is used, and a failover (issue 13).
 
     python benchmarks/cluster_migration.py --n 10000 100000 --markdown benchmarks/cluster-results.md
 
@@ -9,11 +9,18 @@ model's slot is moved to another primary and back, the way ``redis-cli --cluster
 does (SETSLOT IMPORTING/MIGRATING, MIGRATE 100 keys at a time, SETSLOT NODE). Reports per N:
 each move's time, the calls the writer and the reader completed per second before and during
 the moves, their longest wait, and that no call failed and the indexes are exact afterwards.
+
+Then, on a cluster whose primaries each have a replica, the same writer and reader run while
+the primary holding the model is killed (SIGKILL): how long until its replica took over and
+the writer's saves went through again, the errors the calls raised (a save in flight at the
+kill raises OutcomeUnknown), how many acknowledged saves the new primary lacks (replication
+is asynchronous), and whether the indexes are exact.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import statistics
 import threading
 import time
@@ -33,21 +40,23 @@ class Item(Model, key="bench_cluster"):
 
 
 class Worker(threading.Thread):
-    """Runs ``call`` in a loop; records when each call ended and how long it took."""
+    """Runs ``call`` in a loop; records when each call that succeeded ended and how long it
+    took, and each error with its time."""
 
     def __init__(self, call: Any) -> None:
         super().__init__(daemon=True)
         self.call, self.stop = call, threading.Event()
         self.ends: list[tuple[float, float]] = []
-        self.errors: list[str] = []
+        self.errors: list[tuple[float, str]] = []
 
     def run(self) -> None:
         while not self.stop.is_set():
             started = time.perf_counter()
             try:
                 self.call()
-            except Exception as exc:  # reported, and the run fails
-                self.errors.append(repr(exc)[:120])
+            except Exception as exc:  # reported
+                self.errors.append((time.perf_counter(), type(exc).__name__))
+                continue
             self.ends.append((time.perf_counter(), time.perf_counter() - started))
 
     def rate(self, start: float, end: float) -> tuple[float, float]:
@@ -93,7 +102,11 @@ def run(n: int) -> dict[str, Any]:
         reader.join()
         steady = (before - 2.0 + 0.2, before)
         during = [(before, before + moves[0]), (before + moves[0] + 0.5, before + moves[0] + 0.5 + moves[1])]
-        result: dict[str, Any] = {"n": n, "moves": moves, "errors": writer.errors + reader.errors}
+        result: dict[str, Any] = {
+            "n": n,
+            "moves": moves,
+            "errors": [e for _, e in writer.errors + reader.errors],
+        }
         for name, worker in (("writer", writer), ("reader", reader)):
             result[name] = {
                 "steady": worker.rate(*steady)[0],
@@ -130,17 +143,89 @@ def table(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def failover(n: int) -> dict[str, Any]:
+    with RedisCluster(primaries=3, replicas=1) as cluster:
+        client = cluster.client()
+        typedredis.connect(client)
+        Item.reset(Item(grp=i % 100, rank=i, name=f"item-{i}") for i in range(n))
+        slot = key_slot(Item.spec().keys.meta)
+        primary = cluster.node_of_slot(slot)
+        counter = iter(range(10**9))
+        acknowledged: dict[int, str] = {}
+
+        def write() -> None:
+            i = next(counter)
+            pk = 1 + (i * 7919) % n
+            Item(pk=pk, grp=i % 100, rank=i, name=f"w{i}").save()
+            acknowledged[pk] = f"w{i}"
+
+        def read() -> None:
+            Item.query(Item.f.grp == 5, Item.f.rank >= n // 2).count()
+
+        writer, reader = Worker(write), Worker(read)
+        writer.start()
+        reader.start()
+        time.sleep(1.0)
+        killed = time.perf_counter()
+        cluster.kill(primary)
+        cluster.wait_for_failover(primary)
+        promoted = time.perf_counter() - killed
+        time.sleep(1.0)
+        writer.stop.set()
+        reader.stop.set()
+        writer.join()
+        reader.join()
+        ends = [killed, *sorted(at for at, _ in writer.ends if at > killed)]
+        paused = max(later - earlier for earlier, later in itertools.pairwise(ends))
+        stored = {obj.pk: obj.name for obj in Item.get_many(list(acknowledged))}
+        lost = sum(1 for pk, name in acknowledged.items() if stored.get(pk) != name)
+        errors = [e for _, e in writer.errors + reader.errors]
+        result = {
+            "n": n,
+            "promoted": promoted,
+            "paused": paused,
+            "longest save": writer.rate(killed, killed + promoted)[1],
+            "longest query": reader.rate(killed, killed + promoted)[1],
+            "errors": {name: errors.count(name) for name in sorted(set(errors))},
+            "lost": lost,
+            "exact": Item._sync("check").run(audit(Item.spec())).ok,
+        }
+        typedredis.disconnect()
+        client.close()
+        return result
+
+
+def failover_table(results: list[dict[str, Any]]) -> str:
+    lines = [
+        "| objects | replica took over after | longest time without a save | longest save | "
+        "longest query | errors raised | acknowledged saves lost | indexes exact |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        errors = ", ".join(f"{count} {name}" for name, count in r["errors"].items()) or "none"
+        cells = [
+            f"{r['n']:,}",
+            f"{r['promoted']:.2f} s",
+            f"{r['paused']:.2f} s",
+            f"{r['longest save'] * 1000:,.0f} ms",
+            f"{r['longest query'] * 1000:,.0f} ms",
+            errors,
+            str(r["lost"]),
+            "yes" if r["exact"] else "NO",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, nargs="+", default=[10_000])
     parser.add_argument("--markdown", help="write the table to this file")
     args = parser.parse_args()
     results = [run(n) for n in args.n]
-    text = table(results)
+    text = table(results) + "\n\nA failover (the primary holding the model killed):\n\n"
+    text += failover_table([failover(n) for n in args.n])
     print(text)
-    for r in results:
-        if r["errors"]:
-            print(r["n"], r["errors"][:5])
     if args.markdown:
         with open(args.markdown, "w") as out:
             out.write(
