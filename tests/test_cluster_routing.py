@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from typedredis.cluster import SlotMap, key_slot, moved_to, routing_key
+from typedredis.cluster import CLUSTER_SLOTS, Router, SlotMap, key_slot, moved_to, routing_key
 from typedredis.errors import OutcomeUnknown, ServerError, Unavailable
 from typedredis.plan import ScriptCall, single
 from typedredis.wire import ErrorReply, Pause, TransportFailure, Wire, drive
@@ -157,3 +157,92 @@ def test_a_write_sent_to_a_failing_node_is_never_sent_again() -> None:
 def test_a_plain_server_that_fails_is_not_waited_for() -> None:
     with pytest.raises(Unavailable, match="nothing was sent"):
         run(drive(single(WRITE)), [TransportFailure("Connection refused", sent=False), [b"ok"]])
+
+
+# -- the cluster transports' router, step by step ------------------------------------------------
+
+SLOTS_REPLY = [[0, 8191, [b"10.0.0.1", 7000, b"a"]], [8192, 16383, [b"10.0.0.2", 7001, b"b"]]]
+A, B = ("10.0.0.1", 7000), ("10.0.0.2", 7001)
+
+
+def steps(router: Router, commands: list[Any], answer: Any) -> tuple[list[Any], Any]:
+    """Drive ``router.round_trip(commands)``: ``answer(address, part)`` gives each step's replies
+    (or raises a `TransportFailure`). The steps taken, and the result."""
+    taken: list[Any] = []
+    walk = router.round_trip(commands)
+    try:
+        step = next(walk)
+        while True:
+            taken.append(step)
+            try:
+                replies = answer(*step)
+            except TransportFailure as failure:
+                step = walk.throw(failure)
+            else:
+                step = walk.send(replies)
+    except StopIteration as stop:
+        return taken, stop.value
+
+
+def owned_by(address: Any) -> bytes:
+    """A key whose slot the SLOTS_REPLY gives to ``address``."""
+    return next(k for k in (b"{%d}" % i for i in range(100)) if (key_slot(k) < 8192) == (address == A))
+
+
+def test_the_router_loads_the_map_then_sends_each_command_to_its_node() -> None:
+    router = Router([A])
+    on_a, on_b = ("HGET", owned_by(A), "gen"), ("HGET", owned_by(B), "gen")
+
+    def answer(address: Any, part: list[Any]) -> list[Any]:
+        if part == [CLUSTER_SLOTS]:
+            return [SLOTS_REPLY]
+        return [address] * len(part)
+
+    taken, replies = steps(router, [on_a, on_b, on_a], answer)
+    assert taken == [(A, [CLUSTER_SLOTS]), (A, [on_a, on_a]), (B, [on_b])]  # one write per node
+    assert replies == [A, B, A]  # in the order sent
+
+    taken, _ = steps(router, [on_b], answer)
+    assert taken == [(B, [on_b])]  # the map is kept
+
+
+def test_the_router_learns_moved_and_reloads_after_a_failing_node() -> None:
+    router = Router([A])
+    on_a = ("HGET", owned_by(A), "gen")
+    moved = ErrorReply("MOVED", f"MOVED {key_slot(owned_by(A))} 10.0.0.2:7001")
+    _, replies = steps(router, [on_a], lambda a, part: [SLOTS_REPLY] if part == [CLUSTER_SLOTS] else [moved])
+    assert replies == [moved]
+    taken, _ = steps(router, [on_a], lambda a, part: [b"ok"])
+    assert taken == [(B, [on_a])]  # sent where MOVED said
+
+    def down(address: Any, part: list[Any]) -> list[Any]:
+        raise TransportFailure("Connection refused", sent=False)
+
+    with pytest.raises(TransportFailure) as caught:
+        steps(router, [on_a], down)
+    assert caught.value.settling and not caught.value.sent
+    assert not router.slots.loaded  # asked again before the next call
+
+    def b_is_down(address: Any, part: list[Any]) -> list[Any]:
+        if address == B:
+            raise TransportFailure("Connection refused", sent=False)
+        return [SLOTS_REPLY] if part == [CLUSTER_SLOTS] else [b"ok"]
+
+    taken, replies = steps(router, [on_a], b_is_down)
+    assert taken == [(A, [CLUSTER_SLOTS]), (A, [on_a])] and replies == [b"ok"]
+
+
+def test_a_node_failing_after_another_ran_its_part_is_a_sent_failure() -> None:
+    router = Router([A])
+    on_a, on_b = ("HGET", owned_by(A), "gen"), ("HGET", owned_by(B), "gen")
+
+    def answer(address: Any, part: list[Any]) -> list[Any]:
+        if part == [CLUSTER_SLOTS]:
+            return [SLOTS_REPLY]
+        if address == B:
+            raise TransportFailure("Connection refused", sent=False)
+        return [b"ok"]
+
+    with pytest.raises(TransportFailure) as caught:
+        steps(router, [on_a, on_b], answer)
+    assert caught.value.sent  # A ran its part: the round trip is not "nothing sent"

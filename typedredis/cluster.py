@@ -6,19 +6,23 @@ model goes to one slot, and a script's KEYS[1] (``{K}:meta``) names it.
 
 `SlotMap` is what a cluster transport knows of the cluster: the owner of each of the 16 384
 slots, loaded from a node's ``CLUSTER SLOTS`` reply, and corrected slot by slot by the
-``MOVED`` replies the transport reads. When to re-send a redirected call is decided in
-typedredis.wire, for every transport alike.
+``MOVED`` replies the transport reads. `Router` runs a round trip over it as steps (a node,
+its commands), which the sync and asyncio cluster transports only drive. When to re-send a
+redirected call is decided in typedredis.wire, for every transport alike.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Generator, Iterable, Sequence
+from typing import Any, Final, TypeAlias
+
+from .wire import Command, ErrorReply, TransportFailure
 
 SLOTS = 16384
 
-Address = tuple[str, int]
+Address: TypeAlias = tuple[str, int]
 """A node: (host, port)."""
+CLUSTER_SLOTS: Final[Command] = ("CLUSTER", "SLOTS")
 
 
 def _crc16_table() -> list[int]:
@@ -124,3 +128,71 @@ class SlotMap:
     def nodes(self) -> set[Address]:
         """Every node that owns a slot."""
         return {address for address in self._owners if address is not None}
+
+
+Step: TypeAlias = tuple[Address, list[Command]]
+"""One node's share of a cluster round trip: where to send, and what."""
+
+
+class Router:
+    """The cluster transports' one logic, written once: the slot map, and each round trip as
+    a generator of `Step` (a node, its commands) that receives each node's replies (or has a
+    `TransportFailure` thrown in) and returns every reply in order. The sync and asyncio
+    transports only drive it (typedredis.transports)."""
+
+    def __init__(self, seeds: list[Address]) -> None:
+        self.slots = SlotMap()
+        self.seeds = seeds
+
+    def round_trip(self, commands: list[Command]) -> Generator[Step, list[Any], list[Any]]:
+        """Each command to the node that owns its slot (the slot map loaded first if needed);
+        a failing node marks the map for reloading and is a `TransportFailure` that may settle."""
+        if not self.slots.loaded:
+            yield from self._refresh()
+        replies: list[Any] = [None] * len(commands)
+        sent = False
+        for address, positions in self._route(commands).items():
+            try:
+                answers = yield address, [commands[i] for i in positions]
+            except TransportFailure as failure:
+                self.slots.loaded = False  # the node may be failing over: ask again next time
+                raise TransportFailure(str(failure), sent=sent or failure.sent, settling=True) from (
+                    failure.__cause__
+                )
+            sent = True
+            for i, reply in zip(positions, answers, strict=True):
+                replies[i] = reply
+        for reply in replies:  # MOVED: the slot's new owner
+            if isinstance(reply, ErrorReply) and reply.code == "MOVED":
+                self.slots.learn(reply.text)
+        return replies
+
+    def _refresh(self) -> Generator[Step, list[Any], None]:
+        """Load the slot map from the first node that answers ``CLUSTER SLOTS``: a known owner,
+        else one of the client's startup nodes."""
+        known = self.slots.nodes()
+        failure: TransportFailure | None = None
+        for address in sorted(known) + [seed for seed in self.seeds if seed not in known]:
+            try:
+                (reply,) = yield address, [CLUSTER_SLOTS]
+            except TransportFailure as exc:
+                failure = exc
+                continue
+            if not isinstance(reply, ErrorReply):
+                self.slots.load(reply, address[0])
+                return
+        raise TransportFailure(
+            f"no node of the cluster answered CLUSTER SLOTS ({failure})", sent=False, settling=True
+        )
+
+    def _route(self, commands: list[Command]) -> dict[Address, list[int]]:
+        """The commands' positions, grouped by the node that owns their slot (any node for a
+        command without a key, or a slot nobody was seen to own: it answers MOVED)."""
+        nodes = self.slots.nodes()
+        anywhere = min(nodes) if nodes else self.seeds[0]
+        groups: dict[Address, list[int]] = {}
+        for i, command in enumerate(commands):
+            key = routing_key(command)
+            address = self.slots.owner(key_slot(key)) if key is not None else None
+            groups.setdefault(address or anywhere, []).append(i)
+        return groups

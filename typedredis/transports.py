@@ -17,8 +17,8 @@ from __future__ import annotations
 import asyncio
 import threading
 import weakref
-from collections.abc import Callable
-from typing import Any, cast
+from collections.abc import Awaitable, Callable, Generator
+from typing import Any, TypeVar, cast
 
 import redis
 import redis.asyncio
@@ -28,7 +28,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ResponseError
 from redis.retry import Retry
 
-from .cluster import Address, SlotMap, key_slot, routing_key
+from .cluster import Address, Router, Step
 from .wire import Command, ErrorReply, TransportFailure
 
 _pack: Callable[..., bytes] | None
@@ -52,6 +52,7 @@ _CODES = {
 }
 """redis-py turns these error codes into exception classes and drops them from the text."""
 _FAILURES = (redis.ConnectionError, redis.TimeoutError, OSError)
+R = TypeVar("R")
 
 
 def error_reply(exc: ResponseError) -> ErrorReply:
@@ -235,38 +236,36 @@ class AsyncTransport:
         await pool.disconnect()
 
 
-class _Nodes:
-    """What both cluster transports share: the slot map, and which node a command goes to."""
-
-    def __init__(self, seeds: list[Address]) -> None:
-        self.slots = SlotMap()
-        self.seeds = seeds
-
-    def route(self, commands: list[Command]) -> dict[Address, list[int]]:
-        """The commands' positions, grouped by the node that owns their slot."""
-        groups: dict[Address, list[int]] = {}
-        for i, command in enumerate(commands):
-            key = routing_key(command)
-            address = self.slots.owner(key_slot(key)) if key is not None else None
-            groups.setdefault(address or self.any_node(), []).append(i)
-        return groups
-
-    def any_node(self) -> Address:
-        nodes = self.slots.nodes()
-        return min(nodes) if nodes else self.seeds[0]
-
-    def candidates(self) -> list[Address]:
-        """Where to ask for the slot map: the known owners, then the client's startup nodes."""
-        return sorted(self.slots.nodes()) + [seed for seed in self.seeds if seed not in self.slots.nodes()]
-
-    def learn(self, replies: list[Any]) -> None:
-        """Correct the slot map from the ``MOVED`` replies of a round trip."""
-        for reply in replies:
-            if isinstance(reply, ErrorReply) and reply.code == "MOVED":
-                self.slots.learn(reply.text)
+def _drive(steps: Generator[Step, list[Any], R], send: Callable[[Address, list[Command]], list[Any]]) -> R:
+    """Run a `Router` generator, sending each step with ``send``."""
+    try:
+        step = next(steps)
+        while True:
+            try:
+                answers = send(*step)
+            except TransportFailure as failure:
+                step = steps.throw(failure)
+            else:
+                step = steps.send(answers)
+    except StopIteration as stop:
+        return cast(R, stop.value)
 
 
-_CLUSTER_SLOTS: Command = ("CLUSTER", "SLOTS")
+async def _adrive(
+    steps: Generator[Step, list[Any], R], send: Callable[[Address, list[Command]], Awaitable[list[Any]]]
+) -> R:
+    """`_drive`, awaiting each step."""
+    try:
+        step = next(steps)
+        while True:
+            try:
+                answers = await send(*step)
+            except TransportFailure as failure:
+                step = steps.throw(failure)
+            else:
+                step = steps.send(answers)
+    except StopIteration as stop:
+        return cast(R, stop.value)
 
 
 class SyncClusterTransport:
@@ -276,7 +275,7 @@ class SyncClusterTransport:
 
     def __init__(self, client: redis.cluster.RedisCluster) -> None:
         nodes: list[Any] = cast(Any, client).get_nodes()  # unannotated in some redis-py versions
-        self.nodes = _Nodes([(node.host, int(node.port)) for node in nodes])
+        self.router = Router([(node.host, int(node.port)) for node in nodes])
         self._template = client.get_redis_connection(nodes[0]).connection_pool
         self._pools: dict[Address, SyncTransport] = {}
         self._lock = threading.Lock()
@@ -299,42 +298,12 @@ class SyncClusterTransport:
                     transport = self._pools[address] = SyncTransport.over(pool)
         return transport
 
-    def refresh(self) -> None:
-        """Load the slot map from the first node that answers ``CLUSTER SLOTS``."""
-        failure: TransportFailure | None = None
-        for address in self.nodes.candidates():
-            try:
-                (reply,) = self._node(address).round_trip([_CLUSTER_SLOTS])
-            except TransportFailure as exc:
-                failure = exc
-                continue
-            if not isinstance(reply, ErrorReply):
-                self.nodes.slots.load(reply, address[0])
-                return
-        raise TransportFailure(
-            f"no node of the cluster answered CLUSTER SLOTS ({failure})", sent=False, settling=True
-        )
-
     def round_trip(self, commands: list[Command]) -> list[Any]:
         """Send ``commands``, each to the node that owns its slot (one write per node); their
         replies in order (error replies as `ErrorReply`)."""
-        if not self.nodes.slots.loaded:
-            self.refresh()
-        replies: list[Any] = [None] * len(commands)
-        sent = False
-        for address, positions in self.nodes.route(commands).items():
-            try:
-                answers = self._node(address).round_trip([commands[i] for i in positions])
-            except TransportFailure as failure:
-                self.nodes.slots.loaded = False  # the node may be failing over: ask again next time
-                raise TransportFailure(str(failure), sent=sent or failure.sent, settling=True) from (
-                    failure.__cause__
-                )
-            sent = True
-            for i, reply in zip(positions, answers, strict=True):
-                replies[i] = reply
-        self.nodes.learn(replies)
-        return replies
+        return _drive(
+            self.router.round_trip(commands), lambda address, part: self._node(address).round_trip(part)
+        )
 
     def close(self) -> None:
         """Close the transport's own connections to every node."""
@@ -348,7 +317,7 @@ class AsyncClusterTransport:
 
     def __init__(self, client: redis.asyncio.cluster.RedisCluster) -> None:
         startup = list(client.nodes_manager.startup_nodes.values())
-        self.nodes = _Nodes([(node.host, int(node.port)) for node in startup])
+        self.router = Router([(node.host, int(node.port)) for node in startup])
         template = startup[0]
         settings = {
             k: v
@@ -390,42 +359,12 @@ class AsyncClusterTransport:
             transport = pools[address] = AsyncTransport.over(pool, self.timeout)
         return transport
 
-    async def refresh(self) -> None:
-        """Load the slot map from the first node that answers ``CLUSTER SLOTS``."""
-        failure: TransportFailure | None = None
-        for address in self.nodes.candidates():
-            try:
-                (reply,) = await self._node(address).round_trip([_CLUSTER_SLOTS])
-            except TransportFailure as exc:
-                failure = exc
-                continue
-            if not isinstance(reply, ErrorReply):
-                self.nodes.slots.load(reply, address[0])
-                return
-        raise TransportFailure(
-            f"no node of the cluster answered CLUSTER SLOTS ({failure})", sent=False, settling=True
-        )
-
     async def round_trip(self, commands: list[Command]) -> list[Any]:
         """Send ``commands``, each to the node that owns its slot (one write per node); their
         replies in order (error replies as `ErrorReply`)."""
-        if not self.nodes.slots.loaded:
-            await self.refresh()
-        replies: list[Any] = [None] * len(commands)
-        sent = False
-        for address, positions in self.nodes.route(commands).items():
-            try:
-                answers = await self._node(address).round_trip([commands[i] for i in positions])
-            except TransportFailure as failure:
-                self.nodes.slots.loaded = False  # the node may be failing over: ask again next time
-                raise TransportFailure(str(failure), sent=sent or failure.sent, settling=True) from (
-                    failure.__cause__
-                )
-            sent = True
-            for i, reply in zip(positions, answers, strict=True):
-                replies[i] = reply
-        self.nodes.learn(replies)
-        return replies
+        return await _adrive(
+            self.router.round_trip(commands), lambda address, part: self._node(address).round_trip(part)
+        )
 
     async def close(self) -> None:
         """Close the transport's own connections of this event loop (and forget the others')."""
