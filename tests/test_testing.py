@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from typedredis.errors import ConfigurationError
 from typedredis.testing import RedisServer, binary_version, find_server_binary
 
 
@@ -62,8 +63,12 @@ def test_a_killed_server_restarts_with_its_append_only_data() -> None:
 
 
 def test_restart_refuses_a_running_server() -> None:
-    from typedredis import ConfigurationError
-
     with RedisServer() as server, pytest.raises(ConfigurationError, match="kill"):
         server.restart()
 
+
+def test_a_server_that_cannot_start_is_a_configuration_error_and_leaves_nothing() -> None:
+    server = RedisServer(args=("--no-such-option", "x"))
+    with pytest.raises(ConfigurationError, match="exited"):
+        server.start()
+    assert not server.directory.exists()

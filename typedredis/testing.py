@@ -203,7 +203,10 @@ class RedisServer:
             while True:
                 if self._process.poll() is not None:
                     code = self._process.returncode
-                    log = (self.directory / "redis.log").read_text(errors="replace")[-2000:]
+                    try:
+                        log = (self.directory / "redis.log").read_text(errors="replace")[-2000:]
+                    except OSError:  # it exited before opening its log (an unknown option, say)
+                        log = "(no log)"
                     self.stop()
                     raise ConfigurationError(f"{self.binary} exited with {code}:\n{log}")
                 try:
