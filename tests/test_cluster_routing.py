@@ -98,6 +98,17 @@ def test_the_deadline_ends_the_wait_with_unavailable() -> None:
         run(drive(single(WRITE), deadline=1.0), [[refusal]] * 100)
 
 
+def test_the_deadline_says_which_writes_of_the_batch_ran() -> None:
+    """Pipelined calls of one batch can meet the slot before and after it starts migrating."""
+
+    def two() -> Any:
+        return (yield (WRITE, WRITE))
+
+    refusal = ErrorReply("TRYAGAIN", "TRYAGAIN typedredis: the slot of {m}: is migrating")
+    with pytest.raises(Unavailable, match=r"they wrote nothing, but 1 other write\(s\) sent with them ran"):
+        run(drive(two(), deadline=0.5), [[b"ok", refusal]] + [[refusal]] * 100)
+
+
 def test_noscript_then_moved_sends_eval_to_the_new_owner() -> None:
     noscript = ErrorReply("NOSCRIPT", "NOSCRIPT No matching script.")
     sent, pauses, result = run(drive(single(WRITE)), [[noscript], [moved()], [b"ok"]])

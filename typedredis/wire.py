@@ -182,9 +182,15 @@ def _unsettled(batch: Batch, replies: list[Any], again: list[int], waited: float
     names = sorted(
         {call.script if isinstance(call, ScriptCall) else "a command" for call in (batch[i] for i in again)}
     )
+    ran = sum(1 for i, call in enumerate(batch) if call.writes and not isinstance(replies[i], ErrorReply))
+    written = (
+        "nothing was written"
+        if not ran
+        else f"they wrote nothing, but {ran} other write(s) sent with them ran"  # the slot changed between
+    )
     return (
         f"the Redis Cluster could not run {', '.join(names)} for {waited:.1f} s (last: {first.text}); "
-        "nothing was written. The model's slot is migrating or its node failing over for longer "
+        f"{written}. The model's slot is migrating or its node failing over for longer "
         "than the deadline (typedredis.connect(..., deadline=...))"
     )
 
