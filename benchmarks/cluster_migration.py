@@ -67,26 +67,44 @@ class Worker(threading.Thread):
         return done / (end - start), longest
 
 
+class Load:
+    """N objects, and a writer (one save per call) and a reader (a count) running on them."""
+
+    def __init__(self, n: int) -> None:
+        Item.reset(Item(grp=i % 100, rank=i, name=f"item-{i}") for i in range(n))
+        self.n, self.counter = n, iter(range(10**9))
+        self.acknowledged: dict[int, str] = {}
+        """The name each pk was last saved with, for the saves that returned."""
+        self.writer, self.reader = Worker(self.write), Worker(self.read)
+        self.writer.start()
+        self.reader.start()
+
+    def write(self) -> None:
+        i = next(self.counter)
+        pk = 1 + (i * 7919) % self.n
+        Item(pk=pk, grp=i % 100, rank=i, name=f"w{i}").save()
+        self.acknowledged[pk] = f"w{i}"
+
+    def read(self) -> None:
+        Item.query(Item.f.grp == 5, Item.f.rank >= self.n // 2).count()
+
+    def stop(self) -> list[str]:
+        """Stop both workers; the names of the errors they met."""
+        for worker in (self.writer, self.reader):
+            worker.stop.set()
+            worker.join()
+        return [name for _, name in self.writer.errors + self.reader.errors]
+
+
 def run(n: int) -> dict[str, Any]:
     with RedisCluster(primaries=3) as cluster:
         client = cluster.client()
         typedredis.connect(client)
-        Item.reset(Item(grp=i % 100, rank=i, name=f"item-{i}") for i in range(n))
+        load = Load(n)
+        writer, reader = load.writer, load.reader
         slot = key_slot(Item.spec().keys.meta)
         source = cluster.node_of_slot(slot)
         target = next(node for node in cluster.primaries() if node is not source)
-        counter = iter(range(10**9))
-
-        def write() -> None:
-            i = next(counter)
-            Item(pk=1 + (i * 7919) % n, grp=i % 100, rank=i, name=f"w{i}").save()
-
-        def read() -> None:
-            Item.query(Item.f.grp == 5, Item.f.rank >= n // 2).count()
-
-        writer, reader = Worker(write), Worker(read)
-        writer.start()
-        reader.start()
         time.sleep(2.0)
         before = time.perf_counter()
         moves = []
@@ -96,16 +114,13 @@ def run(n: int) -> dict[str, Any]:
             moves.append(time.perf_counter() - started)
             time.sleep(0.5)
         ended = time.perf_counter()
-        writer.stop.set()
-        reader.stop.set()
-        writer.join()
-        reader.join()
+        errors = load.stop()
         steady = (before - 2.0 + 0.2, before)
         during = [(before, before + moves[0]), (before + moves[0] + 0.5, before + moves[0] + 0.5 + moves[1])]
         result: dict[str, Any] = {
             "n": n,
             "moves": moves,
-            "errors": [e for _, e in writer.errors + reader.errors],
+            "errors": errors,
         }
         for name, worker in (("writer", writer), ("reader", reader)):
             result[name] = {
@@ -120,15 +135,21 @@ def run(n: int) -> dict[str, Any]:
         return result
 
 
+def markdown(header: list[str], rows: list[list[str]]) -> str:
+    """A markdown table."""
+    lines = [header, ["---"] * len(header), *rows]
+    return "\n".join("| " + " | ".join(cells) + " |" for cells in lines)
+
+
 def table(results: list[dict[str, Any]]) -> str:
-    lines = [
-        "| objects | move there | move back | writer calls/s: steady / during | longest save | "
-        "reader calls/s: steady / during | longest query | errors | indexes exact |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
+    header = [
+        "objects", "move there", "move back", "writer calls/s: steady / during", "longest save",
+        "reader calls/s: steady / during", "longest query", "errors", "indexes exact",
+    ]  # fmt: skip
+    rows = []
     for r in results:
         w, q = r["writer"], r["reader"]
-        cells = [
+        rows.append([
             f"{r['n']:,}",
             f"{r['moves'][0]:.2f} s",
             f"{r['moves'][1]:.2f} s",
@@ -138,48 +159,28 @@ def table(results: list[dict[str, Any]]) -> str:
             f"{q['longest'] * 1000:,.0f} ms",
             str(len(r["errors"])),
             "yes" if r["exact"] else "NO",
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+        ])  # fmt: skip
+    return markdown(header, rows)
 
 
 def failover(n: int) -> dict[str, Any]:
     with RedisCluster(primaries=3, replicas=1) as cluster:
         client = cluster.client()
         typedredis.connect(client)
-        Item.reset(Item(grp=i % 100, rank=i, name=f"item-{i}") for i in range(n))
-        slot = key_slot(Item.spec().keys.meta)
-        primary = cluster.node_of_slot(slot)
-        counter = iter(range(10**9))
-        acknowledged: dict[int, str] = {}
-
-        def write() -> None:
-            i = next(counter)
-            pk = 1 + (i * 7919) % n
-            Item(pk=pk, grp=i % 100, rank=i, name=f"w{i}").save()
-            acknowledged[pk] = f"w{i}"
-
-        def read() -> None:
-            Item.query(Item.f.grp == 5, Item.f.rank >= n // 2).count()
-
-        writer, reader = Worker(write), Worker(read)
-        writer.start()
-        reader.start()
+        load = Load(n)
+        writer, reader, acknowledged = load.writer, load.reader, load.acknowledged
+        primary = cluster.node_of_slot(key_slot(Item.spec().keys.meta))
         time.sleep(1.0)
         killed = time.perf_counter()
         cluster.kill(primary)
         cluster.wait_for_failover(primary)
         promoted = time.perf_counter() - killed
         time.sleep(1.0)
-        writer.stop.set()
-        reader.stop.set()
-        writer.join()
-        reader.join()
+        errors = load.stop()
         ends = [killed, *sorted(at for at, _ in writer.ends if at > killed)]
         paused = max(later - earlier for earlier, later in itertools.pairwise(ends))
         stored = {obj.pk: obj.name for obj in Item.get_many(list(acknowledged))}
         lost = sum(1 for pk, name in acknowledged.items() if stored.get(pk) != name)
-        errors = [e for _, e in writer.errors + reader.errors]
         result = {
             "n": n,
             "promoted": promoted,
@@ -196,14 +197,14 @@ def failover(n: int) -> dict[str, Any]:
 
 
 def failover_table(results: list[dict[str, Any]]) -> str:
-    lines = [
-        "| objects | replica took over after | longest time without a save | longest save | "
-        "longest query | errors raised | acknowledged saves lost | indexes exact |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
+    header = [
+        "objects", "replica took over after", "longest time without a save", "longest save",
+        "longest query", "errors raised", "acknowledged saves lost", "indexes exact",
+    ]  # fmt: skip
+    rows = []
     for r in results:
         errors = ", ".join(f"{count} {name}" for name, count in r["errors"].items()) or "none"
-        cells = [
+        rows.append([
             f"{r['n']:,}",
             f"{r['promoted']:.2f} s",
             f"{r['paused']:.2f} s",
@@ -212,9 +213,8 @@ def failover_table(results: list[dict[str, Any]]) -> str:
             errors,
             str(r["lost"]),
             "yes" if r["exact"] else "NO",
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+        ])  # fmt: skip
+    return markdown(header, rows)
 
 
 def main() -> None:

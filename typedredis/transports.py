@@ -153,23 +153,27 @@ class SyncTransport:
         self.pool.disconnect()
 
 
+def _one_deadline(settings: dict[str, Any]) -> tuple[float | None, dict[str, Any]]:
+    """The deadline of a whole asyncio round trip (the connection settings' socket_timeout), and
+    the settings that turn redis-py's own per-command timeouts off. redis-py runs every write of
+    a connection with a socket_timeout in `asyncio.wait_for` (a task of its own) and every read
+    in a timeout context, ~20 µs a call here (docs/explanation/benchmarks-asyncio.md).
+    Connecting keeps its own limit."""
+    timeout = settings.get("socket_timeout")
+    connect = settings.get("socket_connect_timeout")
+    return timeout, {"socket_timeout": None, "socket_connect_timeout": connect or timeout}
+
+
 class AsyncTransport:
     """Round trips over a `redis.asyncio.Redis` client's connections."""
 
     def __init__(self, client: redis.asyncio.Redis) -> None:
         self.client_pool = client.connection_pool
         self._pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
-        settings = self.client_pool.connection_kwargs
         self.timeout: float | None = None
         self._settings: dict[str, Any] = {}
         if type(self.client_pool) in (redis.asyncio.ConnectionPool, redis.asyncio.BlockingConnectionPool):
-            # One deadline per round trip instead of redis-py's per command: its connection
-            # runs every write of a connection with a socket_timeout in `asyncio.wait_for` (a
-            # task of its own) and every read in a timeout context, ~20 µs a call here
-            # (docs/explanation/benchmarks-asyncio.md). Connecting keeps its own limit.
-            self.timeout = settings.get("socket_timeout")
-            connect = settings.get("socket_connect_timeout")
-            self._settings = {"socket_timeout": None, "socket_connect_timeout": connect or self.timeout}
+            self.timeout, self._settings = _one_deadline(self.client_pool.connection_kwargs)
         self._fixed: Any = None
 
     @classmethod
@@ -324,13 +328,8 @@ class AsyncClusterTransport:
             for k, v in template.connection_kwargs.items()
             if k not in ("host", "port", "redis_connect_func")
         }
-        self.timeout: float | None = settings.get("socket_timeout")
-        connect = settings.get("socket_connect_timeout")
-        self._settings = {
-            **settings,
-            "socket_timeout": None,
-            "socket_connect_timeout": connect or self.timeout,
-        }
+        self.timeout, deadline = _one_deadline(settings)
+        self._settings = {**settings, **deadline}
         self._connection_class = template.connection_class
         self._max_connections = template.max_connections
         self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Address, AsyncTransport]] = (
