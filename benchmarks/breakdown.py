@@ -24,6 +24,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import harness
 import worker
 from run import server_binary
 
@@ -37,7 +38,7 @@ def commandstats(client: Any) -> dict[str, tuple[int, float]]:
 
 def measure(name: str, fn: Callable[[], Any], client: Any, top: int, profile: bool) -> None:
     client.config_resetstat()
-    server0 = worker.server_cpu(client)
+    server0 = harness.server_cpu(client)
     prof = cProfile.Profile() if profile else None
     t0, c0 = time.perf_counter(), time.process_time()
     if prof:
@@ -45,7 +46,7 @@ def measure(name: str, fn: Callable[[], Any], client: Any, top: int, profile: bo
     else:
         fn()
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    server = worker.server_cpu(client) - server0
+    server = harness.server_cpu(client) - server0
     stats = commandstats(client)
     cmds = ", ".join(
         f"{k} {calls}x {usec / calls:.0f} us"

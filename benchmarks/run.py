@@ -31,14 +31,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from harness import MICRO, X, fmt, fmt_ratio
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 WORKER = HERE / "worker.py"
 PEERS_VENV = HERE / ".venv-peers"
 PEERS_REQUIREMENTS = HERE / "requirements-peers.txt"
 
-X = "\u00d7"  # the multiplication sign of ratios
-MICRO = "\u00b5"
 LOCAL = ("raw", "typedredis")
 PEERS = ("IndexedRedis", "rom", "walrus", "redis-om")
 ALL_LIBS = LOCAL + PEERS
@@ -263,20 +263,6 @@ def summarise(runs: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, dict
 def cell(summary: dict[str, Any], lib: str, w: Workload) -> float | None:
     entry = summary.get(lib, {}).get(f"{w.key}/{w.metric}")
     return None if entry is None else entry["median"]
-
-
-def fmt(x: float) -> str:
-    if x >= 100:
-        return f"{x:,.0f}"
-    if x >= 10:
-        return f"{x:.1f}"
-    if x >= 1:
-        return f"{x:.2f}"
-    return f"{x:.3f}"
-
-
-def fmt_ratio(r: float) -> str:
-    return f"{r:.2f}{X}" if r < 10 else f"{r:.0f}{X}" if r >= 100 else f"{r:.1f}{X}"
 
 
 def why_missing(runs: dict[str, list[dict[str, Any]]], lib: str, w: Workload) -> str:

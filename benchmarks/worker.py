@@ -14,20 +14,16 @@ memory delta, times every workload with ``time.perf_counter`` around the library
 from __future__ import annotations
 
 import argparse
-import contextlib
-import gc
 import json
-import multiprocessing
 import os
 import random
-import re
 import sys
-import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import redis
+from harness import PingProbe, SlowLog, Timer, repeat_for, used_memory
 
 # -- the dataset ------------------------------------------------------------------------------
 
@@ -70,140 +66,6 @@ def expected_counts(rows: Sequence[Row]) -> dict[str, int]:
         "and_not": sum(1 for r in both if r[0] != NOT_CATEGORY),
         "count": len(both),
     }
-
-
-# -- measurement helpers ----------------------------------------------------------------------
-
-
-def server_cpu(client: redis.Redis) -> float:
-    """Seconds of CPU the server's main thread has used so far."""
-    info = client.info("cpu")
-    user = info.get("used_cpu_user_main_thread", info["used_cpu_user"])
-    system = info.get("used_cpu_sys_main_thread", info["used_cpu_sys"])
-    return float(user) + float(system)
-
-
-class Timer:
-    """Times one workload: wall clock, client CPU and server CPU."""
-
-    def __init__(self, client: redis.Redis) -> None:
-        self.client = client
-
-    def __enter__(self) -> Timer:
-        gc.collect()
-        self.server0 = server_cpu(self.client)
-        self.cpu0 = time.process_time()
-        self.t0 = time.perf_counter()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.seconds = time.perf_counter() - self.t0
-        self.client_cpu = time.process_time() - self.cpu0
-        self.server_cpu = server_cpu(self.client) - self.server0
-
-    def result(self, ops: int = 1, **extra: Any) -> dict[str, Any]:
-        """Per-operation seconds (``seconds / ops``) plus the CPU split of the whole run."""
-        return {
-            "seconds": self.seconds / ops,
-            "ops": ops,
-            "total_seconds": self.seconds,
-            "client_cpu": self.client_cpu,
-            "server_cpu": self.server_cpu,
-            **extra,
-        }
-
-
-def repeat_for(fn: Callable[[], Any], client: redis.Redis, budget: float, at_most: int) -> dict[str, Any]:
-    """Run ``fn`` until ``budget`` seconds are spent (at least 3, at most ``at_most`` times)."""
-    fn()  # warm-up: loads scripts, fills caches; not timed
-    runs = 0
-    with Timer(client) as timer:
-        start = time.perf_counter()
-        while runs < at_most and (runs < 3 or time.perf_counter() - start < budget):
-            fn()
-            runs += 1
-    return timer.result(runs)
-
-
-def _ping_loop(path: str, stop: Any, out: Any) -> None:
-    """Child process: PING every ~0.5 ms and report the longest round trip.
-
-    It runs with real-time priority where allowed (root), so that on a busy 2-core machine its
-    wake-ups are not delayed by the scheduler: what it measures is then the server's stall.
-    """
-    try:
-        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(10))
-    except (OSError, AttributeError):
-        with contextlib.suppress(OSError):
-            os.nice(-20)
-    client = redis.Redis(unix_socket_path=path)
-    worst = 0.0
-    total = 0
-    while not stop.is_set():
-        t0 = time.perf_counter()
-        client.ping()
-        took = time.perf_counter() - t0
-        worst = max(worst, took)
-        total += 1
-        time.sleep(0.0005)
-    out.send((worst, total))
-
-
-class PingProbe:
-    """A PING loop in another process, running while the ``with`` block runs."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-
-    def __enter__(self) -> PingProbe:
-        ctx = multiprocessing.get_context("fork")
-        self.stop = ctx.Event()
-        self.recv, send = ctx.Pipe(duplex=False)
-        self.proc = ctx.Process(target=_ping_loop, args=(self.path, self.stop, send), daemon=True)
-        self.proc.start()
-        time.sleep(0.05)  # let it connect and settle
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.worst, self.pings = self.recv.recv()
-        self.proc.join()
-
-
-class SlowLog:
-    """The longest single command the server ran during the ``with`` block (SLOWLOG, >= 0.5 ms)."""
-
-    def __init__(self, client: redis.Redis) -> None:
-        self.client = client
-
-    def __enter__(self) -> SlowLog:
-        self.client.config_set("slowlog-log-slower-than", 500)
-        self.client.config_set("slowlog-max-len", 100000)
-        self.client.slowlog_reset()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        entries = self.client.slowlog_get(100000)
-        self.longest = max((e["duration"] for e in entries), default=0) / 1e6
-        self.longest_command = ""
-        if entries:
-            top = max(entries, key=lambda e: e["duration"])
-            command = top["command"]
-            text = command.decode(errors="replace") if isinstance(command, bytes) else str(command)
-            names = re.findall(r"-- (\w+)\.lua:", text)  # typedredis' script headers
-            if text.startswith("EVAL ") and names:
-                text = f"EVAL of {names[-1]}.lua"
-            self.longest_command = text[:80]
-        self.client.config_set("slowlog-log-slower-than", 10000)
-
-
-def used_memory(client: redis.Redis) -> int:
-    """The server's ``used_memory``, after letting lazy frees finish."""
-    for _ in range(100):
-        if int(client.info("memory").get("lazyfree_pending_objects", 0)) == 0:
-            break
-        time.sleep(0.01)
-    return int(client.info("memory")["used_memory"])
 
 
 # -- the libraries ----------------------------------------------------------------------------

@@ -145,3 +145,43 @@ def test_asyncio_benchmark_runs_at_smoke_size(tmp_path: Path) -> None:
     page = out.read_text()
     assert "# Benchmark: the asyncio executor" in page
     assert "### Throughput: 20 tasks on one client" in page
+
+
+def test_rawlua_benchmark_runs_at_smoke_size(tmp_path: Path) -> None:
+    """benchmarks/rawlua.py end to end at N = 2 000, one round: each side's result is checked by
+    the script itself (row counts, counts), and every side of every workload has its row."""
+    out, results = tmp_path / "rawlua.md", tmp_path / "rawlua.json"
+    script = str(ROOT / "benchmarks" / "rawlua.py")
+    args = ["--n", "2000", "--rounds", "1", "--markdown", str(out), "--json", str(results)]
+    proc = subprocess.run(
+        [sys.executable, script, *args], capture_output=True, text=True, timeout=300, cwd=ROOT
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    data = json.loads(results.read_text())
+    assert set(data) == {"insert", "get", "eq", "and_not", "count", "update"}
+    assert {"raw-Lua", "raw-pipeline", "typedredis"} <= set(data["eq"])
+    assert set(data["update"]) == {
+        "raw-Lua",
+        "raw-pipeline",
+        "typedredis (partial save)",
+        "typedredis (whole save)",
+    }
+    for sides in data.values():
+        for (sample,) in sides.values():
+            assert sample["seconds"] > 0
+    table = out.read_text()
+    assert table.count("| baseline |") == 6, table
+
+
+def test_batch_sweep_runs_at_smoke_size(tmp_path: Path) -> None:
+    """``rawlua.py --sweep`` times save_all and reset at each batch size (the default included)."""
+    out = tmp_path / "batch.md"
+    script = str(ROOT / "benchmarks" / "rawlua.py")
+    args = ["--sweep", "--n", "600", "--rounds", "1", "--sizes", "50,200", "--markdown", str(out)]
+    proc = subprocess.run(
+        [sys.executable, script, *args], capture_output=True, text=True, timeout=300, cwd=ROOT
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    table = out.read_text()
+    for size in ("50 per call", "100 per call", "200 per call"):
+        assert table.count(f"| {size} |") == 2, table

@@ -1,0 +1,290 @@
+"""What every benchmark here measures with, written once: clocks, server probes, interleaved
+rounds, medians, paired ratios and the markdown table.
+
+It needs only the standard library and redis-py, so that ``worker.py`` can import it in the
+peers' environment too. A workload is a `Bench`: a few `Side`s, each a callable that does the
+timed work (and an untimed ``prepare``), one of them the baseline. `interleave` runs every side
+of every bench once per round, in an order that rotates between rounds, and records per call
+the wall time, the server main thread's CPU time (``INFO cpu``) and the longest single
+command (``SLOWLOG``). `table` reports medians over the rounds and, for each side, the
+median of its per-round ratios to the baseline (paired, so that drift of the machine between
+rounds cancels out).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import multiprocessing
+import os
+import re
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis
+
+X = "\u00d7"  # the multiplication sign of ratios
+MICRO = "\u00b5"
+
+
+# -- probes of one timed block ----------------------------------------------------------------
+
+
+def server_cpu(client: redis.Redis) -> float:
+    """Seconds of CPU the server's main thread has used so far."""
+    info = client.info("cpu")
+    user = info.get("used_cpu_user_main_thread", info["used_cpu_user"])
+    system = info.get("used_cpu_sys_main_thread", info["used_cpu_sys"])
+    return float(user) + float(system)
+
+
+def used_memory(client: redis.Redis) -> int:
+    """``used_memory`` once lazy frees have settled."""
+    for _ in range(200):
+        if int(client.info("memory").get("lazyfree_pending_objects", 0)) == 0:
+            break
+        time.sleep(0.01)
+    return int(client.info("memory")["used_memory"])
+
+
+class Timer:
+    """Times one workload: wall clock, client CPU and server CPU."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.client = client
+
+    def __enter__(self) -> Timer:
+        gc.collect()
+        self.server0 = server_cpu(self.client)
+        self.cpu0 = time.process_time()
+        self.t0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds = time.perf_counter() - self.t0
+        self.client_cpu = time.process_time() - self.cpu0
+        self.server_cpu = server_cpu(self.client) - self.server0
+
+    def result(self, ops: int = 1, **extra: Any) -> dict[str, Any]:
+        """Per-operation seconds (``seconds / ops``) plus the CPU split of the whole run."""
+        return {
+            "seconds": self.seconds / ops,
+            "ops": ops,
+            "total_seconds": self.seconds,
+            "client_cpu": self.client_cpu,
+            "server_cpu": self.server_cpu,
+            **extra,
+        }
+
+
+def repeat_for(fn: Callable[[], Any], client: redis.Redis, budget: float, at_most: int) -> dict[str, Any]:
+    """Run ``fn`` until ``budget`` seconds are spent (at least 3, at most ``at_most`` times)."""
+    fn()  # warm-up: loads scripts, fills caches; not timed
+    runs = 0
+    with Timer(client) as timer:
+        start = time.perf_counter()
+        while runs < at_most and (runs < 3 or time.perf_counter() - start < budget):
+            fn()
+            runs += 1
+    return timer.result(runs)
+
+
+def _ping_loop(path: str, stop: Any, out: Any) -> None:
+    """Child process: PING every ~0.5 ms and report the longest round trip.
+
+    It runs with real-time priority where allowed (root), so that on a busy 2-core machine its
+    wake-ups are not delayed by the scheduler: what it measures is then the server's stall.
+    """
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(10))
+    except (OSError, AttributeError):
+        with contextlib.suppress(OSError):
+            os.nice(-20)
+    client = redis.Redis(unix_socket_path=path)
+    worst = 0.0
+    total = 0
+    while not stop.is_set():
+        t0 = time.perf_counter()
+        client.ping()
+        took = time.perf_counter() - t0
+        worst = max(worst, took)
+        total += 1
+        time.sleep(0.0005)
+    out.send((worst, total))
+
+
+class PingProbe:
+    """A PING loop in another process, running while the ``with`` block runs."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __enter__(self) -> PingProbe:
+        ctx = multiprocessing.get_context("fork")
+        self.stop = ctx.Event()
+        self.recv, send = ctx.Pipe(duplex=False)
+        self.proc = ctx.Process(target=_ping_loop, args=(self.path, self.stop, send), daemon=True)
+        self.proc.start()
+        time.sleep(0.05)  # let it connect and settle
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.worst, self.pings = self.recv.recv()
+        self.proc.join()
+
+
+class SlowLog:
+    """The longest single command the server ran during the ``with`` block (SLOWLOG, >= 0.5 ms)."""
+
+    def __init__(self, client: redis.Redis, threshold_us: int = 500) -> None:
+        self.client = client
+        self.threshold_us = threshold_us
+
+    def __enter__(self) -> SlowLog:
+        self.client.config_set("slowlog-log-slower-than", self.threshold_us)
+        self.client.config_set("slowlog-max-len", 100000)
+        self.client.slowlog_reset()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        entries = self.client.slowlog_get(100000)
+        self.longest = max((e["duration"] for e in entries), default=0) / 1e6
+        self.count = len(entries)
+        self.longest_command = ""
+        if entries:
+            top = max(entries, key=lambda e: e["duration"])
+            command = top["command"]
+            text = command.decode(errors="replace") if isinstance(command, bytes) else str(command)
+            names = re.findall(r"-- (\w+)\.lua:", text)  # typedredis' script headers
+            if text.startswith("EVAL ") and names:
+                text = f"EVAL of {names[-1]}.lua"
+            self.longest_command = text[:80]
+        self.client.config_set("slowlog-log-slower-than", 10000)
+
+
+# -- interleaved rounds -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Side:
+    """One way of doing a workload: ``call`` is timed, ``prepare`` (before it) is not. ``call``
+    returns how many operations it did (the table reports per operation) or None for one."""
+
+    name: str
+    call: Callable[[], int | None]
+    prepare: Callable[[], None] | None = None
+    check: Callable[[], None] | None = None  # after the call, untimed: raise if it did wrong
+
+
+@dataclass(frozen=True)
+class Bench:
+    """A workload: its sides, the baseline's name, and how to print its times."""
+
+    key: str
+    label: str
+    sides: tuple[Side, ...]
+    base: str
+    unit: str = "ms"
+    scale: float = 1e3  # seconds -> unit
+
+
+@dataclass
+class Sample:
+    seconds: float  # wall time per operation
+    server: float  # the server main thread's CPU time per operation (seconds)
+    longest: float  # the longest single command (seconds, SLOWLOG; 0 below the threshold)
+
+
+@dataclass
+class Results:
+    samples: dict[str, dict[str, list[Sample]]] = field(default_factory=dict)  # bench -> side -> rounds
+
+    def add(self, bench: str, side: str, sample: Sample) -> None:
+        self.samples.setdefault(bench, {}).setdefault(side, []).append(sample)
+
+
+def measure(client: redis.Redis, side: Side, slowlog_us: int = 500) -> Sample:
+    """Run one side once: its prepare, then its call on the clock, then its check."""
+    if side.prepare:
+        side.prepare()
+    gc.collect()
+    with SlowLog(client, slowlog_us) as slow:
+        cpu = server_cpu(client)
+        start = time.perf_counter()
+        ops = side.call() or 1
+        seconds = time.perf_counter() - start
+        cpu = server_cpu(client) - cpu
+    if side.check:
+        side.check()
+    return Sample(seconds / ops, cpu / ops, slow.longest)
+
+
+def interleave(client: redis.Redis, benches: Sequence[Bench], rounds: int, progress: bool = True) -> Results:
+    """Every side of every bench once per round; the order of the sides rotates per round."""
+    results = Results()
+    for n in range(rounds):
+        for bench in benches:
+            k = n % len(bench.sides)
+            for side in bench.sides[k:] + bench.sides[:k]:
+                results.add(bench.key, side.name, measure(client, side))
+        if progress:
+            print(f"round {n + 1}/{rounds} done", flush=True)
+    return results
+
+
+# -- reporting --------------------------------------------------------------------------------
+
+
+def fmt(x: float) -> str:
+    if x >= 100:
+        return f"{x:,.0f}"
+    if x >= 10:
+        return f"{x:.1f}"
+    if x >= 1:
+        return f"{x:.2f}"
+    return f"{x:.3f}"
+
+
+def fmt_ratio(r: float) -> str:
+    return f"{r:.2f}{X}" if r < 10 else f"{r:.0f}{X}" if r >= 100 else f"{r:.1f}{X}"
+
+
+def paired_ratio(side: list[Sample], base: list[Sample]) -> float:
+    """The median over rounds of side / baseline, each round's pair measured minutes apart at most."""
+    return statistics.median(s.seconds / b.seconds for s, b in zip(side, base, strict=True))
+
+
+def table(results: Results, benches: Sequence[Bench]) -> str:
+    """One row per (bench, side): median time, paired ratio to the bench's baseline, the server's
+    CPU time (both per operation) and the longest single command of every round."""
+    lines = [
+        "| workload | side | median | ratio to the baseline | server CPU | longest command |",
+        "|---|---|---|---|---|---|",
+    ]
+    for bench in benches:
+        per_side = results.samples.get(bench.key, {})
+        base = per_side.get(bench.base)
+        for side in bench.sides:
+            samples = per_side.get(side.name)
+            if not samples or not base:
+                continue
+            median = statistics.median(s.seconds for s in samples) * bench.scale
+            ratio = "baseline" if side.name == bench.base else fmt_ratio(paired_ratio(samples, base))
+            server = statistics.median(s.server for s in samples) * bench.scale
+            longest = max(s.longest for s in samples) * 1e3
+            lines.append(
+                f"| {bench.label} | {side.name} | {fmt(median)} {bench.unit} | {ratio} "
+                f"| {fmt(server)} {bench.unit} | {'< 0.5' if longest == 0 else fmt(longest)} ms |"
+            )
+    return "\n".join(lines)
+
+
+def as_json(results: Results) -> dict[str, Any]:
+    return {
+        bench: {side: [vars(s) for s in samples] for side, samples in sides.items()}
+        for bench, sides in results.samples.items()
+    }

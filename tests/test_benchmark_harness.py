@@ -1,0 +1,45 @@
+"""The benchmark harness' arithmetic and table, with canned samples and no server: a ratio is
+the median of per-round ratios (paired), not the ratio of medians."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+
+from harness import Bench, Results, Sample, Side, paired_ratio, table
+
+
+def sample(seconds: float, longest: float = 0.0) -> Sample:
+    return Sample(seconds=seconds, server=seconds / 2, longest=longest)
+
+
+def test_a_ratio_pairs_each_round_with_the_baselines_same_round() -> None:
+    # the machine got twice as slow in round 3: each round's pair moved together
+    base = [sample(1.0), sample(1.0), sample(2.0)]
+    side = [sample(1.2), sample(1.2), sample(2.4)]
+    assert paired_ratio(side, base) == pytest.approx(1.2)
+    # one disturbed round (the first) does not move it; the ratio of medians (3.3 / 2.0) would
+    base = [sample(1.0), sample(2.0), sample(3.0)]
+    side = [sample(3.3), sample(2.2), sample(3.3)]
+    assert paired_ratio(side, base) == pytest.approx(1.1)
+
+
+def test_the_table_has_one_row_per_side_with_the_baseline_marked() -> None:
+    bench = Bench(
+        "q",
+        "a query",
+        (Side("raw", lambda: None), Side("lib", lambda: None), Side("absent", lambda: None)),
+        base="raw",
+    )
+    results = Results()
+    for raw_s, lib_s in ((0.010, 0.012), (0.020, 0.026)):
+        results.add("q", "raw", sample(raw_s))
+        results.add("q", "lib", sample(lib_s, longest=0.0031))
+    lines = table(results, [bench]).splitlines()
+    assert lines[2] == "| a query | raw | 15.0 ms | baseline | 7.50 ms | < 0.5 ms |"
+    assert lines[3] == "| a query | lib | 19.0 ms | 1.25\u00d7 | 9.50 ms | 3.10 ms |"
+    assert len(lines) == 4  # a side that never ran has no row
