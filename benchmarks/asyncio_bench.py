@@ -153,8 +153,7 @@ class Raw:
                 return datetime.fromisoformat(data.decode())
             return ExtType(code, data)
 
-        def decode(blob: bytes) -> list[Any]:
-            flat = unpackb(blob, raw=True)
+        def decode(flat: list[Any]) -> list[Any]:
             out = []
             for at in range(0, len(flat), width):
                 data = {

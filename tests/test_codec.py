@@ -7,11 +7,10 @@ import uuid
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
-import msgpack
 import pytest
 from pydantic import BaseModel
 
-from typedredis.codec import MISSING, decode, decode_stored, encode, index_member, unpack_rows
+from typedredis.codec import MISSING, decode, decode_stored, encode, index_member
 from typedredis.errors import SchemaError
 
 
@@ -108,9 +107,8 @@ def test_unsupported_types_raise_schema_error() -> None:
 
 def test_rows_keep_each_value_on_its_own_bounds() -> None:
     values = [encode(v) for v in ("a", 1, None)]
-    blob = msgpack.packb([7, *values, False], use_bin_type=False)  # as lib.lua's cmsgpack packs it
-    pk, *raw = unpack_rows(blob)
-    assert pk == 7 and [decode_stored(v) for v in raw] == ["a", 1, None, MISSING]
+    raw = [*values, None]  # each field its own bulk string; None where the hash lacks the field
+    assert [decode_stored(v) for v in raw] == ["a", 1, None, MISSING]
     with pytest.raises(ValueError):
         decode_stored(encode("a") + encode("b"))  # two documents in one field
     with pytest.raises(ValueError):

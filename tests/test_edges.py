@@ -245,3 +245,27 @@ def test_corrupt_bytes_raise_a_decode_error_naming_key_and_field(client: redis.R
     with pytest.raises(DecodeError) as info:
         Pair.objects.only(Pair.f.third).all()
     assert info.value.field == "third"
+
+
+def test_a_field_the_hash_lacks_reads_as_its_default_or_names_itself(client: redis.Redis) -> None:
+    """Rows hold None where the hash lacks a field (an older writer, a hand edit): a field with a
+    default gets it, on every read path; one without fails naming the key and the field."""
+    from typedredis import DecodeError
+
+    class Late(Model, key=key("lacking")):
+        name: Indexed[str]
+        note: str = "none yet"
+        size: int
+
+    saved = [Late(name="a", size=i).save() for i in range(3)]
+    okey = Late.spec().keys.object(0, saved[1].pk or 0)
+    client.hdel(okey, "note")
+    expected = Late(pk=saved[1].pk, name="a", size=1)
+    assert Late.get(saved[1].pk or 0) == expected
+    assert Late.query(Late.f.name == "a").all() == [saved[0], expected, saved[2]]
+    assert Late.objects.only(Late.f.note).all() == [("none yet",), ("none yet",), ("none yet",)]
+    client.hdel(okey, "size")
+    for read in (lambda: Late.get(saved[1].pk or 0), lambda: Late.query(Late.f.name == "a").all()):
+        with pytest.raises(DecodeError) as info:
+            read()
+        assert info.value.field == "size" and info.value.key == okey.decode()

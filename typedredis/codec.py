@@ -168,20 +168,9 @@ decode_value: Callable[[bytes], Any] = partial(
 that is not bytes)."""
 
 
-def unpack_rows(blob: bytes) -> list[Any]:
-    """The flat list a script's rows document holds: ``[pk, value1, ..., valuen, pk, ...]``.
-
-    Each value is the stored bytes of one field (its own msgpack string, so corrupt bytes
-    in one field cannot shift the others), or False where the hash lacks the field; decode
-    each with `decode_stored`.
-    """
-    rows: list[Any] = msgpack.unpackb(blob, raw=True)
-    return rows
-
-
-def decode_stored(raw: bytes | bool) -> Any:
-    """Decode one stored field value from a rows document (False: the field is absent)."""
-    if raw is False:
+def decode_stored(raw: bytes | None) -> Any:
+    """Decode one stored field value from a script's rows (None: the field is absent)."""
+    if raw is None:
         return MISSING
     if not isinstance(raw, bytes):
         raise ValueError(f"expected stored bytes, found {type(raw).__name__}")

@@ -75,7 +75,7 @@ def _row(spec: ModelSpec[Any], gen: int, flat: list[bytes], pack: Callable[[Any]
     pk = int(flat[0])
     stored = {flat[i]: flat[i + 1] for i in range(1, len(flat), 2)}
     names = [name.encode() for name in spec.stored]
-    raw = [stored.get(name, False) for name in names]
+    raw = [stored.get(name) for name in names]  # None: the hash lacks the field
     args = encode_object(spec, decode_object(spec, gen, pk, raw), pack)  # DecodeError: key, field
     nf, ni = len(names), len(spec.indexed)
     wanted = dict(zip(names, args[1 : 1 + nf], strict=True))

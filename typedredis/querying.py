@@ -33,7 +33,7 @@ from .compiler import (
 from .errors import IndexNotReady, NotFound, QueryError, UniqueViolation
 from .fields import ModelSpec, invalid, short_repr
 from .plan import Arg, Operation, ScriptCall, together
-from .rows import decode_object, decode_projection, rows
+from .rows import decode_objects, decode_projection, rows
 
 if TYPE_CHECKING:
     from .expr import Field
@@ -99,9 +99,7 @@ def get(spec: ModelSpec[M], pks: Iterable[int]) -> Operation[list[M | None]]:
         chunk = wanted[start : start + GET_PER_CALL]
         args: tuple[Arg, ...] = (len(spec.stored), *spec.stored, *chunk)
         (reply,) = yield (ScriptCall("get", (spec.keys.meta,), args, writes=False),)
-        gen = int(reply[0])
-        for pk, raw in rows(reply[1], len(spec.stored)):
-            found[pk] = decode_object(spec, gen, pk, raw)
+        found.update(decode_objects(spec, int(reply[0]), reply[1]))
     return [found.get(pk) for pk in wanted]
 
 
@@ -479,8 +477,11 @@ class _Answer:
             self.collected += [int(pk) for pk in payload]
         else:  # (pk, object or tuple): a whole result is sorted by pk at the end
             number, spec, only = int(gen), request.spec, request.only
-            found = rows(payload, len(request.fields))
-            self.collected += [(pk, _decode(spec, number, pk, raw, only)) for pk, raw in found]
+            if only is None:
+                self.collected += decode_objects(spec, number, payload)
+            else:
+                found = rows(payload, len(request.fields))
+                self.collected += [(pk, decode_projection(spec, number, pk, raw, only)) for pk, raw in found]
 
     @property
     def result(self) -> Any:
@@ -557,10 +558,6 @@ def _first(pair: tuple[int, Any]) -> int:
 
 def _pk_of(obj: Any) -> int:
     return obj.pk  # type: ignore[no-any-return]  # a saved Model's pk is an int
-
-
-def _decode(spec: ModelSpec[Any], gen: int, pk: int, raw: list[Any], only: tuple[str, ...] | None) -> Any:
-    return decode_object(spec, gen, pk, raw) if only is None else decode_projection(spec, gen, pk, raw, only)
 
 
 def _refuse_not_ready(spec: ModelSpec[Any], reply: list[Any]) -> None:

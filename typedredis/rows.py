@@ -1,9 +1,9 @@
 """Rows read from Redis become model instances or tuples; corrupt bytes raise `DecodeError`.
 
-A script returns rows as one msgpack document, ``[pk, value1, ..., valuen, pk, ...]`` (see
-lib.lua, ``pack_rows``), in which each value is the stored bytes of one field with its own
-length, so every field decodes on its own bounds: bytes holding two documents, or half of one,
-fail in their own field and never shift the others.
+A script returns rows as one flat array, ``[pk, value1, ..., valuen, pk, ...]`` (see lib.lua,
+``pack_rows``), in which each value is the stored bytes of one field (None where the hash lacks
+the field), so every field decodes on its own bounds: bytes holding two msgpack documents, or
+half of one, fail in their own field and never shift the others.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from pydantic import ValidationError
 
-from .codec import MISSING, decode_stored, decode_value, unpack_rows
+from .codec import MISSING, decode_stored, decode_value
 from .errors import DecodeError
 from .fields import ModelSpec
 
@@ -28,14 +28,38 @@ field)`` as last read or written: a save writes only the fields whose encoding d
 extra ``__dict__`` key is ignored by pydantic's equality, dumps and repr.)"""
 
 
-def rows(blob: bytes, width: int) -> Iterator[tuple[int, list[Any]]]:
-    """``(pk, raw values)`` for each row of a rows document of ``width`` fields per row."""
-    flat = unpack_rows(blob)
+def _checked(flat: list[Any], width: int) -> int:
     step = width + 1
-    if len(flat) % step:
-        raise ValueError(f"a rows document of {len(flat)} items is not made of rows of {step}")
+    if not isinstance(flat, list) or len(flat) % step:
+        size = len(flat) if isinstance(flat, list) else type(flat).__name__
+        raise ValueError(f"a rows reply of {size} items is not made of rows of {step}")
+    return step
+
+
+def rows(flat: list[Any], width: int) -> Iterator[tuple[int, list[Any]]]:
+    """``(pk, raw values)`` for each row of a rows reply of ``width`` fields per row."""
+    step = _checked(flat, width)
     for at in range(0, len(flat), step):
         yield flat[at], flat[at + 1 : at + step]
+
+
+def decode_objects(spec: ModelSpec[M], gen: int, flat: list[Any]) -> list[tuple[int, M]]:
+    """``(pk, instance)`` for each row of a rows reply of every stored field (`decode_object`
+    for each, in one loop: a query's rows spend most of their client time here)."""
+    step = _checked(flat, len(spec.stored))
+    names, validate, value = spec.stored, spec.validator.validate_python, decode_value
+    out: list[tuple[int, M]] = []
+    for at in range(0, len(flat), step):
+        pk, raw = flat[at], flat[at + 1 : at + step]
+        try:  # every field present and well formed, and valid: the common case
+            data = dict(zip(names, map(value, raw), strict=True))
+            data["pk"] = pk
+            obj = validate(data, by_name=True)
+        except Exception:  # an absent field (None), corrupt bytes or invalid data: name it
+            obj = decode_object(spec, gen, pk, raw)
+        obj.__dict__[STORED] = (pk, raw)
+        out.append((pk, obj))
+    return out
 
 
 def _values(spec: ModelSpec[Any], gen: int, pk: int, raw: list[Any], names: tuple[str, ...]) -> list[Any]:
@@ -58,7 +82,7 @@ def decode_object(spec: ModelSpec[M], gen: int, pk: int, raw: list[Any]) -> M:
     """A model instance from the raw stored values of every field (in `ModelSpec.stored` order)."""
     try:  # every field present and well formed: the common case, in one pass
         data: dict[str, Any] = {name: decode_value(v) for name, v in zip(spec.stored, raw, strict=True)}
-    except Exception:  # an absent field (False), or corrupt bytes: field by field, naming it
+    except Exception:  # an absent field (None), or corrupt bytes: field by field, naming it
         values = _values(spec, gen, pk, raw, spec.stored)
         data = {name: value for name, value in zip(spec.stored, values, strict=True) if value is not MISSING}
     data["pk"] = pk
