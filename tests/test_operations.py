@@ -10,6 +10,7 @@ here, once for every executor.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +112,39 @@ def test_corrupt_stored_bytes_name_the_key_and_the_field() -> None:
     with pytest.raises(DecodeError, match=r"o:5: field 'plays'") as info:
         drive(querying.get(Song.spec(), [5]), lambda call: [2, row])
     assert info.value.field == "plays"
+
+
+def test_rows_decode_plain_scalars_fast_and_ext_types_exactly() -> None:
+    """A query's rows decode plain scalar fields without typedredis' ext hook; a value that
+    needs it (an int beyond 64 bits) is still read exactly, as is every field of a model
+    with a before validator (which could otherwise accept what the fast path left undecoded)."""
+    from pydantic import field_validator
+
+    from typedredis.codec import decode_plain, decode_value
+
+    class Count(Model, key=key("op_count")):
+        name: Indexed[str]
+        n: int
+        at: datetime
+
+    class Loose(Model, key=key("op_loose")):
+        name: str
+        n: int
+
+        @field_validator("n", mode="before")
+        @classmethod
+        def anything(cls, value: Any) -> Any:
+            return value if isinstance(value, int) else 0
+
+    assert Count.spec().row_decoders == (decode_plain, decode_plain, decode_value)
+    assert Loose.spec().row_decoders == (decode_value, decode_value)
+    when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    small, big = Count(pk=1, name="a", n=7, at=when), Count(pk=2, name="b", n=-(2**70), at=when)
+    _, result = drive(querying.get(Count.spec(), [1, 2]), lambda call: get_reply(small, big))
+    assert result == [small, big] and result[1] is not None and result[1].n == -(2**70)
+    loose = Loose(pk=3, name="c", n=2**70)
+    _, result = drive(querying.get(Loose.spec(), [3]), lambda call: get_reply(loose))
+    assert result == [loose]
 
 
 def test_get_by_a_field_of_another_model_is_refused_before_any_call() -> None:
