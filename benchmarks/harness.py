@@ -154,6 +154,9 @@ class SlowLog:
         entries = self.client.slowlog_get(100000)
         self.longest = max((e["duration"] for e in entries), default=0) / 1e6
         self.count = len(entries)
+        scripts = sorted(e["duration"] for e in entries if _name(e["command"]) in (b"EVALSHA", b"EVAL"))
+        #: the 99th percentile of the script calls logged (all of them with a threshold of 0)
+        self.p99 = scripts[min(len(scripts) - 1, int(len(scripts) * 0.99))] / 1e6 if scripts else 0.0
         self.longest_command = ""
         if entries:
             top = max(entries, key=lambda e: e["duration"])
@@ -164,6 +167,11 @@ class SlowLog:
                 text = f"EVAL of {names[-1]}.lua"
             self.longest_command = text[:80]
         self.client.config_set("slowlog-log-slower-than", 10000)
+
+
+def _name(command: Any) -> bytes:
+    text = command if isinstance(command, bytes) else str(command).encode()
+    return text.split(b" ", 1)[0].upper()
 
 
 # -- interleaved rounds -----------------------------------------------------------------------
@@ -197,6 +205,7 @@ class Sample:
     seconds: float  # wall time per operation
     server: float  # the server main thread's CPU time per operation (seconds)
     longest: float  # the longest single command (seconds, SLOWLOG; 0 below the threshold)
+    p99: float = 0.0  # the 99th percentile of the script calls' durations (seconds; see SlowLog)
 
 
 @dataclass
@@ -220,17 +229,20 @@ def measure(client: redis.Redis, side: Side, slowlog_us: int = 500) -> Sample:
         cpu = server_cpu(client) - cpu
     if side.check:
         side.check()
-    return Sample(seconds / ops, cpu / ops, slow.longest)
+    return Sample(seconds / ops, cpu / ops, slow.longest, slow.p99)
 
 
-def interleave(client: redis.Redis, benches: Sequence[Bench], rounds: int, progress: bool = True) -> Results:
-    """Every side of every bench once per round; the order of the sides rotates per round."""
+def interleave(
+    client: redis.Redis, benches: Sequence[Bench], rounds: int, progress: bool = True, slowlog_us: int = 500
+) -> Results:
+    """Every side of every bench once per round; the order of the sides rotates per round.
+    ``slowlog_us`` 0 logs every command, for a percentile of the script calls' durations."""
     results = Results()
     for n in range(rounds):
         for bench in benches:
             k = n % len(bench.sides)
             for side in bench.sides[k:] + bench.sides[:k]:
-                results.add(bench.key, side.name, measure(client, side))
+                results.add(bench.key, side.name, measure(client, side, slowlog_us))
         if progress:
             print(f"round {n + 1}/{rounds} done", flush=True)
     return results
@@ -261,9 +273,12 @@ def paired_ratio(side: list[Sample], base: list[Sample]) -> float:
 def table(results: Results, benches: Sequence[Bench]) -> str:
     """One row per (bench, side): median time, paired ratio to the bench's baseline, the server's
     CPU time (both per operation) and the longest single command of every round."""
+    percentiles = any(s.p99 for sides in results.samples.values() for run in sides.values() for s in run)
     lines = [
-        "| workload | side | median | ratio to the baseline | server CPU | longest command |",
-        "|---|---|---|---|---|---|",
+        "| workload | side | median | ratio to the baseline | server CPU "
+        + ("| script call p99 (median over rounds) " if percentiles else "")
+        + "| longest command |",
+        "|---|---|---|---|---|---|" + ("---|" if percentiles else ""),
     ]
     for bench in benches:
         per_side = results.samples.get(bench.key, {})
@@ -276,9 +291,10 @@ def table(results: Results, benches: Sequence[Bench]) -> str:
             ratio = "baseline" if side.name == bench.base else fmt_ratio(paired_ratio(samples, base))
             server = statistics.median(s.server for s in samples) * bench.scale
             longest = max(s.longest for s in samples) * 1e3
+            p99 = f"| {fmt(statistics.median(s.p99 for s in samples) * 1e3)} ms " if percentiles else ""
             lines.append(
                 f"| {bench.label} | {side.name} | {fmt(median)} {bench.unit} | {ratio} "
-                f"| {fmt(server)} {bench.unit} | {'< 0.5' if longest == 0 else fmt(longest)} ms |"
+                f"| {fmt(server)} {bench.unit} {p99}| {'< 0.5' if longest == 0 else fmt(longest)} ms |"
             )
     return "\n".join(lines)
 

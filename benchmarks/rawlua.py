@@ -507,6 +507,13 @@ def main_benches(client: redis.Redis, raw: Raw, n: int, rnd: random.Random) -> l
     ]
 
 
+def set_batch(per: int) -> None:
+    """Make typedredis send ``per`` objects per save call (a reset stages one round trip of
+    calls at a time)."""
+    operations.OBJECTS_PER_CALL = per  # type: ignore[misc]  # the constants under measurement
+    operations.RESET_CHUNK = per * operations.CALLS_PER_BATCH  # type: ignore[misc]
+
+
 def sweep_benches(client: redis.Redis, n: int, sizes: Sequence[int]) -> list[Bench]:
     """typedredis' bulk insert and reset at each number of objects per script call."""
     rows = make_rows(n, 2)
@@ -518,7 +525,7 @@ def sweep_benches(client: redis.Redis, n: int, sizes: Sequence[int]) -> list[Ben
             if for_reset:
                 Item.save_all(typed_items(rows))
             state["objs"] = typed_items(rows)
-            operations.OBJECTS_PER_CALL = per  # type: ignore[misc]  # the constant under measurement
+            set_batch(per)
 
         return go
 
@@ -572,9 +579,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             else:
                 Item.save_all(typed_items(make_rows(args.n, 1)))
                 benches = main_benches(client, Raw(client), args.n, rnd)
-            results = interleave(client, benches, args.rounds)
+            results = interleave(client, benches, args.rounds, slowlog_us=0 if args.sweep else 500)
         finally:
-            operations.OBJECTS_PER_CALL = default  # type: ignore[misc]  # restored
+            set_batch(default)
     text = table(results, benches)
     print(text)
     if args.markdown:
