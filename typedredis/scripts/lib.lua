@@ -237,16 +237,6 @@ local function read_state(gp, schema, pk)
   return state_of(schema, redis.call('HMGET', gp .. 'o:' .. pk, unpack(schema.names)))
 end
 
--- Index changes of a call, grouped by key, so that a key gets one SREM/ZREM and one
--- SADD/ZADD per call whatever the number of objects: `change` records an object's move from
--- its `old` index state to its `new` one (either may be nil); `apply_changes` writes them
--- all. Entries that differ leave; every new entry is added, changed or not (idempotent, and
--- it indexes values stored before their index existed), unless note_indexes found every
--- index of the schema ready (schema.all_ready): then only the entries that change are added.
-local function changes()
-  return {add = {}, addz = {}, remove = {}, removez = {}}
-end
-
 -- Append `member` to the list of `key` in `lists` (sorted sets: as "0 member" pairs, ready
 -- for ZADD).
 local function note(lists, key, member, scored)
@@ -257,6 +247,21 @@ local function note(lists, key, member, scored)
   end
   if scored then list[#list + 1] = 0 end
   list[#list + 1] = member
+end
+
+-- Index changes of a call, grouped by key, so that a key gets one SREM/ZREM and one
+-- SADD/ZADD per call whatever the number of objects: `change` records an object's move from
+-- its `old` index state to its `new` one (either may be nil); `apply_changes` writes them
+-- all. Entries that differ leave; every new entry is added, changed or not (idempotent, and
+-- it indexes values stored before their index existed), unless note_indexes found every
+-- index of the schema ready (schema.all_ready): then only the entries that change are added.
+-- (`batch.insert` visits the entries of an object that had none: each is added; made once
+-- per call rather than a closure per object.)
+local function changes()
+  local batch = {add = {}, addz = {}, remove = {}, removez = {}}
+  local add, addz = batch.add, batch.addz
+  batch.insert = function(key, member, zset) note(zset and addz or add, key, member, zset) end
+  return batch
 end
 
 -- Each index entry of object `pk` in `state`: key, member, and whether the key is a sorted
@@ -306,6 +311,10 @@ local function each_entry(gp, schema, state, pk, visit)
 end
 
 local function change(batch, gp, schema, pk, old, new)
+  if not old then
+    if new then each_entry(gp, schema, new, pk, batch.insert) end
+    return
+  end
   local kept, had = {}, nil
   if old and new and schema.all_ready then
     -- every index is ready, so the old state's entries are all there: add only what changes

@@ -196,12 +196,18 @@ for _, o in ipairs(objects) do
   elseif last_at[pk] == nil then -- its stored entries (none for a new object), once per call
     first_old[pk] = o.state or false
   end
-  local state = {eq = {}, sorted = {}}
-  for i = 1, ni do state.eq[i] = writes(o, i) and member_of(o, i) or o.state.eq[i] end
-  for j = 1, ns do
-    local field = sorted_at[j]
-    state.sorted[j] = writes(o, field) and ARGV[at + nf + ni + j] or o.state.sorted[j]
+  local eq, sorted = {}, {}
+  if o.bits then -- written in part: the fields it leaves keep their stored entries
+    for i = 1, ni do eq[i] = writes(o, i) and member_of(o, i) or o.state.eq[i] end
+    for j = 1, ns do sorted[j] = writes(o, sorted_at[j]) and ARGV[at + nf + ni + j] or o.state.sorted[j] end
+  else
+    for i = 1, ni do
+      local member = ARGV[at + nf + i]
+      eq[i] = member ~= '' and member or ARGV[at + i]
+    end
+    for j = 1, ns do sorted[j] = ARGV[at + nf + ni + j] end
   end
+  local state = {eq = eq, sorted = sorted}
   last_new[pk] = state
   if last_at[pk] == nil then pks[#pks + 1] = pk end
   last_at[pk] = at -- the same pk twice in one call: the last copy is what is stored
@@ -211,47 +217,57 @@ end
 local batch = changes()
 for _, pk in ipairs(pks) do change(batch, gp, schema, pk, first_old[pk] or nil, last_new[pk]) end
 apply_changes(gp, batch)
+local hset, hdel = {}, {} -- (reused: HSET's arguments for one object at a time)
 for _, pk in ipairs(pks) do
   local at, o = last_at[pk], last_obj[pk]
   local okey = gp .. 'o:' .. pk
-  local hset, hdel = {okey}, {okey}
+  local n, bits = 1, o.bits
+  hset[1] = okey
   for i = 1, nf do
-    if writes(o, i) then
-      hset[#hset + 1] = fields[i]
-      hset[#hset + 1] = ARGV[at + i]
+    if not bits or writes(o, i) then
+      hset[n + 1] = fields[i]
+      hset[n + 2] = ARGV[at + i]
+      n = n + 2
     end
   end
+  local nd = 1
   for i = 1, ni do
     local member = ARGV[at + nf + i]
-    if not writes(o, i) then -- (left as stored)
+    if bits and not writes(o, i) then -- (left as stored)
     elseif member ~= '' then -- the member differs from the stored value
-      hset[#hset + 1] = '#' .. fields[i]
-      hset[#hset + 1] = member
-    elseif o.bits then
-      hdel[#hdel + 1] = '#' .. fields[i]
+      hset[n + 1] = '#' .. fields[i]
+      hset[n + 2] = member
+      n = n + 2
+    elseif bits then
+      nd = nd + 1
+      hdel[nd] = '#' .. fields[i]
     end
   end
   for j = 1, ns do
-    if writes(o, sorted_at[j]) then
-      hset[#hset + 1] = '~' .. schema.sorted[j]
-      hset[#hset + 1] = ARGV[at + nf + ni + j]
+    if not bits or writes(o, sorted_at[j]) then
+      hset[n + 1] = '~' .. schema.sorted[j]
+      hset[n + 2] = ARGV[at + nf + ni + j]
+      n = n + 2
     end
   end
-  if o.bits then
-    if #hdel > 1 then redis.call('HDEL', unpack(hdel)) end
+  if bits then
+    if nd > 1 then
+      hdel[1] = okey
+      redis.call('HDEL', unpack(hdel, 1, nd))
+    end
   elseif first_old[pk] then
     redis.call('DEL', okey) -- a stored object written whole: drop what it no longer has
   end
-  if #hset > 1 then redis.call('HSET', unpack(hset)) end
+  if n > 1 then redis.call('HSET', unpack(hset, 1, n)) end
 end
-if #pks > 0 then
-  local scored = {}
-  for i, pk in ipairs(pks) do
-    scored[2 * i - 1] = pk
-    scored[2 * i] = pk
+local scored = {} -- the pks new to the all-set (a stored object's pk is in it: ZMSCORE said so)
+for _, pk in ipairs(pks) do
+  if not first_old[pk] then
+    scored[#scored + 1] = pk
+    scored[#scored + 1] = pk
   end
-  call_chunked('ZADD', gp .. 'all', scored)
 end
+if #scored > 0 then call_chunked('ZADD', gp .. 'all', scored) end
 local out = {} -- every object's pk, in the order given (a pk listed twice appears twice)
 for i, o in ipairs(objects) do out[i] = tonumber(o.stored_pk) end
 return out
