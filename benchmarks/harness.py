@@ -155,8 +155,10 @@ class SlowLog:
         self.longest = max((e["duration"] for e in entries), default=0) / 1e6
         self.count = len(entries)
         scripts = sorted(e["duration"] for e in entries if _name(e["command"]) in (b"EVALSHA", b"EVAL"))
-        #: the 99th percentile of the script calls logged (all of them with a threshold of 0)
-        self.p99 = scripts[min(len(scripts) - 1, int(len(scripts) * 0.99))] / 1e6 if scripts else 0.0
+        #: the 99th percentile of the script calls' durations (only with a threshold of 0,
+        #: which logs every call: above 0 the log holds only the slow ones)
+        every = self.threshold_us == 0 and scripts
+        self.p99 = scripts[min(len(scripts) - 1, int(len(scripts) * 0.99))] / 1e6 if every else 0.0
         self.longest_command = ""
         if entries:
             top = max(entries, key=lambda e: e["duration"])
@@ -267,12 +269,27 @@ def fmt_ratio(r: float) -> str:
 
 def paired_ratio(side: list[Sample], base: list[Sample]) -> float:
     """The median over rounds of side / baseline, each round's pair measured minutes apart at most."""
-    return statistics.median(s.seconds / b.seconds for s, b in zip(side, base, strict=True))
+    return statistics.median(ratios(side, base))
+
+
+def ratios(side: list[Sample], base: list[Sample]) -> list[float]:
+    return sorted(s.seconds / b.seconds for s, b in zip(side, base, strict=True))
+
+
+def spread(side: list[Sample], base: list[Sample]) -> str:
+    """The middle half of the per-round ratios (from the 25th to the 75th percentile), or ""
+    with fewer than 4 rounds."""
+    values = ratios(side, base)
+    if len(values) < 4:
+        return ""
+    low, _, high = statistics.quantiles(values, n=4, method="inclusive")
+    return f" ({low:.2f}-{high:.2f})"
 
 
 def table(results: Results, benches: Sequence[Bench]) -> str:
-    """One row per (bench, side): median time, paired ratio to the bench's baseline, the server's
-    CPU time (both per operation) and the longest single command of every round."""
+    """One row per (bench, side): median time, paired ratio to the bench's baseline (with the
+    middle half of the per-round ratios), the server's CPU time (both per operation) and the
+    longest single command of every round."""
     percentiles = any(s.p99 for sides in results.samples.values() for run in sides.values() for s in run)
     lines = [
         "| workload | side | median | ratio to the baseline | server CPU "
@@ -288,7 +305,11 @@ def table(results: Results, benches: Sequence[Bench]) -> str:
             if not samples or not base:
                 continue
             median = statistics.median(s.seconds for s in samples) * bench.scale
-            ratio = "baseline" if side.name == bench.base else fmt_ratio(paired_ratio(samples, base))
+            ratio = (
+                "baseline"
+                if side.name == bench.base
+                else fmt_ratio(paired_ratio(samples, base)) + spread(samples, base)
+            )
             server = statistics.median(s.server for s in samples) * bench.scale
             longest = max(s.longest for s in samples) * 1e3
             p99 = f"| {fmt(statistics.median(s.p99 for s in samples) * 1e3)} ms " if percentiles else ""

@@ -33,17 +33,23 @@ from typing import Any
 import msgpack
 import redis
 from harness import Bench, Side, interleave, table
-from pydantic import BaseModel, TypeAdapter
+from pydantic import TypeAdapter
 from worker import (
     AND_REGION,
     AND_STATUS,
     CATEGORIES,
     EQ_CATEGORY,
     FIELDS,
+    NAMES,
     NOT_CATEGORY,
+    RAW_INSERT,
+    RAW_QUERY,
     Row,
     expected_counts,
+    lua_write,
     make_rows,
+    pipeline_write,
+    raw_item_model,
 )
 
 import typedredis
@@ -63,67 +69,11 @@ class Item(Model, key="bench_rawlua"):
     text: str
 
 
-class RawItem(BaseModel):
-    """What the raw sides validate into: the same fields, a plain pydantic model."""
-
-    pk: int | None = None
-    category: str
-    status: str
-    region: str
-    score: float
-    text: str
+RawItem = raw_item_model()  # what the raw sides validate into: the same fields, plain pydantic
 
 
 RAW_ITEMS = TypeAdapter(list[RawItem])
 
-RAW_INSERT = """
--- KEYS: none. ARGV[1] = key prefix, ARGV[2] = nf, ARGV[3..2+nf] = field names (the 3 indexed
--- ones first), then per object its pk and nf msgpack values. One HSET per object; the index
--- members gathered per set and added with one SADD per set, the pks with one SADD.
-local p, nf = ARGV[1], tonumber(ARGV[2])
-local names, groups, all, hset = {}, {}, {}, {}
-for i = 1, nf do names[i] = ARGV[2 + i] end
-for at = 3 + nf, #ARGV, 1 + nf do
-  local pk = ARGV[at]
-  for i = 1, nf do
-    hset[2 * i - 1] = names[i]
-    hset[2 * i] = ARGV[at + i]
-  end
-  redis.call('HSET', p .. 'o:' .. pk, unpack(hset))
-  for i = 1, 3 do
-    local key = p .. 'i:' .. names[i] .. ':' .. ARGV[at + i]
-    local group = groups[key]
-    if not group then group = {}; groups[key] = group end
-    group[#group + 1] = pk
-  end
-  all[#all + 1] = pk
-end
-for key, group in pairs(groups) do redis.call('SADD', key, unpack(group)) end
-redis.call('SADD', p .. 'all', unpack(all))
-return #all
-"""
-
-RAW_QUERY = """
--- KEYS: np index sets to intersect, then the sets to subtract. ARGV[1] = np, ARGV[2] = object
--- key prefix, ARGV[3] = scratch key, ARGV[4..] = field names. Returns pk, values, pk, ...
-local np = tonumber(ARGV[1])
-local pks
-if np == #KEYS then
-  pks = redis.call('SINTER', unpack(KEYS))
-else
-  redis.call('SINTERSTORE', ARGV[3], unpack(KEYS, 1, np))
-  pks = redis.call('SDIFF', ARGV[3], unpack(KEYS, np + 1))
-  redis.call('DEL', ARGV[3])
-end
-local fields = {unpack(ARGV, 4)}
-local out = {}
-for _, pk in ipairs(pks) do
-  out[#out + 1] = pk
-  local values = redis.call('HMGET', ARGV[2] .. pk, unpack(fields))
-  for i = 1, #fields do out[#out + 1] = values[i] end
-end
-return out
-"""
 
 RAW_UPDATE = """
 -- KEYS[1] = the object's hash, KEYS[2] = index key prefix of the field; ARGV[1] = pk,
@@ -135,7 +85,6 @@ redis.call('SADD', KEYS[2] .. ARGV[3], ARGV[1])
 return 1
 """
 
-NAMES = [f.encode() for f in FIELDS]
 pack = msgpack.packb
 unpack = msgpack.unpackb
 
@@ -157,7 +106,6 @@ class Raw:
 
     def __init__(self, client: redis.Redis) -> None:
         self.client = client
-        self.insert_script = client.register_script(RAW_INSERT)
         self.query_script = client.register_script(RAW_QUERY)
         self.update_script = client.register_script(RAW_UPDATE)
         client.script_load(RAW_INSERT)  # the insert pipelines EVALSHA (FLUSHALL keeps scripts)
@@ -173,40 +121,11 @@ class Raw:
 
     def insert_lua(self, rows: Sequence[Row]) -> None:
         objs = raw_items(rows)
-        pks = self._pks(objs)
-        head = [self.prefix, len(NAMES), *NAMES]
-        sha = self.insert_script.sha
-        pipe = self.client.pipeline(transaction=False)
-        for start in range(0, len(objs), 250):
-            args: list[Any] = list(head)
-            for pk, obj in zip(pks[start : start + 250], objs[start : start + 250], strict=True):
-                args.append(pk)
-                args += packed(obj)
-            pipe.evalsha(sha, 0, *args)
-            if len(pipe) == 32:
-                pipe.execute()
-        pipe.execute()
+        lua_write(self.client, self.prefix, self._pks(objs), [packed(obj) for obj in objs])
 
     def insert_pipeline(self, rows: Sequence[Row]) -> None:
         objs = raw_items(rows)
-        pks = self._pks(objs)
-        p = self.prefix
-        index_prefixes = [p + b"i:" + f + b":" for f in NAMES[:3]]
-        pipe = self.client.pipeline(transaction=False)
-        for start in range(0, len(objs), 1000):
-            chunk = pks[start : start + 1000]
-            groups: dict[bytes, list[int]] = {}
-            for pk, obj in zip(chunk, objs[start : start + 1000], strict=True):
-                values = packed(obj)
-                pipe.hset(
-                    p + b"o:%d" % pk, items=[x for pair in zip(NAMES, values, strict=True) for x in pair]
-                )
-                for i in range(3):
-                    groups.setdefault(index_prefixes[i] + values[i], []).append(pk)
-            for key, members in groups.items():
-                pipe.sadd(key, *members)
-            pipe.sadd(p + b"all", *chunk)
-            pipe.execute()
+        pipeline_write(self.client, self.prefix, self._pks(objs), [packed(obj) for obj in objs])
 
     # -- reads and updates on typedredis' keys --
     def on_typedredis(self) -> None:
@@ -410,6 +329,29 @@ def main_benches(client: redis.Redis, raw: Raw, n: int, rnd: random.Random) -> l
         return call
 
     reps = max(1, 2_000_000 // max(n, 1))  # ~20 queries of ~1 000 rows at N = 100 000
+
+    def query_bench(
+        key: str,
+        label: str,
+        keys: Callable[[], tuple[list[bytes], list[bytes]]],
+        typed: Callable[[], Any],
+        rows: int,
+    ) -> Bench:
+        def side(name: str, fn: Callable[[], Any]) -> Side:
+            return Side(name, repeated(fn, reps, size(rows)), back_to_dataset)
+
+        return Bench(
+            key,
+            f"{label}, full objects ({rows:,} rows)",
+            (
+                side("raw-Lua", raw_query(keys, raw.rows_one_call)),
+                side("raw-Lua, one validation per row", raw_query(keys, raw.rows_per_object)),
+                side("raw-pipeline", lambda: raw.query_pipeline(*keys())),
+                side("typedredis", typed),
+            ),
+            base="raw-Lua",
+        )
+
     return [
         Bench(
             "insert",
@@ -434,51 +376,9 @@ def main_benches(client: redis.Redis, raw: Raw, n: int, rnd: random.Random) -> l
             unit=f"{'µ'}s",
             scale=1e6,
         ),
-        Bench(
-            "eq",
-            f"equality query, full objects ({expect['eq']:,} rows)",
-            (
-                Side(
-                    "raw-Lua",
-                    repeated(raw_query(raw.eq_keys, raw.rows_one_call), reps, size(expect["eq"])),
-                    back_to_dataset,
-                ),
-                Side(
-                    "raw-Lua, one validation per row",
-                    repeated(raw_query(raw.eq_keys, raw.rows_per_object), reps, size(expect["eq"])),
-                    back_to_dataset,
-                ),
-                Side(
-                    "raw-pipeline",
-                    repeated(lambda: raw.query_pipeline(*raw.eq_keys()), reps, size(expect["eq"])),
-                    back_to_dataset,
-                ),
-                Side("typedredis", repeated(eq, reps, size(expect["eq"])), back_to_dataset),
-            ),
-            base="raw-Lua",
-        ),
-        Bench(
-            "and_not",
-            f"two equalities AND one not-equal, full objects ({expect['and_not']:,} rows)",
-            (
-                Side(
-                    "raw-Lua",
-                    repeated(raw_query(raw.and_not_keys, raw.rows_one_call), reps, size(expect["and_not"])),
-                    back_to_dataset,
-                ),
-                Side(
-                    "raw-Lua, one validation per row",
-                    repeated(raw_query(raw.and_not_keys, raw.rows_per_object), reps, size(expect["and_not"])),
-                    back_to_dataset,
-                ),
-                Side(
-                    "raw-pipeline",
-                    repeated(lambda: raw.query_pipeline(*raw.and_not_keys()), reps, size(expect["and_not"])),
-                    back_to_dataset,
-                ),
-                Side("typedredis", repeated(and_not, reps, size(expect["and_not"])), back_to_dataset),
-            ),
-            base="raw-Lua",
+        query_bench("eq", "equality query", raw.eq_keys, eq, expect["eq"]),
+        query_bench(
+            "and_not", "two equalities AND one not-equal", raw.and_not_keys, and_not, expect["and_not"]
         ),
         Bench(
             "count",
@@ -536,23 +436,20 @@ def sweep_benches(client: redis.Redis, n: int, sizes: Sequence[int]) -> list[Ben
         Item.reset(state["objs"])
 
     default = operations.OBJECTS_PER_CALL
+    workloads = (
+        ("sweep_insert", f"bulk insert of {n:,} built objects (save_all)", insert, False),
+        ("sweep_reset", f"reset of {n:,} built objects over {n:,} stored", reset, True),
+    )
     return [
         Bench(
-            "sweep_insert",
-            f"bulk insert of {n:,} built objects (save_all)",
-            tuple(Side(f"{per} per call", insert, prepare(per, False)) for per in sizes),
+            key,
+            label,
+            tuple(Side(f"{per} per call", call, prepare(per, for_reset)) for per in sizes),
             base=f"{default} per call",
             unit="s",
             scale=1.0,
-        ),
-        Bench(
-            "sweep_reset",
-            f"reset of {n:,} built objects over {n:,} stored",
-            tuple(Side(f"{per} per call", reset, prepare(per, True)) for per in sizes),
-            base=f"{default} per call",
-            unit="s",
-            scale=1.0,
-        ),
+        )
+        for key, label, call, for_reset in workloads
     ]
 
 

@@ -427,7 +427,7 @@ def targets(summary: dict[str, Any], libs: list[str]) -> list[tuple[str, str, st
 RAW_DEFINITIONS = """\
 | workload | what "raw" does (redis-py, msgpack values, decoded to plain `dict`s, no validation) |
 |---|---|
-| bulk insert | one `INCRBY` for N primary keys, then a minimal Lua script per 250 objects (one `HSET` of the 5 msgpack fields per object, one `SADD` per indexed field, one `SADD` of the pks to the all-set), 32 `EVALSHA` calls pipelined per round trip: the same shape as typedredis' `save_all`. The same data written with plain pipelining (no Lua: per 1 000 objects one round trip of one `HSET` per object and one `SADD` per touched index set) is shown below the table for comparison; the table's raw column is the Lua variant. |
+| bulk insert | one `INCRBY` for N primary keys, then a minimal Lua script per 250 objects (one `HSET` of the 5 msgpack fields per object, the index members gathered per set and added with one `SADD` per set, one `SADD` of the pks to the all-set), 32 `EVALSHA` calls pipelined per round trip: the same shape as typedredis' `save_all`. The same data written with plain pipelining (no Lua: per 1 000 objects one round trip of one `HSET` per object and one `SADD` per touched index set) is shown below the table for comparison; the table's raw column is the Lua variant. |
 | 1 000 gets | 1 000 times `HMGET key f1..f5` (one round trip each), values msgpack-decoded |
 | equality query | one `EVALSHA` of a 15-line script: `SINTER` of the index set (= its members), then `HMGET` of every hit; the flat reply is decoded into dicts. No sorting. |
 | AND + NOT query | the same script: `SINTERSTORE tmp a b`, `SDIFF tmp c`, `DEL tmp`, then `HMGET` of every hit |

@@ -14,6 +14,7 @@ memory delta, times every workload with ``time.perf_counter`` around the library
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -144,15 +145,12 @@ return out
 
 
 RAW_INSERT = """
--- ARGV[1] = key prefix of the generation, ARGV[2..1+nf] = field names (indexed ones first),
--- ARGV[2+nf] = ni, then per object: pk and nf values. One HSET per object, one SADD per index.
-local p = ARGV[1]
-local nf = 5
-local ni = tonumber(ARGV[2 + nf])
-local names = {}
-for i = 1, nf do names[i] = ARGV[1 + i] end
-local all = {}
-local hset = {}
+-- KEYS: none. ARGV[1] = key prefix, ARGV[2] = nf, ARGV[3..2+nf] = field names (the 3 indexed
+-- ones first), then per object its pk and nf msgpack values. One HSET per object; the index
+-- members gathered per set and added with one SADD per set, the pks with one SADD.
+local p, nf = ARGV[1], tonumber(ARGV[2])
+local names, groups, all, hset = {}, {}, {}, {}
+for i = 1, nf do names[i] = ARGV[2 + i] end
 for at = 3 + nf, #ARGV, 1 + nf do
   local pk = ARGV[at]
   for i = 1, nf do
@@ -160,14 +158,74 @@ for at = 3 + nf, #ARGV, 1 + nf do
     hset[2 * i] = ARGV[at + i]
   end
   redis.call('HSET', p .. 'o:' .. pk, unpack(hset))
-  for i = 1, ni do
-    redis.call('SADD', p .. 'i:' .. names[i] .. ':' .. ARGV[at + i], pk)
+  for i = 1, 3 do
+    local key = p .. 'i:' .. names[i] .. ':' .. ARGV[at + i]
+    local group = groups[key]
+    if not group then group = {}; groups[key] = group end
+    group[#group + 1] = pk
   end
   all[#all + 1] = pk
 end
+for key, group in pairs(groups) do redis.call('SADD', key, unpack(group)) end
 redis.call('SADD', p .. 'all', unpack(all))
 return #all
 """
+
+
+RAW_INSERT_SHA = hashlib.sha1(RAW_INSERT.encode()).hexdigest()
+NAMES = [f.encode() for f in FIELDS]
+
+
+def lua_write(client: redis.Redis, prefix: bytes, pks: Sequence[int], values: Sequence[list[bytes]]) -> None:
+    """The raw limit for writes: RAW_INSERT (loaded) per 250 objects, 32 calls per round trip;
+    ``values``: each object's packed FIELDS, the 3 indexed ones first."""
+    head = [prefix, len(NAMES), *NAMES]
+    pipe = client.pipeline(transaction=False)
+    for start in range(0, len(pks), 250):
+        args: list[Any] = list(head)
+        for pk, row in zip(pks[start : start + 250], values[start : start + 250], strict=True):
+            args.append(pk)
+            args += row
+        pipe.evalsha(RAW_INSERT_SHA, 0, *args)
+        if len(pipe) == 32:
+            pipe.execute()
+    pipe.execute()
+
+
+def pipeline_write(
+    client: redis.Redis, prefix: bytes, pks: Sequence[int], values: Sequence[list[bytes]]
+) -> None:
+    """Plain pipelining, no Lua: per 1 000 objects one round trip of one HSET per object, one
+    SADD per touched index set and one SADD to the all-set (not atomic)."""
+    index_prefixes = [prefix + b"i:" + f + b":" for f in NAMES[:3]]
+    pipe = client.pipeline(transaction=False)
+    for start in range(0, len(pks), 1000):
+        chunk = pks[start : start + 1000]
+        groups: dict[bytes, list[int]] = {}
+        for pk, row in zip(chunk, values[start : start + 1000], strict=True):
+            pipe.hset(prefix + b"o:%d" % pk, items=[x for pair in zip(NAMES, row, strict=True) for x in pair])
+            for i in range(3):
+                groups.setdefault(index_prefixes[i] + row[i], []).append(pk)
+        for key, members in groups.items():
+            pipe.sadd(key, *members)
+        pipe.sadd(prefix + b"all", *chunk)
+        pipe.execute()
+
+
+def raw_item_model() -> Any:
+    """The plain pydantic model the raw sides validate into: the benchmark model's fields
+    (imported here: the peers' environment runs this file without pydantic)."""
+    from pydantic import BaseModel
+
+    class RawItem(BaseModel):
+        pk: int | None = None
+        category: str
+        status: str
+        region: str
+        score: float
+        text: str
+
+    return RawItem
 
 
 class Raw(Adapter):
@@ -202,50 +260,20 @@ class Raw(Adapter):
         return [dict(zip(FIELDS, r, strict=True)) for r in rows]
 
     def _write(self, objs: list[dict[str, Any]], gen: int) -> list[int]:
-        """The raw limit for writes: a minimal Lua script per 250 objects, 32 calls per round trip."""
+        """The raw limit for writes (see `lua_write`)."""
         pack = self.pack
-        p = self.prefix(gen)
         top = self.client.incrby(b"{raw}:pk", len(objs))
         pks = list(range(top - len(objs) + 1, top + 1))
-        head = [p, *self.fields, 3]
-        sha = self.insert_script.sha
-        pipe = self.client.pipeline(transaction=False)
         self.client.script_load(RAW_INSERT)
-        for start in range(0, len(objs), 250):
-            args: list[Any] = list(head)
-            for pk, obj in zip(pks[start : start + 250], objs[start : start + 250], strict=True):
-                args.append(pk)
-                args += [pack(obj[f]) for f in FIELDS]
-            pipe.evalsha(sha, 0, *args)
-            if len(pipe) == 32:
-                pipe.execute()
-        pipe.execute()
+        lua_write(self.client, self.prefix(gen), pks, [[pack(obj[f]) for f in FIELDS] for obj in objs])
         return pks
 
     def write_pipelined(self, objs: list[dict[str, Any]], gen: int) -> list[int]:
-        """Plain pipelining, no Lua: per 1000 objects one round trip of one HSET per object, one
-        SADD per touched index set and one SADD to the all-set."""
+        """Plain pipelining, no Lua (see `pipeline_write`)."""
         pack = self.pack
-        p = self.prefix(gen)
         top = self.client.incrby(b"{raw}:pk", len(objs))
         pks = list(range(top - len(objs) + 1, top + 1))
-        fields = self.fields
-        index_prefixes = [p + b"i:" + f + b":" for f in fields[:3]]
-        pipe = self.client.pipeline(transaction=False)
-        for start in range(0, len(objs), self.BATCH):
-            chunk = pks[start : start + self.BATCH]
-            index: dict[bytes, list[int]] = {}
-            for pk, obj in zip(chunk, objs[start : start + self.BATCH], strict=True):
-                values = [pack(obj[f]) for f in FIELDS]
-                pipe.hset(
-                    p + b"o:%d" % pk, items=[x for pair in zip(fields, values, strict=True) for x in pair]
-                )
-                for i in range(3):
-                    index.setdefault(index_prefixes[i] + values[i], []).append(pk)
-            for key, members in index.items():
-                pipe.sadd(key, *members)
-            pipe.sadd(p + b"all", *chunk)
-            pipe.execute()
+        pipeline_write(self.client, self.prefix(gen), pks, [[pack(obj[f]) for f in FIELDS] for obj in objs])
         return pks
 
     def write_plain_hashes(self, objs: list[dict[str, Any]], gen: int) -> None:
@@ -349,20 +377,10 @@ class Raw(Adapter):
 
     # raw + pydantic: the same replies, validated into a plain pydantic model by hand
     def with_pydantic(self) -> Raw:
-        from pydantic import BaseModel
-
-        class Item(BaseModel):
-            pk: int | None = None
-            category: str
-            status: str
-            region: str
-            score: float
-            text: str
-
         twin = Raw(self.path, self.client)
         twin.name = "raw+pydantic"
         twin.gen, twin.pks = self.gen, self.pks
-        validate = Item.model_validate
+        validate = raw_item_model().model_validate
         plain = twin._decode
         twin._decode = lambda values: validate(plain(values))  # type: ignore[method-assign]
         return twin

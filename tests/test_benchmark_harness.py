@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
-from harness import Bench, Results, Sample, Side, paired_ratio, table
+from harness import Bench, Results, Sample, Side, paired_ratio, spread, table
 
 
 def sample(seconds: float, longest: float = 0.0) -> Sample:
@@ -43,3 +43,11 @@ def test_the_table_has_one_row_per_side_with_the_baseline_marked() -> None:
     assert lines[2] == "| a query | raw | 15.0 ms | baseline | 7.50 ms | < 0.5 ms |"
     assert lines[3] == "| a query | lib | 19.0 ms | 1.25\u00d7 | 9.50 ms | 3.10 ms |"
     assert len(lines) == 4  # a side that never ran has no row
+
+
+def test_with_four_rounds_or_more_a_ratio_shows_the_middle_half_of_the_rounds() -> None:
+    base = [sample(1.0)] * 5
+    side = [sample(x) for x in (1.1, 1.2, 1.3, 1.4, 9.0)]  # one disturbed round
+    assert spread(side, base) == " (1.20-1.40)"
+    assert paired_ratio(side, base) == pytest.approx(1.3)
+    assert spread(side[:3], base[:3]) == ""
