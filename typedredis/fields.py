@@ -197,6 +197,12 @@ class FieldSpec:
             )
 
 
+_SCALARS: Final = frozenset(
+    [str, int, float, bool, bytes] + [t | None for t in (str, int, float, bool, bytes)]
+)
+"""Field types whose stored values never need typedredis' ext hook to validate (rows.py)."""
+
+
 def row_decoders(model: type[BaseModel], fields: tuple[FieldSpec, ...]) -> tuple[Callable[[bytes], Any], ...]:
     """The decoder a query's rows use for each field on their fast path (rows.py).
 
@@ -218,11 +224,6 @@ def row_decoders(model: type[BaseModel], fields: tuple[FieldSpec, ...]) -> tuple
         return not lenient and not others and field.annotation in _SCALARS
 
     return tuple(decode_plain if plain(f) else decode_value for f in fields)
-
-
-_SCALARS: Final = frozenset(
-    [str, int, float, bool, bytes] + [t | None for t in (str, int, float, bool, bytes)]
-)
 
 
 class ModelSpec(Generic[M]):
