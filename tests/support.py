@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import threading
 from collections.abc import Coroutine, Iterable, Iterator
@@ -243,6 +244,13 @@ def on_loop(coroutine: Coroutine[Any, Any, T]) -> T:
     global _loop
     with _loop_lock:
         if _loop is None or _loop[0] != os.getpid():
+            if _loop is not None:
+                # A forked child: it holds copies of the parent's asyncio clients, whose sockets
+                # and epoll instance it shares with the parent. If the garbage collector ran
+                # their finalizers on this child's loop, redis-py would close their transports,
+                # removing the sockets from the shared epoll instance, and the parent's loop
+                # would never see its replies again (a hang seen in CI). Frozen, never collected.
+                gc.freeze()
             _loop = (os.getpid(), asyncio.new_event_loop())
             threading.Thread(target=_loop[1].run_forever, name="loopback", daemon=True).start()
         loop = _loop[1]
