@@ -223,11 +223,15 @@ local function read_schema(at)
 end
 
 -- An object's index state from the values of schema.names: its equality members and sort
--- keys (false where the hash lacks them).
+-- keys (false where the hash lacks them); `marked[i]`: whether the hash holds #f for
+-- equality field i (a member that differs from the stored value).
 local function state_of(schema, values)
-  local state = {eq = {}, sorted = {}}
+  local state = {eq = {}, sorted = {}, marked = {}}
   local ni = #schema.eq
-  for i = 1, ni do state.eq[i] = values[2 * i] or values[2 * i - 1] or false end
+  for i = 1, ni do
+    state.eq[i] = values[2 * i] or values[2 * i - 1] or false
+    state.marked[i] = values[2 * i] and true or false
+  end
   for j = 1, #schema.sorted do state.sorted[j] = values[2 * ni + j] or false end
   return state
 end
@@ -383,6 +387,7 @@ end
 -- index in a fresh generation). A generation that objects were stored in before there were
 -- records (an older typedredis) is taken as its code left it: its indexes are ready.
 local function note_indexes(gp, schema)
+  if schema.all_ready then return end -- all_ready() found every index ready in this call
   if redis.call('HGET', gp .. 'schema', ':w') == schema.signature then -- all ready
     schema.all_ready = true
     return
@@ -447,7 +452,10 @@ end
 -- generation without records, written by an older typedredis, is taken as ready, as
 -- note_indexes takes it.)
 local function all_ready(gp, schema)
-  if redis.call('HGET', gp .. 'schema', ':w') == schema.signature then return true end
+  if redis.call('HGET', gp .. 'schema', ':w') == schema.signature then
+    schema.all_ready = true -- (note_indexes then has nothing to record)
+    return true
+  end
   local records = index_records(gp)
   if records[':v'] == nil then return true end
   for _, name in ipairs(schema.indexes) do

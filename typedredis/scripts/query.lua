@@ -136,8 +136,8 @@ local WRITES, SORT, KEYS = tonumber(ARGV[at + 10]), tonumber(ARGV[at + 11]), ton
 at = at + 13
 
 
-local schema
-schema, at = read_schema(at)
+local schema -- (read only where used: a read of trusted indexes needs none of it)
+if action == 'delete' or action == 'update' or not trusted then schema, at = read_schema(at) end
 if order ~= '' then needs['s:' .. order] = true end
 if not trusted and recorded()[':v'] then -- (without records: served as an older typedredis left it)
   for name in pairs(needs) do
@@ -559,8 +559,10 @@ local function unique_violation(pks)
 end
 
 local eq_position, sorted_position = {}, {}
-for i, f in ipairs(schema.eq) do eq_position[f] = i end
-for j, f in ipairs(schema.sorted) do sorted_position[f] = j end
+if action == 'update' then
+  for i, f in ipairs(schema.eq) do eq_position[f] = i end
+  for j, f in ipairs(schema.sorted) do sorted_position[f] = j end
+end
 
 local function update_pks(pks)
   refuse_when_full()

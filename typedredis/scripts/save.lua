@@ -151,16 +151,19 @@ end
 refuse_when_full() -- before the first write: a full memory refuses the whole call
 
 -- explicit primary keys first, so that newly allocated ones never collide with them
--- (pks travel as decimal strings: a Lua number argument would be formatted with %.14g)
+-- (pks travel as decimal strings: a Lua number argument would be formatted with %.14g);
+-- a stored object's pk is left out: the counter passed it when it was stored (and a counter
+-- lost since, e.g. evicted, is caught up below before the next pk is allocated)
 local top, fresh = nil, 0
 for _, o in ipairs(objects) do
   if o.pk == '' then
     fresh = fresh + 1
-  elseif top == nil or tonumber(o.pk) > tonumber(top) then
+  elseif not o.stored and (top == nil or tonumber(o.pk) > tonumber(top)) then
     top = o.pk
   end
 end
-local counter = tonumber(redis.call('HGET', META, 'pk') or '0')
+local counter = 0
+if fresh > 0 or top ~= nil then counter = tonumber(redis.call('HGET', META, 'pk') or '0') end
 if fresh > 0 then -- never behind a stored pk (the counter could have been evicted, or reset)
   local last = redis.call('ZRANGE', gp .. 'all', -1, -1)[1]
   if last and tonumber(last) > math.max(counter, tonumber(top or '0')) then top = last end
@@ -238,7 +241,7 @@ for _, pk in ipairs(pks) do
       hset[n + 1] = '#' .. fields[i]
       hset[n + 2] = member
       n = n + 2
-    elseif bits then
+    elseif bits and o.state.marked[i] then -- the stored member differed: it goes
       nd = nd + 1
       hdel[nd] = '#' .. fields[i]
     end
