@@ -122,3 +122,39 @@ def test_aware_datetimes_at_the_edges_of_the_range_have_members() -> None:
     high = datetime(9999, 12, 31, 23, 59, tzinfo=timezone(timedelta(minutes=-1)))
     assert index_member(low) == index_member(same) != index_member(high)
     assert index_member(low) != index_member(datetime(1, 1, 1, tzinfo=UTC))
+
+
+@pytest.mark.parametrize("fast", ["datetime", "date"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        encode(datetime(2024, 2, 29, 23, 59, 59, 999999)),
+        encode(datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=-5)))),
+        encode(datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)),
+        encode(date(2024, 1, 2)),
+        encode(time(1, 2, 3)),  # an ext of another code (fixext 8)
+        encode(None),
+        encode("2024-01-02"),
+        encode(2**70),
+        encode(datetime(2024, 1, 1)) + b"x",  # one byte beyond the ext
+        encode(datetime(2024, 1, 1))[:-1],  # one byte short
+        b"\xc7\x03\x02abc",  # a datetime ext whose text is no datetime
+        b"\xc7",
+        b"",
+        None,
+    ],
+)
+def test_fast_date_decoders_read_every_input_as_the_exact_decoder(fast: str, data: bytes | None) -> None:
+    """A query's rows decode date and datetime fields with a shortcut (codec.decode_datetime,
+    decode_date): for any bytes it returns what `decode_value` returns, or raises where it raises."""
+    from typedredis.codec import decode_date, decode_datetime, decode_value
+
+    shortcut = decode_datetime if fast == "datetime" else decode_date
+    try:
+        expected: object = decode_value(data)  # type: ignore[arg-type]  # None: both must raise
+    except Exception as exc:
+        with pytest.raises(type(exc)):
+            shortcut(data)  # type: ignore[arg-type]  # (the same)
+        return
+    got = shortcut(data)  # type: ignore[arg-type]  # (the same)
+    assert got == expected and type(got) is type(expected)

@@ -34,7 +34,7 @@ from typedredis import (
     reindex,
     status,
 )
-from typedredis.codec import packer
+from typedredis.codec import encode, packer
 from typedredis.compiler import Page, compile_formula
 from typedredis.plan import ScriptCall
 from typedredis.querying import WHOLE
@@ -115,12 +115,13 @@ def test_corrupt_stored_bytes_name_the_key_and_the_field() -> None:
 
 
 def test_rows_decode_plain_scalars_fast_and_ext_types_exactly() -> None:
-    """A query's rows decode plain scalar fields without typedredis' ext hook; a value that
-    needs it (an int beyond 64 bits) is still read exactly, as is every field of a model
-    with a before validator (which could otherwise accept what the fast path left undecoded)."""
+    """A query's rows decode plain scalar fields without typedredis' ext hook, and datetimes
+    with their own shortcut; a value that needs the hook (an int beyond 64 bits) is still read
+    exactly, as is every field of a model with a before validator (which could otherwise
+    accept what the fast path left undecoded)."""
     from pydantic import field_validator
 
-    from typedredis.codec import decode_plain, decode_value
+    from typedredis.codec import decode_datetime, decode_plain, decode_value
 
     class Count(Model, key=key("op_count")):
         name: Indexed[str]
@@ -136,9 +137,11 @@ def test_rows_decode_plain_scalars_fast_and_ext_types_exactly() -> None:
         def anything(cls, value: Any) -> Any:
             return value if isinstance(value, int) else 0
 
-    assert Count.spec().row_decoders == (decode_plain, decode_plain, decode_value)
-    assert Loose.spec().row_decoders == (decode_value, decode_value)
+    assert Count.spec().row_decoders == (decode_plain, decode_plain, decode_datetime)
     when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    raw = [encode("a"), encode(7), encode(when)]
+    assert Count.spec().row_builder(raw, 9) == {"name": "a", "n": 7, "at": when, "pk": 9}
+    assert Loose.spec().row_decoders == (decode_value, decode_value)
     small, big = Count(pk=1, name="a", n=7, at=when), Count(pk=2, name="b", n=-(2**70), at=when)
     _, result = drive(querying.get(Count.spec(), [1, 2]), lambda call: get_reply(small, big))
     assert result == [small, big] and result[1] is not None and result[1].n == -(2**70)

@@ -173,6 +173,23 @@ string map keys only: about half the cost of `decode_value` per value, for field
 scalar types (fields.py, ``row_decoders``)."""
 
 
+def _iso_decoder(code: int, parse: Callable[[str], Any]) -> Callable[[bytes], Any]:
+    def decode_iso(data: bytes) -> Any:
+        if len(data) > 3 and data[0] == 0xC7 and data[2] == code and data[1] == len(data) - 3:  # ext 8
+            return parse(data[3:].decode())
+        return decode_value(data)
+
+    return decode_iso
+
+
+decode_datetime: Callable[[bytes], Any] = _iso_decoder(EXT_DATETIME, datetime.fromisoformat)
+"""`decode_value` for a field that holds datetimes, without msgpack and its ext hook on the
+common path (~0.7 µs per value against ~1.4): the same value for the same bytes, whatever
+they hold (anything but one ext-8 datetime goes through `decode_value`)."""
+decode_date: Callable[[bytes], Any] = _iso_decoder(EXT_DATE, date.fromisoformat)
+"""`decode_datetime` for dates."""
+
+
 def decode_stored(raw: bytes | None) -> Any:
     """Decode one stored field value from a script's rows (None: the field is absent)."""
     if raw is None:

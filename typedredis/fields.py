@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, Final, Generic, TypeVar
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated, Any, Final, Generic, TypeVar, cast
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
-from .codec import decode_plain, decode_value, index_member
+from .codec import decode_date, decode_datetime, decode_plain, decode_value, index_member
 from .errors import InvalidValue, QueryError, SchemaError
 from .expr import Fields
 from .keys import KeySpace
@@ -201,6 +202,8 @@ _SCALARS: Final = frozenset(
     [str, int, float, bool, bytes] + [t | None for t in (str, int, float, bool, bytes)]
 )
 """Field types whose stored values never need typedredis' ext hook to validate (rows.py)."""
+_ISO_DECODERS: Final = (((datetime, datetime | None), decode_datetime), ((date, date | None), decode_date))
+"""Field types whose values a faster decoder reads as `decode_value` does (any validators)."""
 
 
 def row_decoders(model: type[BaseModel], fields: tuple[FieldSpec, ...]) -> tuple[Callable[[bytes], Any], ...]:
@@ -223,7 +226,29 @@ def row_decoders(model: type[BaseModel], fields: tuple[FieldSpec, ...]) -> tuple
         others = [m for m in field.metadata if not isinstance(m, IndexMarker)]
         return not lenient and not others and field.annotation in _SCALARS
 
-    return tuple(decode_plain if plain(f) else decode_value for f in fields)
+    def decoder(field: FieldSpec) -> Callable[[bytes], Any]:
+        if plain(field):
+            return decode_plain
+        for types, fast in _ISO_DECODERS:
+            if field.annotation in types:
+                return fast
+        return decode_value
+
+    return tuple(decoder(f) for f in fields)
+
+
+def row_builder(
+    names: tuple[str, ...], decoders: tuple[Callable[[bytes], Any], ...]
+) -> Callable[[list[Any], int], dict[str, Any]]:
+    """A function ``(raw values, pk) -> {name: decoded value, ..., "pk": pk}`` for one model's
+    rows, written out field by field as a dict display: ~0.7 µs per row less than building
+    the dict from ``map`` and ``zip`` (rows.py). Generated once per model, as dataclasses
+    writes its ``__init__``; the names are only ever dict keys (their ``repr``), the decoders
+    are passed in, never written into the source."""
+    items = "".join(f"{name!r}: d{i}(raw[{i}]), " for i, name in enumerate(names))
+    namespace: dict[str, Any] = {f"d{i}": decoder for i, decoder in enumerate(decoders)}
+    exec(f"def build(raw, pk):\n    return {{{items}'pk': pk}}", namespace)
+    return cast("Callable[[list[Any], int], dict[str, Any]]", namespace["build"])
 
 
 class ModelSpec(Generic[M]):
@@ -240,6 +265,7 @@ class ModelSpec(Generic[M]):
         "keys",
         "model",
         "plain_names",
+        "row_builder",
         "row_decoders",
         "schema",
         "signature",
@@ -278,6 +304,8 @@ class ModelSpec(Generic[M]):
         """Validates decoded rows (``validate_python``: no per-call model_validate overhead)."""
         self.row_decoders = row_decoders(model, self.fields)
         """The fast decoder of each stored field (see `row_decoders`), in `stored` order."""
+        self.row_builder = row_builder(self.stored, self.row_decoders)
+        """A row's raw values and pk as the dict its validation takes (see `row_builder`)."""
         self.compounds = tuple(self._compound(c) for c in getattr(model, "__indexes__", ()))
         """The model's compound indexes (``__indexes__``), checked."""
         if len({c.name for c in self.compounds}) < len(self.compounds):

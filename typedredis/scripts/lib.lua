@@ -106,8 +106,11 @@ local function pk8(pk)
   return struct.pack('>I4I4', math.floor(n / 4294967296), n % 4294967296)
 end
 
+-- (A pk is below 2^53, so hi below 2^21: '%d' formats it exactly, in half the time of
+-- int_string's '%.0f'; a larger hi, from bytes typedredis did not write, takes int_string.)
 local function pk_of(member)
-  local hi, lo = struct.unpack('>I4I4', string.sub(member, -8))
+  local hi, lo = struct.unpack('>I4I4', member, #member - 7)
+  if hi < 2097152 then return string.format('%d', hi * 4294967296 + lo) end
   return int_string(hi * 4294967296 + lo)
 end
 
