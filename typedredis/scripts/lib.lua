@@ -240,7 +240,7 @@ local function state_of(schema, values)
 end
 
 local function read_state(gp, schema, pk)
-  if #schema.names == 0 then return {eq = {}, sorted = {}} end
+  if #schema.names == 0 then return {eq = {}, sorted = {}, marked = {}} end
   return state_of(schema, redis.call('HMGET', gp .. 'o:' .. pk, unpack(schema.names)))
 end
 
