@@ -318,15 +318,18 @@ def test_a_reset_cancelled_while_pulling_from_its_source_keeps_the_old_dataset(
     async def main() -> None:
         typedredis.connect(aurl, asyncio=True, cluster=support.CLUSTER)
         await Member.asave_all(members(10, team="old"))
-        never = asyncio.Event()
+        never, drained = asyncio.Event(), asyncio.Event()
 
         async def dataset() -> AsyncIterator[Member]:
             for m in members(5_000, team="new"):
                 yield m
+            drained.set()
             await never.wait()  # a slow source (an SQL cursor, say)
 
         task = asyncio.create_task(Member.areset(dataset()))
-        await asyncio.sleep(0.5)
+        # the reset has staged what it pulled and now waits for the source (not a fixed sleep:
+        # on a slow machine a save of the first 5 000 could still be in flight)
+        await asyncio.wait_for(drained.wait(), 30)
         assert not task.done()
         task.cancel()
         with pytest.raises(asyncio.CancelledError) as info:
