@@ -222,6 +222,7 @@ class Loopback(SyncExecutor):
 
         self.inner = on_loop(make())
         self.client = self.inner.client  # type: ignore[assignment]  # the asyncio client, for inspection
+        self.generations = self.inner.generations
 
     def run(self, operation: Operation[T], source: Iterable[Any] = ()) -> T:
         return on_loop(self.inner.run(operation, source))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import redis
 from pydantic import ValidationError
 
 import typedredis
-from typedredis import Indexed, IndexNotReady, Model, NotFound, SchemaError
+import typedredis.executor
+from typedredis import Indexed, IndexNotReady, Model, NotFound, SchemaError, operations, querying
 
 from . import support
 from .support import SHARED, check_invariants, clean, key, session_keys
@@ -227,3 +230,81 @@ def test_two_copies_of_one_object_in_one_save_all(client: redis.Redis) -> None:
     User.save_all([first, second])  # the later copy wins, and only its values are indexed
     assert User.get(ann.pk).city == "Paris"  # type: ignore[arg-type]
     check_invariants(client, User)
+
+
+# -- a get by pk without a script, checked against the current generation -------------------------
+
+
+def _calls(client: redis.Redis, command: str) -> int:
+    return int(support.commandstats(client).get(f"cmdstat_{command}", {"calls": 0})["calls"])
+
+
+def test_a_get_after_the_first_reads_without_a_script(client: redis.Redis) -> None:
+    ann = User(name="ann", age=30).save()
+    assert User.get(ann.pk) == ann  # get.lua: learns the generation
+    scripts, reads = _calls(client, "evalsha"), _calls(client, "hmget")
+    for _ in range(3):
+        assert User.get(ann.pk) == ann
+    assert _calls(client, "evalsha") == scripts
+    assert _calls(client, "hmget") == reads + 3
+    with pytest.raises(NotFound):  # no field read: get.lua tells a missing object apart
+        User.get(99)
+    assert _calls(client, "evalsha") == scripts + 1
+
+
+def _executor(redis_url: str) -> typedredis.executor.SyncExecutor:
+    return typedredis.executor.SyncExecutor(support.raw_client(redis_url))
+
+
+def test_a_get_hinted_with_a_retired_generation_reads_the_current_one(
+    client: redis.Redis, redis_url: str
+) -> None:
+    spec = User.spec()
+    User.reset([User(pk=1, name="old", age=1)])
+    old_gen = int(client.hget(spec.keys.meta, "gen") or 0)
+    old_hash = client.dump(spec.keys.object(old_gen, 1))
+    User.reset([User(pk=1, name="new", age=2)])
+    # the old generation's hash, as it is until the clean-up after a reset removes it
+    client.restore(spec.keys.object(old_gen, 1), 0, old_hash)
+    seen = {spec.keys.meta: old_gen}
+    found = _executor(redis_url).run(querying.get_one(spec, 1, seen))
+    assert (found.name, found.age) == ("new", 2)
+    assert seen[spec.keys.meta] == int(client.hget(spec.keys.meta, "gen") or 0), "the hint is corrected"
+
+
+def test_a_get_hinted_with_a_generation_being_staged_never_reads_it(
+    client: redis.Redis, redis_url: str
+) -> None:
+    spec = User.spec()
+    User.reset([User(pk=1, name="old", age=1)])
+    executor = _executor(redis_url)
+    found: list[User] = []
+
+    def source() -> Iterator[User]:
+        yield User(pk=1, name="new", age=2)
+        yield from (User(name=f"u{i}", age=i) for i in range(operations.RESET_CHUNK - 1))
+        # pulled for the second chunk: the first one is staged, pk 1 "new" included
+        (staged,) = client.zrange(spec.keys.staging, 0, -1)
+        assert client.hget(spec.keys.object(int(staged), 1), "name") is not None
+        seen = {spec.keys.meta: int(staged)}
+        found.append(executor.run(querying.get_one(spec, 1, seen)))
+
+    User.reset(source())
+    assert [(u.name, u.age) for u in found] == [("old", 1)]
+    assert User.get(1).name == "new"
+
+
+class Loose(Model, key=key("loose")):
+    a: str = "x"
+
+
+def test_a_hash_holding_none_of_the_fields_reads_the_same_with_a_hint(
+    client: redis.Redis, redis_url: str
+) -> None:
+    spec = Loose.spec()
+    Loose(a="y").save()
+    gen = int(client.hget(spec.keys.meta, "gen") or 0)
+    client.hset(spec.keys.object(gen, 7), "gone", b"\xc0")  # a field the model no longer has
+    executor = _executor(redis_url)
+    assert executor.run(querying.get_one(spec, 7, {spec.keys.meta: gen})) == Loose(pk=7)
+    assert Loose.get(7) == Loose(pk=7)

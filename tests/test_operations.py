@@ -36,7 +36,7 @@ from typedredis import (
 )
 from typedredis.codec import encode, packer
 from typedredis.compiler import Page, compile_formula
-from typedredis.plan import ScriptCall
+from typedredis.plan import RawCall, ScriptCall
 from typedredis.querying import WHOLE
 from typedredis.testing import drive
 
@@ -93,6 +93,63 @@ def test_get_many_asks_a_thousand_pks_per_call() -> None:
     batches, result = drive(querying.get(Song.spec(), range(1, 2_501)), lambda call: get_reply())
     assert scripts(batches) == [["get"], ["get"], ["get"]]
     assert result == [None] * 2_500
+
+
+def sent(batches: list[list[Any]]) -> list[list[str]]:
+    """The script (or the command) of each call of each batch."""
+    return [[call.script if isinstance(call, ScriptCall) else call.command[0] for call in b] for b in batches]
+
+
+def plain_reply(values: list[Any], gen: bytes | None) -> Any:
+    """The replies of a plain get: ``values`` for its HMGET, ``gen`` for its HGET of the generation."""
+
+    def answer(call: Any) -> Any:
+        if isinstance(call, ScriptCall):
+            return get_reply()
+        return values if call.command[0] == "HMGET" else gen
+
+    return answer
+
+
+def test_a_get_of_a_generation_seen_before_is_one_round_trip_without_a_script() -> None:
+    spec, song = Song.spec(), Song(pk=4, title="a", plays=2)
+    seen = {spec.keys.meta: 3}
+    batches, result = drive(querying.get(spec, [4], seen), plain_reply(stored(song), b"3"))
+    assert sent(batches) == [["HMGET", "HGET"]]
+    read, check = batches[0]
+    assert isinstance(read, RawCall) and isinstance(check, RawCall)
+    assert read.command == ("HMGET", spec.keys.object(3, 4), *spec.stored)
+    assert check.command == ("HGET", spec.keys.meta, "gen") and check.follows and not check.writes
+    assert result == [song]
+
+
+def test_a_get_whose_generation_moved_on_asks_get_lua_and_learns_the_new_one() -> None:
+    spec, old, new = Song.spec(), Song(pk=4, title="old"), Song(pk=4, title="new")
+    seen = {spec.keys.meta: 3}
+
+    def answer(call: Any) -> Any:
+        return get_reply(new, gen=5) if isinstance(call, ScriptCall) else plain_reply(stored(old), b"5")(call)
+
+    batches, result = drive(querying.get(spec, [4], seen), answer)
+    assert sent(batches) == [["HMGET", "HGET"], ["get"]]
+    assert result == [new] and seen == {spec.keys.meta: 5}
+
+
+def test_a_plain_get_that_reads_no_field_asks_get_lua() -> None:
+    spec = Song.spec()
+    seen = {spec.keys.meta: 0}
+    batches, result = drive(querying.get(spec, [4], seen), plain_reply([None] * len(spec.stored), None))
+    assert sent(batches) == [["HMGET", "HGET"], ["get"]]  # (an absent gen is generation 0)
+    assert result == [None]
+
+
+def test_a_get_learns_the_generation_from_get_lua_and_many_pks_never_go_plain() -> None:
+    spec, song = Song.spec(), Song(pk=4, title="a")
+    seen: dict[bytes, int] = {}
+    batches, _ = drive(querying.get(spec, [4], seen), lambda call: get_reply(song, gen=7))
+    assert sent(batches) == [["get"]] and seen == {spec.keys.meta: 7}
+    batches, _ = drive(querying.get(spec, [4, 5], seen), lambda call: get_reply(song, gen=7))
+    assert sent(batches) == [["get"]]
 
 
 def test_get_one_of_a_missing_pk_is_not_found() -> None:

@@ -165,6 +165,39 @@ def test_raw_calls_are_sent_as_they_are() -> None:
     assert next(wire) == [("CONFIG", "GET", "maxmemory-policy")]
 
 
+READ_OBJECT = RawCall(("HMGET", b"{k}:3:o:1", "name"))
+CHECK_GEN = RawCall(("HGET", b"{k}:meta", "gen"), follows=True)
+
+
+@pytest.mark.parametrize("code", ["MOVED", "ASK", "TRYAGAIN"])
+def test_a_check_that_follows_a_redirected_read_is_sent_again_after_it(code: str) -> None:
+    # the check ran, but before the read it checks will run: both go again, in order
+    wire = drive(calls(READ, READ_OBJECT, CHECK_GEN))
+    next(wire)
+    refusal = ErrorReply(code, f"{code} 1 127.0.0.1:7001")
+    step = wire.send(["r0", refusal, b"3"])
+    while not isinstance(step, list):  # a Pause before TRYAGAIN/ASK is re-sent
+        step = wire.send(None)
+    assert step == [READ_OBJECT.command, CHECK_GEN.command]
+    assert finish(wire, [[b"n"], b"4"]) == ["r0", [b"n"], b"4"], "the replies of the second sending"
+
+
+def test_a_redirected_check_is_sent_again_alone_after_the_read_it_follows() -> None:
+    wire = drive(calls(READ_OBJECT, CHECK_GEN))
+    next(wire)
+    again = wire.send([[b"n"], ErrorReply("MOVED", "MOVED 1 127.0.0.1:7001")])
+    assert again == [CHECK_GEN.command]
+    assert finish(wire, [b"3"]) == [[b"n"], b"3"]
+
+
+def test_a_plain_raw_call_after_a_redirected_one_is_not_sent_again() -> None:
+    plain = RawCall(("HGET", b"{k}:meta", "gen"))
+    wire = drive(calls(READ_OBJECT, plain))
+    next(wire)
+    again = wire.send([ErrorReply("MOVED", "MOVED 1 127.0.0.1:7001"), b"3"])
+    assert again == [READ_OBJECT.command]
+
+
 @pytest.mark.parametrize(
     ("reply", "warns"),
     [

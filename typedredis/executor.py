@@ -45,6 +45,8 @@ class SyncExecutor:
             )
         self.client = client
         self.deadline = deadline
+        self.generations: dict[bytes, int] = {}
+        """The generation each model was last seen at on this client (`querying.get`'s hint)."""
         self._checked = False
 
     def run(self, operation: Operation[R], source: Iterable[Any] = ()) -> R:
@@ -109,6 +111,8 @@ class AsyncExecutor:
             )
         self.client = client
         self.deadline = deadline
+        self.generations: dict[bytes, int] = {}
+        """The generation each model was last seen at on this client (`querying.get`'s hint)."""
         self._checked = False
 
     async def run(self, operation: Operation[R], source: Iterable[Any] | AsyncIterable[Any] = ()) -> R:

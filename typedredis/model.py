@@ -165,12 +165,14 @@ class Model(BaseModel):
     @classmethod
     def get(cls, pk: int) -> Self:
         """The object with primary key ``pk``; raises `NotFound` if there is none."""
-        return cls._sync("get").run(querying.get_one(cls.spec(), pk))
+        executor = cls._sync("get")
+        return executor.run(querying.get_one(cls.spec(), pk, executor.generations))
 
     @classmethod
     async def aget(cls, pk: int) -> Self:
         """`get`, on the model's asyncio client."""
-        return await cls._async("aget").run(querying.get_one(cls.spec(), pk))
+        executor = cls._async("aget")
+        return await executor.run(querying.get_one(cls.spec(), pk, executor.generations))
 
     @classmethod
     def get_by(cls, field: Field[Self, T], value: T) -> Self:

@@ -35,6 +35,10 @@ class RawCall:
 
     command: tuple[Arg, ...]
     writes: bool = False
+    follows: bool = False
+    """True when the reply means something only if the command runs after the call before it in
+    its batch (a read that checks the previous one): whenever that call is sent again (a
+    cluster's redirect), this one is sent again after it."""
 
 
 @dataclass(frozen=True, slots=True)

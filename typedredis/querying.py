@@ -11,9 +11,9 @@ the objects it was acting on left with the old dataset.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Final, TypeAlias, TypeVar, cast
 
 from .codec import encode_indexed
 from .compiler import (
@@ -32,7 +32,7 @@ from .compiler import (
 )
 from .errors import IndexNotReady, NotFound, QueryError, UniqueViolation
 from .fields import ModelSpec, invalid, short_repr
-from .plan import Arg, Operation, ScriptCall, together
+from .plan import Arg, Operation, RawCall, ScriptCall, together
 from .rows import decode_objects, decode_projection, rows
 
 if TYPE_CHECKING:
@@ -91,16 +91,61 @@ def check_pk(spec: ModelSpec[Any], pk: object) -> int:
     raise invalid(spec.model.__qualname__, "pk", pk, "pk_range", reason)
 
 
-def get(spec: ModelSpec[M], pks: Iterable[int]) -> Operation[list[M | None]]:
-    """Fetch objects by primary key: a list with None for the missing ones."""
+Generations: TypeAlias = MutableMapping[bytes, int]
+"""The generation last seen current, per model (its meta key): an executor's hint for
+`get_plain`, which checks it (any value is safe)."""
+
+
+def get(spec: ModelSpec[M], pks: Iterable[int], seen: Generations | None = None) -> Operation[list[M | None]]:
+    """Fetch objects by primary key: a list with None for the missing ones.
+
+    One object, when ``seen`` knows the model's generation, is read without a script
+    (`get_plain`); the others, and that one when the plain read cannot vouch for its answer,
+    by get.lua, whose reply tells ``seen`` the current generation."""
     wanted = [check_pk(spec, pk) for pk in pks]
+    meta = spec.keys.meta
+    if len(wanted) == 1 and seen is not None and meta in seen:
+        plain = yield from get_plain(spec, wanted[0], seen)
+        if plain is not None:
+            return [plain]
     found: dict[int, M] = {}
     for start in range(0, len(wanted), GET_PER_CALL):
         chunk = wanted[start : start + GET_PER_CALL]
         args: tuple[Arg, ...] = (len(spec.stored), *spec.stored, *chunk)
-        (reply,) = yield (ScriptCall("get", (spec.keys.meta,), args, writes=False),)
-        found.update(decode_objects(spec, int(reply[0]), reply[1]))
+        (reply,) = yield (ScriptCall("get", (meta,), args, writes=False),)
+        gen = int(reply[0])
+        if seen is not None:
+            seen[meta] = gen
+        found.update(decode_objects(spec, gen, reply[1]))
     return [found.get(pk) for pk in wanted]
+
+
+def get_plain(spec: ModelSpec[M], pk: int, seen: Generations) -> Operation[M | None]:
+    """Object ``pk`` read without a script from the generation ``seen`` holds for the model:
+    the object, or None when this read cannot tell (that generation is no longer current, and
+    ``seen`` learns the current one; or the hash holds none of the model's fields: the object
+    may be missing, which get.lua tells apart).
+
+    One round trip: ``HMGET`` of the object's hash in generation g, then ``HGET`` of the
+    current generation, in that order (`RawCall.follows`). Generations only grow (``lastgen``
+    is a counter, and a reset stages each object once and never writes it again before the
+    switch), so when the generation read after the ``HMGET`` is g, the ``HMGET`` read g while it
+    was current, or while it was being staged, unchanged until it became current in between:
+    either way a state the object had while the read was in flight."""
+    meta = spec.keys.meta
+    gen = seen[meta]
+    values, now = yield (
+        RawCall(("HMGET", spec.keys.object(gen, pk), *spec.stored)),
+        RawCall(("HGET", meta, "gen"), follows=True),
+    )
+    current = int(now or 0)
+    if current != gen:
+        seen[meta] = current
+        return None
+    if not any(value is not None for value in values):
+        return None
+    ((_, obj),) = decode_objects(spec, gen, [pk, *values])
+    return obj
 
 
 def project(
@@ -116,9 +161,9 @@ def project(
     return out
 
 
-def get_one(spec: ModelSpec[M], pk: int) -> Operation[M]:
-    """Fetch one object; `NotFound` if it does not exist."""
-    (found,) = yield from get(spec, [pk])
+def get_one(spec: ModelSpec[M], pk: int, seen: Generations | None = None) -> Operation[M]:
+    """Fetch one object; `NotFound` if it does not exist (``seen``: see `get`)."""
+    (found,) = yield from get(spec, [pk], seen)
     if found is None:
         raise NotFound(f"no {spec.model.__qualname__} with pk={short_repr(pk)}")
     return found

@@ -78,10 +78,13 @@ def _strip_script_prefix(text: str) -> str:
 
 def _packed(conn: Any, commands: list[Command]) -> list[bytes]:
     # hiredis packs bytes/str/int directly; redis-py's own packer copies every argument first
+    # (and joins them in chunks). The sync connection makes a system call per item: one item.
     if _pack is None:
         packed: list[bytes] = conn.pack_commands(commands)
         return packed
-    return [_pack(command) for command in commands]
+    if len(commands) == 1:
+        return [_pack(commands[0])]
+    return [b"".join([_pack(command) for command in commands])]
 
 
 def _own_pool(pool: Any, plain: type[Any], blocking: type[Any], retry: Any, **settings: Any) -> Any:

@@ -133,18 +133,19 @@ def _round_trip(batch: Batch, deadline: float) -> Generator[list[Command] | Paus
     waited = 0.0
     rounds = 0
     while True:
-        again = [i for i, r in enumerate(replies) if isinstance(r, ErrorReply) and _resend(r, i in evaled)]
-        if not again:
+        failed = [i for i, r in enumerate(replies) if isinstance(r, ErrorReply) and _resend(r, i in evaled)]
+        if not failed:
             break
-        codes = {replies[i].code for i in again}
+        codes = {replies[i].code for i in failed}
         if rounds and codes & _WAITS and (rounds > 1 or codes - {"MOVED", "NOSCRIPT"}):  # not a first MOVED
             if waited >= deadline:
-                raise Unavailable(_unsettled(batch, replies, again, waited))
+                raise Unavailable(_unsettled(batch, replies, failed, waited))
             pause = min(0.005 * 2 ** (rounds - 1), 0.1, max(deadline - waited, 0.001))
             yield from _pause(batch, replies, pause)
             waited += pause
         rounds += 1
-        evaled.update(i for i in again if replies[i].code == "NOSCRIPT")
+        evaled.update(i for i in failed if replies[i].code == "NOSCRIPT")
+        again = _with_followers(batch, failed)
         calls = [batch[i] for i in again]
         sent = yield from _send(calls, [command(batch[i], i in evaled) for i in again])
         for i, reply in zip(again, sent, strict=True):
@@ -154,6 +155,17 @@ def _round_trip(batch: Batch, deadline: float) -> Generator[list[Command] | Paus
             name = call.script + ".lua" if not isinstance(call, RawCall) else str(call.command[0])
             raise ServerError(f"Redis refused {name}: {reply.text}", code=reply.code, reply=reply.text)
     return replies
+
+
+def _with_followers(batch: Batch, again: list[int]) -> list[int]:
+    """``again`` and every call that `follows <RawCall>` one of them (answered or not): a
+    check re-sent after the call it checks, never before."""
+    chosen = set(again)
+    for i in range(1, len(batch)):
+        call = batch[i]
+        if i - 1 in chosen and isinstance(call, RawCall) and call.follows:
+            chosen.add(i)
+    return sorted(chosen)
 
 
 _NOT_SENT: Final = ErrorReply("UNSENT", "UNSENT not sent yet")
