@@ -13,11 +13,12 @@ each) with ``Member.save_all``, and measures two operations, ``Member.get(pk)`` 
 - *typedredis sync*: ``Member.get(pk)`` / ``.all()`` on a ``redis.Redis`` client;
 - *typedredis asyncio*: ``await Member.aget(pk)`` / ``await ....aall()`` on a
   ``redis.asyncio.Redis`` client;
-- *raw sync* / *raw asyncio*: redis-py's ``execute_command`` (sync, and ``redis.asyncio``)
-  sending the very ``EVALSHA`` typedredis sends (recorded from typedredis' transport: same
-  script, same KEYS and ARGV), then decoding the reply into the same ``Member`` objects
+- *raw sync* / *raw asyncio*: redis-py's ``execute_command`` (sync, and ``redis.asyncio``;
+  a pipeline of the two commands of a get) sending the very commands typedredis sends
+  (recorded from typedredis' transport: the get's ``HMGET`` and ``HGET``, the query's
+  ``EVALSHA`` with the same KEYS and ARGV), then decoding the reply into the same ``Member`` objects
   (``msgpack`` and pydantic validation), which every caller of the raw client has to do;
-- *raw sync, connection* / *raw asyncio, connection*: the same command packed by hiredis and
+- *raw sync, connection* / *raw asyncio, connection*: the same commands packed by hiredis and
   sent on a connection of the client's pool (``send_packed_command``, ``read_response``), as
   typedredis' transport does: the fastest way redis-py offers; the same decoding.
 
@@ -135,14 +136,14 @@ class Raw:
         Member: type[Any],
         sync: Any,
         aio: Any,
-        get_head: tuple[Any, ...],
+        get_batch: Callable[[int], list[tuple[Any, ...]]],
         eq: dict[str, tuple[Any, ...]],
     ) -> None:
         import hiredis
         import msgpack
 
         self.sync, self.aio = sync, aio
-        self.get_head, self.eq = get_head, eq
+        self.get_batch, self.eq = get_batch, eq
         fields = list(Member.spec().stored)
         width = len(fields) + 1
         validate = Member.__pydantic_validator__.validate_python
@@ -167,14 +168,24 @@ class Raw:
         self.decode = decode
         self.pack = hiredis.pack_command
 
+    def one(self, pk: int, replies: list[Any]) -> Any:
+        """The object of a get's replies (its HMGET's values; the HGET of gen is not checked)."""
+        return self.decode([pk, *replies[0]])[0]
+
     def get(self, pk: int) -> Any:
-        return self.decode(self.sync.execute_command(*self.get_head, pk)[1])[0]
+        pipe = self.sync.pipeline(transaction=False)
+        for command in self.get_batch(pk):
+            pipe.execute_command(*command)
+        return self.one(pk, pipe.execute())
 
     def query(self, grp: str) -> list[Any]:
         return self.decode(self.sync.execute_command(*self.eq[grp])[4])
 
     async def aget(self, pk: int) -> Any:
-        return self.decode((await self.aio.execute_command(*self.get_head, pk))[1])[0]
+        pipe = self.aio.pipeline(transaction=False)
+        for command in self.get_batch(pk):
+            pipe.execute_command(*command)
+        return self.one(pk, await pipe.execute())
 
     async def aquery(self, grp: str) -> list[Any]:
         return self.decode((await self.aio.execute_command(*self.eq[grp]))[4])
@@ -183,24 +194,26 @@ class Raw:
     # the client's pool (``send_packed_command``, ``read_response``), skipping redis-py's
     # argument encoding, response callbacks and retry wrapper: what typedredis' transport does.
 
-    def _trip(self, command: tuple[Any, ...]) -> Any:
+    def _trip(self, *commands: tuple[Any, ...]) -> Any:
         pool = self.sync.connection_pool
         conn = pool.get_connection()
         try:
-            conn.send_packed_command([self.pack(command)])
-            return conn.read_response(disable_decoding=True)
+            conn.send_packed_command([b"".join(self.pack(c) for c in commands)])
+            replies = [conn.read_response(disable_decoding=True) for _ in commands]
+            return replies if len(commands) > 1 else replies[0]
         except BaseException:
             conn.disconnect()
             raise
         finally:
             pool.release(conn)
 
-    async def _atrip(self, command: tuple[Any, ...]) -> Any:
+    async def _atrip(self, *commands: tuple[Any, ...]) -> Any:
         pool = self.aio.connection_pool
         conn = await pool.get_connection()
         try:
-            await conn.send_packed_command([self.pack(command)])
-            return await conn.read_response(disable_decoding=True)
+            await conn.send_packed_command([b"".join(self.pack(c) for c in commands)])
+            replies = [await conn.read_response(disable_decoding=True) for _ in commands]
+            return replies if len(commands) > 1 else replies[0]
         except BaseException:
             await conn.disconnect()
             raise
@@ -208,13 +221,13 @@ class Raw:
             await pool.release(conn)
 
     def cget(self, pk: int) -> Any:
-        return self.decode(self._trip((*self.get_head, pk))[1])[0]
+        return self.one(pk, self._trip(*self.get_batch(pk)))
 
     def cquery(self, grp: str) -> list[Any]:
         return self.decode(self._trip(self.eq[grp])[4])
 
     async def acget(self, pk: int) -> Any:
-        return self.decode((await self._atrip((*self.get_head, pk)))[1])[0]
+        return self.one(pk, await self._atrip(*self.get_batch(pk)))
 
     async def acquery(self, grp: str) -> list[Any]:
         return self.decode((await self._atrip(self.eq[grp]))[4])
@@ -240,20 +253,32 @@ def record_commands(sync_client: Any, call: Callable[[], Any]) -> list[list[tupl
     return sent
 
 
-def capture(Member: type[Any], sync_client: Any, groups: list[str]) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    """typedredis' own commands: the ``EVALSHA`` of get.lua without its trailing pk (checked on
-    three pks), and the ``EVALSHA`` of query.lua for every group (each one round trip)."""
-    Member.get(1)  # loads get.lua and query.lua (a first call is answered NOSCRIPT, then sent as EVAL)
+def capture(
+    Member: type[Any], sync_client: Any, groups: list[str]
+) -> tuple[Callable[[int], list[tuple[Any, ...]]], dict[str, Any]]:
+    """typedredis' own commands: the round trip of a get by pk (``HMGET`` of the object's hash,
+    then ``HGET`` of the current generation; checked on three pks) as a function of the pk, and
+    the ``EVALSHA`` of query.lua for every group (each one round trip)."""
+    Member.get(1)  # loads get.lua and query.lua, and learns the generation (then gets are plain)
     Member.query(Member.f.grp == groups[0]).limit(LIMIT).all()
-    heads = set()
+    prefix: bytes | None = None
+    rest: set[tuple[Any, ...]] = set()
     for pk in (1, 2, 3):
         (batch,) = record_commands(sync_client, lambda pk=pk: Member.get(pk))
-        (command,) = batch
-        if command[0] != "EVALSHA" or command[-1] != pk:
-            raise SystemExit(f"unexpected get command {command!r}")
-        heads.add(command[:-1])
-    if len(heads) != 1:
-        raise SystemExit(f"get commands differ by more than the pk: {heads!r}")
+        read, check = batch
+        key = read[1] if read[0] == "HMGET" else b""
+        if not key.endswith(b":o:" + str(pk).encode()) or check[0] != "HGET":
+            raise SystemExit(f"unexpected get commands {batch!r}")
+        prefix = key[: -len(str(pk))]
+        rest.add((read[2:], check))
+    if len(rest) != 1 or prefix is None:
+        raise SystemExit(f"get commands differ by more than the pk: {rest!r}")
+    ((fields, check),) = rest
+    known = prefix
+
+    def get_batch(pk: int) -> list[tuple[Any, ...]]:
+        return [("HMGET", known + str(pk).encode(), *fields), check]
+
     eq = {}
     for grp in groups:
         sent = record_commands(
@@ -262,16 +287,25 @@ def capture(Member: type[Any], sync_client: Any, groups: list[str]) -> tuple[tup
         if len(sent) != 1 or len(sent[0]) != 1:
             raise SystemExit(f"the query for {grp} took {len(sent)} round trips; raw would not do the same")
         eq[grp] = sent[0][0]
-    return heads.pop(), eq
+    return get_batch, eq
 
 
 # -- measuring ---------------------------------------------------------------------------------
 
 
-def commandstats(client: Any) -> tuple[int, int]:
-    """(calls, usec) of ``EVALSHA`` so far."""
-    stats = client.info("commandstats").get("cmdstat_evalsha", {})
-    return int(stats.get("calls", 0)), int(stats.get("usec", 0))
+COMMANDS: dict[str, tuple[str, ...]] = {"get": ("hmget", "hget"), "eq": ("evalsha",)}
+"""The commands each call of a workload sends: a get is an HMGET and an HGET, a query one
+EVALSHA (whose own commands INFO counts too, and are left out)."""
+
+
+def commandstats(client: Any, key: str) -> tuple[int, int]:
+    """(calls, usec) so far of the commands of workload ``key`` (`COMMANDS`)."""
+    stats = client.info("commandstats")
+    calls = usec = 0
+    for name in COMMANDS[key]:
+        entry = stats.get(f"cmdstat_{name}", {})
+        calls, usec = calls + int(entry.get("calls", 0)), usec + int(entry.get("usec", 0))
+    return calls, usec
 
 
 class Side:
@@ -313,13 +347,13 @@ async def latency(
             shift = (rnd + wi) % len(workload)
             for side in workload[shift:] + workload[:shift]:
                 gc.collect()
-                c0, s0 = time.process_time(), commandstats(admin)
+                c0, s0 = time.process_time(), commandstats(admin, key)
                 times = await timed_block(side, seq)
-                c1, s1 = time.process_time(), commandstats(admin)
+                c1, s1 = time.process_time(), commandstats(admin, key)
                 entry = raw.setdefault((key, side.name), {"times": [], "client_cpu": [], "server": []})
                 entry["times"].append(times)
                 entry["client_cpu"].append((c1 - c0) / len(seq))
-                if s1[0] - s0[0] == len(seq):
+                if s1[0] - s0[0] == len(COMMANDS[key]) * len(seq):  # nothing else ran
                     entry["server"].append((s1[1] - s0[1]) / len(seq))
         print(
             f"  latency: round {rnd + 1}/{args.rounds} ({time.monotonic() - started:.0f} s, "
@@ -373,15 +407,15 @@ async def throughput(
             seq = (params[key](1000 + rnd) * (args.tasks * args.ops))[: args.tasks * args.ops]
             for side in concurrent:
                 gc.collect()
-                c0, s0 = time.process_time(), commandstats(admin)
+                c0, s0 = time.process_time(), commandstats(admin, key)
                 wall = await burst(side, seq)
-                c1, s1 = time.process_time(), commandstats(admin)
+                c1, s1 = time.process_time(), commandstats(admin, key)
                 entry = results.setdefault(key, {}).setdefault(
                     side.name, {"ops_s_rounds": [], "client_cpu_us_rounds": [], "server_us_rounds": []}
                 )
                 entry["ops_s_rounds"].append(len(seq) / wall)
                 entry["client_cpu_us_rounds"].append((c1 - c0) / len(seq) * 1e6)
-                if s1[0] - s0[0] == len(seq):
+                if s1[0] - s0[0] == len(COMMANDS[key]) * len(seq):  # nothing else ran
                     entry["server_us_rounds"].append((s1[1] - s0[1]) / len(seq))
         print(
             f"  throughput: round {rnd + 1}/{args.rounds} ({time.monotonic() - started:.0f} s, "
@@ -437,7 +471,7 @@ async def anatomy(
     args: argparse.Namespace,
     path: str,
     Member: type[Any],
-    head: tuple[Any, ...],
+    get_batch: Callable[[int], list[tuple[Any, ...]]],
     sync_client: Any,
     aio_client: Any,
 ) -> dict[str, Any]:
@@ -456,7 +490,7 @@ async def anatomy(
     pack = hiredis.pack_command
     spec = Member.spec()
     sx, ax = _executor(sync_client), _executor(aio_client)
-    canned = sx.transport.round_trip([(*head, 1)])
+    canned = sx.transport.round_trip(get_batch(1))
 
     class Answers:  # a transport that answers at once, with the reply of pk 1
         def round_trip(self, commands: list[Any]) -> list[Any]:
@@ -472,26 +506,37 @@ async def anatomy(
     ano_io.transport, ano_io._checked = AsyncAnswers(), True  # type: ignore[assignment]
     untimed = redis.asyncio.Redis(unix_socket_path=path, socket_timeout=None)
     ax_nt = AsyncExecutor(untimed)
-    await ax_nt.run(get_one(spec, 1))
+    await ax_nt.run(get_one(spec, 1, ax_nt.generations))  # (learns the generation: then plain)
+    no_io.generations.update(sx.generations)
+    ano_io.generations.update(sx.generations)
 
     sock = socket.socket(socket.AF_UNIX)
     sock.connect(path)
     reader_s = hiredis.Reader()
 
+    def packed(pk: int) -> bytes:
+        return b"".join(pack(command) for command in get_batch(pk))
+
     def bare_socket(pk: int) -> Any:
-        sock.sendall(pack((*head, pk)))
-        while (reply := reader_s.gets()) is False:
-            reader_s.feed(sock.recv(65536))
-        return reply
+        sock.sendall(packed(pk))
+        replies = []
+        while len(replies) < 2:
+            while (reply := reader_s.gets()) is False:
+                reader_s.feed(sock.recv(65536))
+            replies.append(reply)
+        return replies
 
     stream_r, stream_w = await asyncio.open_unix_connection(path)
     reader_a = hiredis.Reader()
 
     async def bare_stream(pk: int) -> Any:
-        stream_w.write(pack((*head, pk)))
-        while (reply := reader_a.gets()) is False:
-            reader_a.feed(await stream_r.read(65536))
-        return reply
+        stream_w.write(packed(pk))
+        replies = []
+        while len(replies) < 2:
+            while (reply := reader_a.gets()) is False:
+                reader_a.feed(await stream_r.read(65536))
+            replies.append(reply)
+        return replies
 
     held_client = redis.Redis(unix_socket_path=path)
     conn = held_client.connection_pool.get_connection()
@@ -500,12 +545,12 @@ async def anatomy(
     aconn_nt = await untimed.connection_pool.get_connection()
 
     def held(pk: int) -> Any:
-        conn.send_packed_command([pack((*head, pk))])
-        return conn.read_response(disable_decoding=True)
+        conn.send_packed_command([packed(pk)])
+        return [conn.read_response(disable_decoding=True) for _ in range(2)]
 
     async def aheld(pk: int, c: Any = aconn) -> Any:
-        await c.send_packed_command([pack((*head, pk))])
-        return await c.read_response(disable_decoding=True)
+        await c.send_packed_command([packed(pk)])
+        return [await c.read_response(disable_decoding=True) for _ in range(2)]
 
     fns: dict[str, Callable[[int], Any]] = {
         "socket": bare_socket,
@@ -513,13 +558,13 @@ async def anatomy(
         "conn": held,
         "aconn": aheld,
         "aconn_nt": lambda pk: aheld(pk, aconn_nt),
-        "transport": lambda pk: sx.transport.round_trip([(*head, pk)]),
-        "atransport": lambda pk: ax.transport.round_trip([(*head, pk)]),
-        "core": lambda pk: no_io.run(get_one(spec, 1)),
-        "acore": lambda pk: ano_io.run(get_one(spec, 1)),
+        "transport": lambda pk: sx.transport.round_trip(get_batch(pk)),
+        "atransport": lambda pk: ax.transport.round_trip(get_batch(pk)),
+        "core": lambda pk: no_io.run(get_one(spec, 1, no_io.generations)),
+        "acore": lambda pk: ano_io.run(get_one(spec, 1, ano_io.generations)),
         "get": Member.get,
         "aget": Member.aget,
-        "aget_nt": lambda pk: ax_nt.run(get_one(spec, pk)),
+        "aget_nt": lambda pk: ax_nt.run(get_one(spec, pk, ax_nt.generations)),
     }
     cases = [Side(key, fn, key in ANATOMY_ASYNC) for key, fn in fns.items()]
     wall: dict[str, list[float]] = {c.name: [] for c in cases}
@@ -616,12 +661,14 @@ async def run_async(args: argparse.Namespace, server: Any, admin: Any, data: dic
     groups = groups_of(args.n)
     present = [g for g in groups if Member.query(Member.f.grp == g).count() >= LIMIT]
     data["groups"], data["groups_used"] = len(groups), len(present)
-    get_head, eq_commands = capture(Member, sync_client, present)
+    get_batch, eq_commands = capture(Member, sync_client, present)
     data["commands"] = {
-        "get": " ".join(_show(a) for a in (*get_head, "<pk>")),
+        "get": " ; ".join(" ".join(_show(a) for a in command) for command in get_batch(1)).replace(
+            ":o:1 ", ":o:<pk> "
+        ),
         "eq": " ".join(_show(a) for a in eq_commands[present[0]]),
     }
-    raw = Raw(Member, raw_sync, raw_aio, get_head, eq_commands)
+    raw = Raw(Member, raw_sync, raw_aio, get_batch, eq_commands)
 
     # -- the sides, and the same answer on every side -----------------------------------------------
     async def tr_aget(pk: int) -> Any:
@@ -693,7 +740,7 @@ async def run_async(args: argparse.Namespace, server: Any, admin: Any, data: dic
     data["loadavg"].append(loadavg())
     if args.profile:
         data["profile"] = await profile(sides, params, args.profile_calls)
-        data["anatomy"] = await anatomy(args, path, Member, get_head, sync_client, aio_client)
+        data["anatomy"] = await anatomy(args, path, Member, get_batch, sync_client, aio_client)
         data["loadavg"].append(loadavg())
 
     await typedredis.adisconnect()
@@ -1052,8 +1099,9 @@ def render(data: dict[str, Any]) -> str:
         f"Every row is the median of {args['rounds'] * args['calls']:,} calls ({args['rounds']} rounds of",
         f"{args['calls']:,}); *round medians* is the range of the per-round medians (the machine's",
         "drift). *Client CPU* is the benchmark process's CPU time per call (building the command, the",
-        "event loop, redis-py, decoding, validation); *server* is the server time of the one",
-        "`EVALSHA` per call (`INFO commandstats`). The rest of the wall time is the round trip on",
+        "event loop, redis-py, decoding, validation); *server* is the server time of the",
+        "commands of a call (`INFO commandstats`: a get's `HMGET` and `HGET`, a query's `EVALSHA`).",
+        "The rest of the wall time is the round trip on",
         "the unix socket: two context switches, on a machine of two cores.",
         "",
         f"### Throughput: {args['tasks']} tasks on one client",
@@ -1074,18 +1122,21 @@ def render(data: dict[str, Any]) -> str:
         "- **typedredis asyncio**: `await Member.aget(pk)` and `await ....aall()` on a",
         "  `redis.asyncio.Redis(unix_socket_path=...)` client bound with `typedredis.connect`.",
         "- **raw sync**, **raw asyncio** (the client API): `client.execute_command(...)` of redis-py",
-        "  and `redis.asyncio` with the very command typedredis sends, recorded from typedredis'",
+        "  and `redis.asyncio` (a pipeline of a get's two commands) with the very commands",
+        "  typedredis sends, recorded from typedredis'",
         "  transport before the run (for the query, for every value of `grp`); then `msgpack.unpackb`",
         "  of the rows document and of each field, and `Member.__pydantic_validator__.validate_python`",
         "  of each row: the same `Member` objects typedredis returns (checked on every side for",
         f"  {data['checked']} calls before timing).",
-        "- **raw sync, connection**, **raw asyncio, connection**: the same command packed with",
+        "- **raw sync, connection**, **raw asyncio, connection**: the same commands packed with",
         "  `hiredis.pack_command`, written and read on a connection taken from the client's pool",
         "  (`send_packed_command`, `read_response(disable_decoding=True)`), as typedredis' transport",
         "  does, skipping redis-py's argument encoding, response callbacks and retry wrapper; the same",
         "  decoding. This is the fastest way redis-py offers to run these commands.",
         "",
-        "Both operations are one `EVALSHA` each; for `get`:",
+        "A `get` is two plain commands in one round trip (the object's `HMGET`, then the `HGET` of",
+        "the current generation that vouches for it: see the consistency page, *get without a",
+        "script*); a query is one `EVALSHA`. For `get`:",
         "",
         f"`{data['commands']['get']}`",
         "",
