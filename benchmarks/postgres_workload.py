@@ -392,6 +392,10 @@ class PgSide:
         self.conn.close()
 
 
+PLAIN_GET_FLOOR = "redis-py pipeline of HMGET + HGET gen (typedredis' get, reply not decoded)"
+"""The floor under typedredis' get by pk: its two commands on a bare redis-py client."""
+
+
 def call_of(side: Any, key: str) -> Callable[[Any], Any]:
     return getattr(side, key)  # type: ignore[no-any-return]
 
