@@ -6,10 +6,11 @@ values (never raised), a failed connection as `wire.TransportFailure`. It decide
 else (see typedredis.wire). The sync and asyncio transports are mirror images, line for line;
 so are the two cluster transports, which send each command to the node that owns its slot.
 
-Each transport uses a pool of its own, built from the client's settings (server, credentials,
-TLS, timeouts, ``max_connections``) with retries turned off: redis-py retries a command after a
-connection error, which would apply a write twice, and backs off for seconds before failing on
-a dead server. A call waits for a free connection rather than fail when the pool is full.
+Each transport uses a pool of its own (typedredis.pools: lighter than redis-py's), of
+connections built from the client's settings (server, credentials, TLS, timeouts,
+``max_connections``) with retries turned off: redis-py retries a command after a connection
+error, which would apply a write twice, and backs off for seconds before failing on a dead
+server. A call waits for a free connection rather than fail when the pool is full.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from redis.exceptions import ResponseError
 from redis.retry import Retry
 
 from .cluster import Address, Router, Step
+from .pools import AsyncPool, SyncPool
 from .wire import Command, ErrorReply, TransportFailure
 
 _pack: Callable[..., bytes] | None
@@ -87,26 +89,23 @@ def _packed(conn: Any, commands: list[Command]) -> list[bytes]:
     return [b"".join([_pack(command) for command in commands])]
 
 
-def _own_pool(pool: Any, plain: type[Any], blocking: type[Any], retry: Any, **settings: Any) -> Any:
-    """A pool like ``pool`` (the client's), without retries, that waits for a free connection
+def _own_pool(
+    pool: Any, plain: type[Any], blocking: type[Any], own: type[Any], retry: Any, **settings: Any
+) -> Any:
+    """A pool of typedredis' own (``own``: `SyncPool` or `AsyncPool`) with the connections
+    ``pool`` (the client's) would make, without retries, that waits for a free connection
     where the client's would raise "Too many connections" (redis-py 8 caps a plain pool at 100
     connections): a thousand concurrent calls queue for the client's ``max_connections``.
     ``settings`` override the client's connection settings."""
     if type(pool) not in (plain, blocking):  # Sentinel and other pools: used as they are
         return pool
     kwargs = {**pool.connection_kwargs, "retry": retry, **settings}
-    if type(pool) is plain and pool.max_connections >= _UNBOUNDED:  # never full (redis-py < 8)
-        return plain(connection_class=pool.connection_class, max_connections=pool.max_connections, **kwargs)
-    return blocking(
-        connection_class=pool.connection_class,
-        max_connections=pool.max_connections,
-        timeout=pool.timeout if type(pool) is blocking else None,  # a caller's own wait limit stays
+    return own(
+        pool.connection_class,
+        pool.max_connections,
+        pool.timeout if type(pool) is blocking else None,  # a caller's own wait limit stays
         **kwargs,
     )
-
-
-_UNBOUNDED = 2**31
-"""redis-py's ``max_connections`` of a pool made without one, before redis-py 8."""
 
 
 class SyncTransport:
@@ -114,7 +113,11 @@ class SyncTransport:
 
     def __init__(self, client: redis.Redis) -> None:
         self.pool = _own_pool(
-            client.connection_pool, redis.ConnectionPool, redis.BlockingConnectionPool, Retry(NoBackoff(), 0)
+            client.connection_pool,
+            redis.ConnectionPool,
+            redis.BlockingConnectionPool,
+            SyncPool,
+            Retry(NoBackoff(), 0),
         )
         if self.pool is not client.connection_pool:
             weakref.finalize(client, self.pool.disconnect)
@@ -201,6 +204,7 @@ class AsyncTransport:
                 self.client_pool,
                 redis.asyncio.ConnectionPool,
                 redis.asyncio.BlockingConnectionPool,
+                AsyncPool,
                 redis.asyncio.retry.Retry(NoBackoff(), 0),
                 **self._settings,
             )
@@ -298,6 +302,7 @@ class SyncClusterTransport:
                         self._template,
                         redis.ConnectionPool,
                         redis.BlockingConnectionPool,
+                        SyncPool,
                         Retry(NoBackoff(), 0),
                         host=host,
                         port=port,
@@ -347,10 +352,10 @@ class AsyncClusterTransport:
         transport = pools.get(address)
         if transport is None:
             host, port = address
-            pool = redis.asyncio.BlockingConnectionPool(
-                connection_class=self._connection_class,
-                max_connections=self._max_connections,
-                timeout=None,
+            pool = AsyncPool(
+                self._connection_class,
+                self._max_connections,
+                None,
                 **{
                     **self._settings,
                     "host": host,
