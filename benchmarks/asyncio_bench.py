@@ -628,7 +628,8 @@ async def run_async(args: argparse.Namespace, server: Any, admin: Any, data: dic
     typedredis.connect(sync_client)
     typedredis.connect(aio_client)
     raw_sync = redis.Redis(unix_socket_path=path)
-    # raw asyncio: the pool typedredis builds for aio_client (transports.py), with redis-py's retries
+    # raw asyncio: redis-py's blocking pool with the settings typedredis' own pool takes from
+    # aio_client (typedredis/pools.py), and redis-py's retries
     template = redis.asyncio.Redis(unix_socket_path=path).connection_pool
     raw_aio = redis.asyncio.Redis(
         connection_pool=redis.asyncio.BlockingConnectionPool(
@@ -895,11 +896,10 @@ def anatomy_lines(data: dict[str, Any], anat: dict[str, Any]) -> list[str]:
         f"- **the rest of `redis.asyncio`'s connection** over a bare stream, {us(rest)}: its",
         "  stream reader and parser against redis-py's blocking socket reads (a connection made",
         "  with `socket_timeout=None`, as typedredis makes its own);",
-        f"- **the pool and typedredis' transport**, {us(pool)}: redis-py's asyncio",
-        "  `BlockingConnectionPool` checks a connection out under an `asyncio.Condition`, a lock",
-        "  and a timeout context, with its observability hooks awaited, where the sync pool takes",
-        "  it from a queue; the transport then runs the round trip under one `asyncio.timeout`",
-        "  (the client's `socket_timeout`);",
+        f"- **the pool and typedredis' transport**, {us(pool)}: typedredis' own pools take an idle",
+        "  connection from a list and check it has nothing to read, which asyncio does with an",
+        "  awaited read attempt under a zero timeout where sync polls the socket; the transport",
+        "  then runs the round trip under one `asyncio.timeout` (the client's `socket_timeout`);",
         f"- **above the transport**, {us(above)}: the executor, the operation and the decoding",
         "  are the same code either way, and cost the same without I/O (the asyncio executor",
         f"  drives `get_one` in {us(cpu('acore'))}, the sync one in {us(cpu('core'))}); with real I/O",
@@ -1150,10 +1150,11 @@ def render(data: dict[str, Any]) -> str:
         "send (`HMGET`, `SMEMBERS`) is on the [main benchmark page](benchmarks.md).",
         "",
         "**Connection pools.** redis-py 8 gives a client made without `max_connections` a plain pool",
-        f"of at most {POOL_SIZE} connections. typedredis opens its own pool from the client's settings",
-        "(`typedredis/transports.py`); raw asyncio gets a pool built the same way from the same",
-        "settings (redis-py's default `socket_timeout` of 5 s included), keeping redis-py's default",
-        "retry policy (typedredis turns retries off; the policy only acts when a command fails):",
+        f"of at most {POOL_SIZE} connections. typedredis opens a pool of its own (`typedredis/pools.py`:",
+        "lighter than redis-py's) with the client's settings; raw asyncio gets redis-py's blocking",
+        "pool with the same settings (redis-py's default `socket_timeout` of 5 s included), keeping",
+        "redis-py's default retry policy (typedredis turns retries off; the policy only acts when a",
+        "command fails):",
         "",
         *[f"- {side}: `{desc}`" for side, desc in pools.items()],
         "",
