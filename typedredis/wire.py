@@ -12,7 +12,9 @@ for every executor (sync, async, cluster):
   run either: it is sent again (``MOVED`` at once, to the node named, which the transport has
   learned; the others after a `Pause`) until the deadline; then `Unavailable`. An ``ASK`` is
   not followed into the node importing the slot: a script there would find the keys not moved
-  yet missing, so the call waits for the migration to end (see docs/how-to/scaling-out.md);
+  yet missing, so the call waits for the migration to end (see docs/how-to/scaling-out.md).
+  A read that checks the call before it (`RawCall.follows`: a plain get's ``HGET`` of the
+  generation) is sent again with that call, after it: a check never runs before what it checks;
 - any other error reply becomes `ServerError` (thrown into the operation);
 - a connection that fails before anything was sent becomes `Unavailable`; after a write was
   sent, `OutcomeUnknown` (never re-sent: the write may have been applied); after only reads
