@@ -82,8 +82,10 @@ class SyncPool:
             self._waiting += 1  # (before looking: a `release` after this looks at it)
             try:
                 while True:
-                    if self._idle:
+                    try:  # (another thread may take the last idle one without the lock)
                         return self._idle.pop()
+                    except IndexError:
+                        pass
                     if len(self._all) < self.max_connections:
                         conn = self.connection_class(**self.connection_kwargs)
                         self._all.append(conn)
