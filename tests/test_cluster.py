@@ -225,6 +225,58 @@ def test_a_live_migration_loses_nothing_and_readers_never_see_a_mix(
     check_invariants(client, Item, expected)
 
 
+def test_gets_without_a_script_read_exact_objects_while_the_slot_migrates(
+    cluster: RedisCluster, client: redis.cluster.RedisCluster
+) -> None:
+    """A get after the first is an HMGET and an HGET of the generation (no script): while the
+    slot moves away and back, each is redirected, waits, and still reads the stored object."""
+    Item.reset(items(3000))
+    expected = {obj.pk or 0: obj for obj in Item.query().all()}
+    pks = list(expected)
+    slot = slot_of(Item)
+    stop = threading.Event()
+    errors: list[BaseException] = []
+    done = [0, 0]
+
+    def getter(k: int) -> None:
+        rng = random.Random(k)
+        try:
+            while not stop.is_set():
+                pk = rng.choice(pks)
+                assert Item.get(pk) == expected[pk]
+                done[k] += 1
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    scripts = sum(int(s.get("calls", 0)) for s in _evalsha_stats(client))
+    threads = [threading.Thread(target=getter, args=(k,)) for k in (0, 1)]
+    for thread in threads:
+        thread.start()
+    source = cluster.node_of_slot(slot)
+    target = other_primary(cluster, source)
+    try:
+        time.sleep(0.2)
+        cluster.migrate_slot(slot, target)
+        time.sleep(0.2)
+        cluster.migrate_slot(slot, source)
+        time.sleep(0.2)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    assert not errors, errors
+    assert min(done) > 0
+    gets_by_script = sum(int(s.get("calls", 0)) for s in _evalsha_stats(client)) - scripts
+    assert gets_by_script < sum(done) / 2, "most gets ran no script"
+
+
+def _evalsha_stats(client: redis.cluster.RedisCluster) -> list[dict[str, Any]]:
+    return [
+        client.get_redis_connection(node).info("commandstats").get("cmdstat_evalsha", {})
+        for node in client.get_primaries()
+    ]
+
+
 def test_a_failover_resumes_and_keeps_every_replicated_write(
     cluster: RedisCluster, client: redis.cluster.RedisCluster
 ) -> None:
