@@ -63,6 +63,28 @@ def other_primary(cluster: RedisCluster, node: RedisServer) -> RedisServer:
     return next(p for p in cluster.primaries() if p is not node)
 
 
+def move_there_and_back(
+    cluster: RedisCluster, slot: int, threads: list[threading.Thread], stop: threading.Event
+) -> None:
+    """Start ``threads``, move ``slot`` to another primary and back while they run, then set
+    ``stop`` and wait for them."""
+    for thread in threads:
+        thread.start()
+    source = cluster.node_of_slot(slot)
+    target = other_primary(cluster, source)
+    try:
+        time.sleep(0.3)
+        cluster.migrate_slot(slot, target)
+        assert cluster.node_of_slot(slot) is target
+        time.sleep(0.3)
+        cluster.migrate_slot(slot, source)
+        time.sleep(0.3)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+
+
 def items(n: int, batch: int = 0) -> list[Item]:
     return [Item(batch=batch, group=f"g{i % 7}", size=i) for i in range(n)]
 
@@ -205,21 +227,7 @@ def test_a_live_migration_loses_nothing_and_readers_never_see_a_mix(
         threading.Thread(target=reader),
         threading.Thread(target=reader),
     ]
-    for thread in threads:
-        thread.start()
-    source = cluster.node_of_slot(slot)
-    target = other_primary(cluster, source)
-    try:
-        time.sleep(0.3)
-        cluster.migrate_slot(slot, target)
-        assert cluster.node_of_slot(slot) is target
-        time.sleep(0.3)
-        cluster.migrate_slot(slot, source)
-        time.sleep(0.3)
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join()
+    move_there_and_back(cluster, slot, threads, stop)
     assert not errors, errors
     assert done["writes"] > 0 and done["reads"] > 0
     check_invariants(client, Item, expected)
@@ -250,20 +258,7 @@ def test_gets_without_a_script_read_exact_objects_while_the_slot_migrates(
 
     scripts = sum(int(s.get("calls", 0)) for s in _evalsha_stats(client))
     threads = [threading.Thread(target=getter, args=(k,)) for k in (0, 1)]
-    for thread in threads:
-        thread.start()
-    source = cluster.node_of_slot(slot)
-    target = other_primary(cluster, source)
-    try:
-        time.sleep(0.2)
-        cluster.migrate_slot(slot, target)
-        time.sleep(0.2)
-        cluster.migrate_slot(slot, source)
-        time.sleep(0.2)
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join()
+    move_there_and_back(cluster, slot, threads, stop)
     assert not errors, errors
     assert min(done) > 0
     gets_by_script = sum(int(s.get("calls", 0)) for s in _evalsha_stats(client)) - scripts

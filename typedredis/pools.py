@@ -30,8 +30,9 @@ from typing import Any
 import redis
 
 
-class SyncPool:
-    """Connections to one server for threads; see the module."""
+class _Settings:
+    """What both pools are made of: redis-py's connection class and settings, the most
+    connections, and how long a call waits for one (None: as long as it takes)."""
 
     def __init__(
         self, connection_class: type[Any], max_connections: int, timeout: float | None, **kwargs: Any
@@ -40,6 +41,15 @@ class SyncPool:
         self.connection_kwargs = kwargs
         self.max_connections = max_connections
         self.timeout = timeout
+
+
+class SyncPool(_Settings):
+    """Connections to one server for threads; see the module."""
+
+    def __init__(
+        self, connection_class: type[Any], max_connections: int, timeout: float | None, **kwargs: Any
+    ) -> None:
+        super().__init__(connection_class, max_connections, timeout, **kwargs)
         self._cond = threading.Condition(threading.Lock())
         self._waiting = 0
         self._forget()
@@ -121,16 +131,13 @@ def _has_data(conn: Any) -> Any:
     return check()
 
 
-class AsyncPool:
+class AsyncPool(_Settings):
     """Connections to one server for the tasks of one event loop; see the module."""
 
     def __init__(
         self, connection_class: type[Any], max_connections: int, timeout: float | None, **kwargs: Any
     ) -> None:
-        self.connection_class = connection_class
-        self.connection_kwargs = kwargs
-        self.max_connections = max_connections
-        self.timeout = timeout
+        super().__init__(connection_class, max_connections, timeout, **kwargs)
         self._idle: list[Any] = []
         self._all: list[Any] = []
         self._waiters: deque[asyncio.Future[None]] = deque()
