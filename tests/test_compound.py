@@ -206,6 +206,48 @@ def test_a_page_and_its_total_come_in_one_round_trip(
         key=lambda o: (o.amount, o.pk or 0),
     )[::-1]
     assert total == len(matching) and items == matching[20:40]
-    assert batches == [2], "one round trip carrying the page call and the count call"
+    assert batches == [1], "a page by rank: one call answers the page and its count"
+    batches.clear()
+    newest = Order.query(f.customer == "c3").order_by(f.created_at.desc()).limit(5).page_with_count()
+    mine = sorted((o for o in objs if o.customer == "c3"), key=lambda o: o.created_at, reverse=True)
+    assert newest == (mine[:5], len(mine)) and batches == [1]
+    batches.clear()
+    unordered = Order.query(f.customer == "c3", f.status == "paid").limit(5).page_with_count()
+    both = [o for o in objs if o.customer == "c3" and o.status == "paid"]
+    assert unordered == (both[:5], len(both))
+    assert batches == [2], "not by rank: the page call and a count call, in one round trip"
+    batches.clear()
     empty = Order.query(f.status == "nobody").limit(5).page_with_count()
     assert empty == ([], 0) and empty.total == 0
+    everything = Order.objects.order_by(f.amount).offset(495).limit(10).page_with_count()
+    assert everything == (sorted(objs, key=lambda o: (o.amount, o.pk or 0))[495:], 500)
+    assert Order.objects.limit(3).page_with_count() == (sorted(objs, key=lambda o: o.pk or 0)[:3], 500)
+
+
+def test_a_page_by_a_compound_still_building_counts_without_it(client: redis.Redis) -> None:
+    """The client expects a rank answer with its count; while the compound is not ready the
+    call fetches without it, and the count follows, pinned to the same dataset."""
+    name = key("latepage")
+
+    def model(indexes: tuple[Compound, ...]) -> type[Model]:
+        class Late(Model, key=name):
+            kind: Indexed[str]
+            size: Sorted[int]
+            __indexes__: ClassVar[Any] = indexes
+
+        return Late
+
+    before = model(())
+    before.save_all([before(kind="a" if i % 2 else "b", size=i) for i in range(100)])  # type: ignore[call-arg]
+    after = model((Compound("kind", "size"),))
+    after.save_all([after(kind="a", size=1000)])  # type: ignore[call-arg]
+    query = after.query(after.f.kind == "a", after.f.size >= 50).order_by(after.f.size.desc()).limit(3)
+    assert querying.by_rank(query.formula(), query._page), "the client expects a rank answer"
+    assert query.plan()["strategy"] != "rank", "the index lacks the older objects: not used"
+    items, total = query.page_with_count()
+    assert [o.size for o in items] == [1000, 99, 97] and total == 26  # type: ignore[attr-defined]
+    after.reset(after.objects.all())
+    assert query.plan()["strategy"] == "rank"
+    items, total = query.page_with_count()
+    assert [o.size for o in items] == [1000, 99, 97] and total == 26  # type: ignore[attr-defined]
+    check_invariants(client, after)

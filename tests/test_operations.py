@@ -341,6 +341,34 @@ def test_a_page_and_its_count_come_from_one_dataset() -> None:
     assert (len(items), total) == (1, 1)
 
 
+def test_a_page_by_rank_reads_its_count_in_the_same_call() -> None:
+    """A page that query.lua answers by rank asks for its count in the same call (action
+    ``page``): one call. When the reply carries no count (the call did not answer by rank), a
+    count call follows, pinned to the page's generation."""
+    formula = compile_formula(Song.f.plays >= 3)
+    page = Page(order="plays", descending=True, limit=5)
+    row = [1, *stored(Song(pk=1, title="a", plays=4))]
+
+    def ranked(call: ScriptCall) -> Any:
+        return [b"1", b"rank", b"", 0, row, 9]
+
+    batches, (items, total) = drive(querying.page_with_count(Song.spec(), formula, page), ranked)
+    assert scripts(batches) == [["query"]] and batches[0][0].args[0] == "page"
+    assert (len(items), total) == (1, 9)
+
+    def unranked(call: ScriptCall) -> Any:
+        if call.args[0] == "count":
+            return [b"1", b"exact", b"", 0, 3]
+        return [b"1", b"p", b"", 0, row]
+
+    batches, (items, total) = drive(querying.page_with_count(Song.spec(), formula, page), unranked)
+    assert scripts(batches) == [["query"], ["query"]] and (len(items), total) == (1, 3)
+    assert b"1" in batches[1][0].args, "the count is pinned to the page's generation"
+    unordered = Page(limit=5)
+    batches, _ = drive(querying.page_with_count(Song.spec(), formula, unordered), unranked)
+    assert scripts(batches) == [["query", "query"]], "not by rank: page and count side by side"
+
+
 def test_the_pieces_of_a_long_in_are_read_from_one_dataset() -> None:
     """An in_() of more values than one call takes is read in pieces; each piece after the
     first is pinned to the first one's generation, and all start over if a reset replaced it."""

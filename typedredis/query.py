@@ -173,11 +173,14 @@ class Query(Generic[M]):
         return await self._async("afirst").run(querying.first(self._spec, self.formula(), self._page))
 
     def page_with_count(self) -> Counted[M]:
-        """The page (``offset``/``limit``/``order_by`` applied) and how many objects match in all,
-        in one round trip when each fits in one call: ``items, total = q.limit(20).page_with_count()``.
+        """The page (``offset``/``limit``/``order_by`` applied) and how many objects match in all:
+        ``items, total = q.limit(20).page_with_count()``.
 
-        The count and the page are read one right after the other; a write (or a `reset`) that
-        lands between them can make them disagree by that write.
+        A page that Redis answers by rank (every object, or a range of the `Sorted` field or
+        compound index that gives the order) comes with its count from the same script call:
+        one atomic snapshot. Any other page and its count are two calls in one round trip (when
+        each fits in one call), read one right after the other: a write that lands between them
+        can make them disagree by that write (a `reset` between them makes both start over).
         """
         operation = querying.page_with_count(self._spec, self.formula(), self._page)
         return Counted(*self._sync("page_with_count").run(operation))

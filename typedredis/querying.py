@@ -19,12 +19,15 @@ from .codec import encode_indexed
 from .compiler import (
     WHOLE,
     Action,
+    AllObjects,
+    CompoundScan,
     Diff,
     Formula,
     Inter,
     Members,
     Page,
     PkSet,
+    RangeScan,
     Values,
     compile_formula,
     tokens,
@@ -243,16 +246,45 @@ def update_matching(
 def page_with_count(
     spec: ModelSpec[M], formula: Formula | None, page: Page
 ) -> Operation[tuple[list[M], int]]:
-    """The page and the whole result's count, read side by side (one round trip when each fits
-    in one call) from one dataset: both start over if a `reset` switched datasets between them."""
+    """The page and the whole result's count from one dataset: both start over if a `reset`
+    switched datasets between them. A page that query.lua answers by rank (`by_rank`) comes
+    with its count from the same call, an atomic snapshot; any other is read side by side with
+    a count call (one round trip when each fits in one call)."""
     for _ in range(RESTARTS + 1):
         pin = Pin()
-        items, total = yield from together(
-            query(spec, formula, "fetch", page, pin=pin), query(spec, formula, "count", WHOLE, pin=pin)
-        )
+        if by_rank(formula, page):
+            items, total = yield from _page_and_count(spec, cast("Formula", formula), page, pin)
+            if items is not _RESTART and total is None:  # not answered by rank (an index not ready)
+                total = yield from query(spec, formula, "count", WHOLE, pin=pin)
+        else:
+            items, total = yield from together(
+                query(spec, formula, "fetch", page, pin=pin), query(spec, formula, "count", WHOLE, pin=pin)
+            )
         if items is not _RESTART and total is not _RESTART:
             return cast("list[M]", items), cast(int, total)
     raise _restarted(spec)
+
+
+def by_rank(formula: Formula | None, page: Page) -> bool:
+    """Whether query.lua answers ``page`` of ``formula`` by rank (its ``by_rank``): every object,
+    or a range of the sorted set that gives the order, and a limit within one call's rows. Its
+    count is then the span of the range, which the same call reads."""
+    if page.limit is None or not 0 < page.limit <= LIMITS.rows:
+        return False
+    if isinstance(formula, AllObjects):
+        return True
+    if isinstance(formula, (RangeScan, CompoundScan)):
+        return formula.field is not None and formula.field == page.order
+    return False
+
+
+def _page_and_count(spec: ModelSpec[Any], formula: Formula, page: Page, pin: Pin) -> Operation[Any]:
+    """A page fetched with query.lua's ``page`` action: ``(items, count)``, the count None when
+    the call did not answer by rank (then it fetched as ``fetch`` does); ``(_RESTART, None)``."""
+    request = Request(spec, formula, "fetch", page, counted=True)
+    answer = _Answer(request)
+    items = yield from _run(request, pin, answer)
+    return items, answer.whole
 
 
 def _refuse_page(page: Page, action: str) -> None:
@@ -344,6 +376,8 @@ class Request:
     updates: dict[str, Any] | None = None
     extra: tuple[Arg, ...] = ()
     """The encoded ``updates`` (see `update_args`)."""
+    counted: bool = False
+    """A fetch that asks a rank answer for the whole result's count too (query.lua's ``page``)."""
 
     @property
     def writing(self) -> bool:
@@ -360,7 +394,8 @@ class Request:
     ) -> ScriptCall:
         """The query.lua call for ``page`` (of ``formula``, when narrowed), resuming a walk."""
         formula = formula or self.formula
-        return query_call(self.spec, formula, self.action, self.fields, page, resume, self.extra)
+        action = "page" if self.counted else self.action
+        return query_call(self.spec, formula, action, self.fields, page, resume, self.extra)
 
 
 def query(
@@ -504,12 +539,14 @@ def _update_one(request: Request) -> Operation[int]:
 class _Answer:
     """What the calls of one query attempt have answered so far."""
 
-    __slots__ = ("collected", "request", "total")
+    __slots__ = ("collected", "request", "total", "whole")
 
     def __init__(self, request: Request) -> None:
         self.request = request
         self.total = 0
         self.collected: list[Any] = []
+        self.whole: int | None = None
+        """The whole result's count, when a ``page`` call answered it."""
 
     def absorb(self, gen: bytes, payload: Any) -> None:
         """Add one call's payload (see query.lua); raises what an update refused."""
@@ -541,10 +578,10 @@ class _Answer:
         return self.collected if action == "pks" else [item for _, item in self.collected]
 
 
-def _run(request: Request, pin: Pin | None = None) -> Operation[Any]:
+def _run(request: Request, pin: Pin | None = None, answer: _Answer | None = None) -> Operation[Any]:
     """One attempt at a query: its first call, then a walk's calls or the narrowed chunks."""
     page = request.page
-    answer = _Answer(request)
+    answer = answer or _Answer(request)
     gen: bytes = pin.gen if pin is not None else b""
     strategy: bytes = b""
     cursor: bytes = b""
@@ -560,6 +597,8 @@ def _run(request: Request, pin: Pin | None = None) -> Operation[Any]:
                 return answer.result if request.writing else _RESTART
             pin.gen = reply[0]
         gen, strategy, cursor, skip, payload = reply[0], reply[1], reply[2], int(reply[3]), reply[4]
+        if len(reply) > 5:  # a page answered by rank: the whole result's count
+            answer.whole = int(reply[5])
         if request.action == "update" and isinstance(payload, list) and payload[0] == b"!toolarge":
             return _TOO_LARGE
         if strategy == b"keys":  # pks to act on in chunks (the cursor: the chunk size)

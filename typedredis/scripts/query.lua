@@ -5,7 +5,8 @@
 -- cardinalities it reads (see choose() below and docs/explanation/query-strategies.md).
 --
 -- KEYS[1]          {K}:meta
--- ARGV[1]          action: count | exists | pks | fetch | delete | update, or plan:<action>
+-- ARGV[1]          action: count | exists | pks | fetch | delete | update, or plan:<action>,
+--                  or page: fetch, and when answered by rank, also the whole result's count
 -- ARGV[2]          nf: number of field names that follow
 -- ARGV[3..2+nf]    fetch: the fields to fetch (none for the other actions)
 -- ARGV[3+nf]       the signature of the model's indexes (lib.lua, note_indexes)
@@ -26,7 +27,8 @@
 -- update only:     nu, then per updated field: name, flags (letters: e equality-indexed,
 --                  u unique, s sorted), msgpack value, index member ('' = the value), sort key
 --
--- Returns {generation, strategy, cursor, skip, payload}: strategy names how the call answered
+-- Returns {generation, strategy, cursor, skip, payload}, and for page answered by rank a sixth
+-- item, the whole result's count (offset and limit aside): strategy names how the call answered
 -- (exact, sintercard, rank, probe, sets, none: in one call; p, o: walks, cursor '' when
 -- done; keys: payload is a list of pks and cursor a chunk size, for the client to run the
 -- query narrowed to chunks of them),
@@ -47,6 +49,8 @@ return guarded(function()
 local action = ARGV[1]
 local planning = string.sub(action, 1, 5) == 'plan:'
 if planning then action = string.sub(action, 6) end
+local counted = action == 'page' -- (a rank answer's count is its span: no further read)
+if counted then action = 'fetch' end
 local nf = tonumber(ARGV[2])
 local fields = {}
 for i = 1, nf do fields[i] = ARGV[2 + i] end
@@ -646,7 +650,7 @@ local function answer(pks)
   return update_pks(pks)
 end
 
-local function done(payload) return {gen, 'x', '', 0, payload} end
+local function done(payload, count) return {gen, 'x', '', 0, payload, count} end
 
 local function page_of(list)
   local first = offset + 1
@@ -672,9 +676,11 @@ local function rank_span(zkey, low, high)
   return first, last
 end
 
--- The page (offset, limit) of the members within low..high, in order or reversed.
+-- The page (offset, limit) of the members within low..high, in order or reversed, and how
+-- many members lie within the bounds.
 local function rank_page(zkey, low, high)
   local first, last = rank_span(zkey, low, high)
+  local inside = math.max(0, last - first + 1)
   local count = limit < 0 and (last - first + 1) or limit
   local start, stop
   if descending then
@@ -684,13 +690,13 @@ local function rank_page(zkey, low, high)
     start = first + offset
     stop = math.min(last, start + count - 1)
   end
-  if stop < start then return {} end
+  if stop < start then return {}, inside end
   local members = redis.call('ZRANGE', zkey, int_string(start), int_string(stop))
   if descending then
     local n = #members
     for i = 1, math.floor(n / 2) do members[i], members[n + 1 - i] = members[n + 1 - i], members[i] end
   end
-  return members
+  return members, inside
 end
 
 -- -- the walks (multi-call) --------------------------------------------------------------
@@ -921,9 +927,11 @@ local function first_call(how) -- ('sintercard' was answered above, before these
   if how == 'rank' then
     local zkey, low, high = by_rank()
     if zkey == ALL then
-      return done(answer(redis.call('ZRANGE', ALL, int_string(offset), int_string(offset + limit - 1))))
+      local pks = redis.call('ZRANGE', ALL, int_string(offset), int_string(offset + limit - 1))
+      return done(answer(pks), counted and total() or nil)
     end
-    return done(answer(pks_of(rank_page(zkey, low, high))))
+    local members, inside = rank_page(zkey, low, high)
+    return done(answer(pks_of(members)), counted and (formula.kind == 'a' and total() or inside) or nil)
   end
   if how == 'candidates' then return from_candidates() end
   if how == 'sets' or how == 'probe' then
