@@ -185,3 +185,18 @@ def test_batch_sweep_runs_at_smoke_size(tmp_path: Path) -> None:
     table = out.read_text()
     for size in ("50 per call", "100 per call", "200 per call"):
         assert table.count(f"| {size} |") == 2, table
+
+
+def test_script_time_runs_at_smoke_size() -> None:
+    """benchmarks/script_time.py at tiny sizes: both versions of query.lua replay every query's
+    recorded calls (a script error fails the run) and the table has a row per query."""
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "script_time.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    rows = [line.split(" | ")[0] for line in proc.stdout.splitlines() if line.startswith("| ")]
+    assert rows == ["| query", "| page", "| newest", "| count", "| top"]

@@ -221,6 +221,9 @@ def test_a_page_and_its_total_come_in_one_round_trip(
     assert empty == ([], 0) and empty.total == 0
     everything = Order.objects.order_by(f.amount).offset(495).limit(10).page_with_count()
     assert everything == (sorted(objs, key=lambda o: (o.amount, o.pk or 0))[495:], 500)
+    assert Order.objects.order_by(f.amount).offset(600).limit(10).page_with_count() == ([], 500)
+    past = query.offset(len(matching)).limit(20).page_with_count()
+    assert past == ([], len(matching)), "a page past the end still counts the whole range"
     assert Order.objects.limit(3).page_with_count() == (sorted(objs, key=lambda o: o.pk or 0)[:3], 500)
 
 
