@@ -117,8 +117,9 @@ def test_the_planner_answers_from_the_compound(client: redis.Redis) -> None:
     )
 
 
-def test_a_compound_declared_on_existing_data_waits_for_a_reset(client: redis.Redis) -> None:
-    name = key("late")
+def declared_late(name: str) -> type[Model]:
+    """A model whose Compound("kind", "size") is declared after 100 objects were saved without
+    it (so it is not ready), with one object saved by the new code (kind "a", size 1000)."""
 
     def model(indexes: tuple[Compound, ...]) -> type[Model]:
         class Late(Model, key=name):
@@ -129,9 +130,14 @@ def test_a_compound_declared_on_existing_data_waits_for_a_reset(client: redis.Re
         return Late
 
     before = model(())
-    before.save_all([before(kind="a" if i % 2 else "b", size=i) for i in range(100)])  # type: ignore[call-arg]
+    before.save_all([before(kind="a" if i % 2 else "b", size=i) for i in range(100)])  # type: ignore[call-arg]  # (Late's fields)
     after = model((Compound("kind", "size"),))
     after.save_all([after(kind="a", size=1000)])  # type: ignore[call-arg]  # a save with the new code
+    return after
+
+
+def test_a_compound_declared_on_existing_data_waits_for_a_reset(client: redis.Redis) -> None:
+    after = declared_late(key("late"))
     query = after.query(after.f.kind == "a", after.f.size >= 50)
     assert query.plan("count")["strategy"] != "exact", "the index lacks the older objects: not used"
     assert query.count() == 26  # 25 older + the new one: answered without the index
@@ -230,27 +236,14 @@ def test_a_page_and_its_total_come_in_one_round_trip(
 def test_a_page_by_a_compound_still_building_counts_without_it(client: redis.Redis) -> None:
     """The client expects a rank answer with its count; while the compound is not ready the
     call fetches without it, and the count follows, pinned to the same dataset."""
-    name = key("latepage")
-
-    def model(indexes: tuple[Compound, ...]) -> type[Model]:
-        class Late(Model, key=name):
-            kind: Indexed[str]
-            size: Sorted[int]
-            __indexes__: ClassVar[Any] = indexes
-
-        return Late
-
-    before = model(())
-    before.save_all([before(kind="a" if i % 2 else "b", size=i) for i in range(100)])  # type: ignore[call-arg]
-    after = model((Compound("kind", "size"),))
-    after.save_all([after(kind="a", size=1000)])  # type: ignore[call-arg]
+    after = declared_late(key("latepage"))
     query = after.query(after.f.kind == "a", after.f.size >= 50).order_by(after.f.size.desc()).limit(3)
     assert querying.by_rank(query.formula(), query._page), "the client expects a rank answer"
     assert query.plan()["strategy"] != "rank", "the index lacks the older objects: not used"
     items, total = query.page_with_count()
-    assert [o.size for o in items] == [1000, 99, 97] and total == 26  # type: ignore[attr-defined]
+    assert [o.size for o in items] == [1000, 99, 97] and total == 26  # type: ignore[attr-defined]  # (a Late)
     after.reset(after.objects.all())
     assert query.plan()["strategy"] == "rank"
     items, total = query.page_with_count()
-    assert [o.size for o in items] == [1000, 99, 97] and total == 26  # type: ignore[attr-defined]
+    assert [o.size for o in items] == [1000, 99, 97] and total == 26  # type: ignore[attr-defined]  # (a Late)
     check_invariants(client, after)
