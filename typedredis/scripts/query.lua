@@ -306,8 +306,10 @@ if strategy == '' and not planning then
       end
       return {gen, 'sintercard', '', 0, redis.call('SINTERCARD', #formula.parts, unpack(keys))}
     end
-  elseif limit ~= 0 and by_rank() then -- (a limit of 0 answers nothing: choose() says 'none')
-    local zkey, low, high = by_rank()
+  end
+  local zkey, low, high = nil, nil, nil -- (a limit of 0 answers nothing: choose() says 'none')
+  if limit ~= 0 then zkey, low, high = by_rank() end
+  if zkey then
     local pks, inside
     if zkey == ALL then
       pks = redis.call('ZRANGE', ALL, int_string(offset), int_string(offset + limit - 1))
