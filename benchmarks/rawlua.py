@@ -237,10 +237,20 @@ def main_benches(client: redis.Redis, raw: Raw, n: int, rnd: random.Random) -> l
     def flush() -> None:
         client.flushall(asynchronous=False)
 
+    changed: dict[int, str] = {}  # pk -> its dataset category, for the objects an update changed
+
     def back_to_dataset() -> None:  # the reads need typedredis' dataset back after the inserts
         if not client.exists(Item.spec().keys.meta):
+            changed.clear()
             Item.save_all(typed_items(rows))
             raw.on_typedredis()
+        elif changed:  # and after the updates (without the insert: `--only and_not,update`)
+            restored = [o for o in Item.get_many(changed) if o]
+            for obj in restored:
+                assert obj.pk is not None
+                obj.category = changed[obj.pk]
+            Item.save_all(restored)
+            changed.clear()
 
     f = Item.f
 
@@ -281,6 +291,9 @@ def main_benches(client: redis.Redis, raw: Raw, n: int, rnd: random.Random) -> l
             ):
                 thirds[name] = pks[i::4]
         sample = rnd.sample(thirds[side], min(UPDATES, len(thirds[side])))
+        for obj in Item.get_many(sample):
+            if obj and obj.pk is not None:
+                changed[obj.pk] = obj.category
         state["new"] = [rnd.choice(CATEGORIES) for _ in sample]
         return sample
 
