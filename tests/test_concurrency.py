@@ -6,6 +6,7 @@ from __future__ import annotations
 import multiprocessing
 import random
 import threading
+from typing import Any
 
 import pytest
 import redis
@@ -157,3 +158,92 @@ def test_a_reclaimed_staging_generation_aborts_the_reset(client: redis.Redis) ->
             batch = op.send(replies)
     assert [s.version for s in Snapshot.objects.all()] == [1]
     check_invariants(client, Snapshot)
+
+
+# -- a result listed in one call, fetched in chunks of calls ---------------------------------------
+
+
+@pytest.fixture
+def small_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Four rows per call: a result of more is listed by its first call, then fetched in chunks."""
+    from typedredis import querying
+
+    monkeypatch.setattr(querying, "LIMITS", querying.Limits(rows=4))
+
+
+def fetch_with(client: redis.Redis, between: Any) -> tuple[list[Racer], list[bytes]]:
+    """All red racers, by hand: ``between()`` runs after the first call (which lists the
+    result) and before its chunks; returns the result and the strategy of every call."""
+    from typedredis import querying
+    from typedredis.compiler import compile_formula
+    from typedredis.testing import drive, run_batch
+
+    strategies: list[bytes] = []
+
+    def answer(call: Any) -> Any:
+        if len(strategies) == 1:
+            between()
+        (reply,) = run_batch(client, [call])
+        strategies.append(reply[1])
+        return reply
+
+    formula = compile_formula(Racer.f.color == "red")
+    _, result = drive(querying.query(Racer.spec(), formula, "fetch"), answer)
+    return result, strategies
+
+
+def test_the_chunks_of_a_listed_result_skip_the_recheck_while_nothing_changed(
+    client: redis.Redis, small_rows: None
+) -> None:
+    Racer.save_all([Racer(color="red", size=i) for i in range(10)])
+    result, strategies = fetch_with(client, lambda: None)
+    assert strategies == [b"keys", b"listed", b"listed", b"listed"], "10 rows: chunks of 4, 4, 2"
+    assert [r.size for r in result] == list(range(10))
+
+
+@pytest.mark.parametrize("change", ["save", "delete", "update"])
+def test_an_object_changed_before_its_chunk_is_tested_again(
+    client: redis.Redis, small_rows: None, change: str
+) -> None:
+    """A write between the call that listed the result and its chunks changes the write
+    stamp: every chunk tests its objects again, and the one that no longer matches is left out."""
+    Racer.save_all([Racer(color="red", size=i) for i in range(10)])
+
+    def write() -> None:
+        if change == "save":
+            moved = Racer.get(7)
+            moved.color = "blue"
+            moved.save()
+        elif change == "delete":
+            Racer.get(7).delete()
+        else:
+            Racer.query(Racer.f.size == 6).update(color="green")
+
+    result, strategies = fetch_with(client, write)
+    assert b"listed" not in strategies and strategies[0] == b"keys"
+    assert [r.pk for r in result] == [1, 2, 3, 4, 5, 6, 8, 9, 10], "pk 7 (size 6) no longer matches"
+    assert all(r.color == "red" for r in result)
+    check_invariants(client, Racer)
+
+
+def test_an_older_writer_that_keeps_no_stamp_is_not_trusted(client: redis.Redis, small_rows: None) -> None:
+    """A writer of an older release does not bump the write stamp, but it stores its own index
+    signature (``1|...``, lib.lua note_indexes): the chunks then test their objects again."""
+    Racer.save_all([Racer(color="red", size=i) for i in range(10)])
+    spec = Racer.spec()
+    gen = int(client.hget(spec.keys.meta, "gen") or 0)
+    prefix = spec.keys.generation(gen)
+    stamp = client.hget(spec.keys.meta, "n")
+
+    def old_writer() -> None:  # what a save of pk 7 from red to blue by the older release leaves
+        old = "1|" + spec.signature.partition("|")[2]
+        client.hset(prefix + b"schema", ":w", old)
+        blue, red = spec.field("color").member("blue"), spec.field("color").member("red")
+        client.hset(spec.keys.object(gen, 7), "color", blue)
+        client.srem(prefix + b"i:color:" + red, 7)
+        client.sadd(prefix + b"i:color:" + blue, 7)
+
+    result, strategies = fetch_with(client, old_writer)
+    assert client.hget(spec.keys.meta, "n") == stamp, "(the older writer left the stamp as it was)"
+    assert b"listed" not in strategies
+    assert [r.pk for r in result] == [1, 2, 3, 4, 5, 6, 8, 9, 10]

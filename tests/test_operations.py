@@ -369,6 +369,33 @@ def test_a_page_by_rank_reads_its_count_in_the_same_call() -> None:
     assert scripts(batches) == [["query", "query"]], "not by rank: page and count side by side"
 
 
+def resume_of(call: ScriptCall) -> tuple[Any, Any, Any]:
+    """The generation, strategy and cursor a query.lua call resumes with."""
+    at = len(call.args) - len(Song.spec().schema) - 6 - 3  # (before the six limits)
+    return call.args[at], call.args[at + 1], call.args[at + 2]
+
+
+def test_the_chunks_of_a_listed_result_carry_its_write_stamp() -> None:
+    """A result listed by a first call comes with the write stamp in its cursor
+    (``chunk:stamp``): its chunks are sent as strategy ``l`` with the stamp, for query.lua to
+    skip the re-check while nothing changed. Candidates (a cursor without a stamp) are chunked
+    as first calls, which re-check."""
+    formula = compile_formula(Song.f.title == "a")
+    for cursor, resume in ((b"2:17", (b"4", b"l", b"17")), (b"2", (b"4", b"", b""))):
+        replies = iter([[b"4", b"keys", cursor, 0, [b"3", b"1", b"2"]]])
+        listed = [b"4", b"listed", b"", 0, []]
+        batches, result = drive(
+            querying.query(Song.spec(), formula, "fetch"),
+            lambda call, replies=replies, listed=listed: next(replies, listed),
+        )
+        assert scripts(batches) == [["query"], ["query", "query"]], "two chunks of 2, pipelined"
+        assert [resume_of(call) for call in batches[1]] == [resume, resume]
+        first, second = (list(call.args) for call in batches[1])
+        assert first[first.index(b"p") :][:4] == [b"p", 2, 1, 2], "narrowed to its chunk, by pk"
+        assert second[second.index(b"p") :][:3] == [b"p", 1, 3]
+        assert result == []
+
+
 def test_the_pieces_of_a_long_in_are_read_from_one_dataset() -> None:
     """An in_() of more values than one call takes is read in pieces; each piece after the
     first is pinned to the first one's generation, and all start over if a reset replaced it."""

@@ -323,11 +323,14 @@ class ModelSpec(Generic[M]):
         ``note_indexes``): its name (``e:<field>`` equality, ``s:<field>`` sorted) and the
         encoding of its entries."""
         schema += [len(self.indexes), *(part for index in self.indexes for part in index)]
-        self.signature = "1|" + ",".join(
+        self.signature = "2|" + ",".join(
             [f"{name}={encoding}" for name, encoding in self.indexes] + [c.name for c in self.compounds]
         )
         """Every index of the model in one string: a generation whose records show all of them
-        ready stores it, so that scripts check that with one HGET (lib.lua, note_indexes)."""
+        ready stores it, so that scripts check that with one HGET (lib.lua, note_indexes).
+        Its prefix names the writers' rules: ``2|`` writers bump the write stamp (lib.lua,
+        stamp_written), so a ``1|`` writer of an older release, which does not, replaces the
+        stored signature with its own, and readers stop trusting the stamp while it is there."""
         schema.append(self.signature)
         self.schema: tuple[Any, ...] = tuple(schema)
         """What index-maintaining scripts receive: see lib.lua, ``read_schema``."""

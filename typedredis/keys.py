@@ -2,7 +2,8 @@
 
 ::
 
-    {K}:meta                  hash: pk (last primary key), gen (current generation), lastgen
+    {K}:meta                  hash: pk (last primary key), gen (current generation), lastgen,
+                              n (the write stamp: lib.lua, stamp_written)
     {K}:staging               sorted set: generations being staged by `reset`, scored by heartbeat (ms)
     {K}:retired               hash: generation switched out by `reset` -> cleanup phase (o, then i)
     {K}:probe                 never exists: every script reads it first, to refuse to start while

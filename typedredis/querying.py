@@ -601,9 +601,10 @@ def _run(request: Request, pin: Pin | None = None, answer: _Answer | None = None
             answer.whole = int(reply[5])
         if request.action == "update" and isinstance(payload, list) and payload[0] == b"!toolarge":
             return _TOO_LARGE
-        if strategy == b"keys":  # pks to act on in chunks (the cursor: the chunk size)
+        if strategy == b"keys":  # pks to act on in chunks (the cursor: the chunk size[:stamp])
             pks = sorted(int(pk) for pk in payload) if page.whole else [int(pk) for pk in payload]
-            done = yield from _chunks(request, gen, pks, int(cursor), answer)
+            per, _, stamp = cursor.partition(b":")
+            done = yield from _chunks(request, gen, pks, int(per), answer, stamp)
             return answer.result if done or request.writing else _RESTART
         answer.absorb(gen, payload)
         if request.action == "exists" and answer.total:
@@ -616,13 +617,18 @@ def _run(request: Request, pin: Pin | None = None, answer: _Answer | None = None
             return answer.result
 
 
-def _chunks(request: Request, gen: bytes, pks: list[int], per: int, answer: _Answer) -> Operation[bool]:
+def _chunks(
+    request: Request, gen: bytes, pks: list[int], per: int, answer: _Answer, stamp: bytes = b""
+) -> Operation[bool]:
     """Run the query narrowed to chunks of ``per`` of ``pks`` (a result, or the candidates
     that hold it), pipelined: each call re-checks the condition on its objects and acts
-    atomically. False when a reset replaced generation ``gen`` meanwhile."""
+    atomically, or, for a result listed with the write ``stamp``, reads its rows while no
+    object changed since (query.lua, strategy 'l'). False when a reset replaced generation
+    ``gen`` meanwhile."""
     ordered = Page(request.page.order, request.page.descending)
+    resume = (gen, b"l" if stamp else b"", stamp)
     calls = [
-        request.call(ordered, (gen, b"", b""), Inter((PkSet(tuple(pks[i : i + per])), request.formula)))
+        request.call(ordered, resume, Inter((PkSet(tuple(pks[i : i + per])), request.formula)))
         for i in range(0, len(pks), per)
     ]
     for start in range(0, len(calls), CALLS_PER_BATCH):

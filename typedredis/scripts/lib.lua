@@ -48,6 +48,17 @@ local function refuse_when_full()
   redis.call('HSETNX', META, 'pk', '0')
 end
 
+-- The model's write stamp (field n of {K}:meta) changes in every call that changes objects,
+-- so that while it stays the same, no object changed: query.lua then serves a result it
+-- listed (answered in chunks) without testing the condition again. A save bumps it as its
+-- first write (HINCRBY can grow memory: a full memory refuses the whole call, as with
+-- refuse_when_full), an update after refuse_when_full, a delete right after a first write
+-- that removed an object (a full memory never refuses a delete). It only grows while
+-- {K}:meta lives.
+local function stamp_written()
+  redis.call('HINCRBY', META, 'n', 1)
+end
+
 -- Run `cmd key <items...>` in chunks.
 local function call_chunked(cmd, key, items)
   for i = 1, #items, CHUNK do
@@ -478,12 +489,17 @@ local function delete_objects(gp, schema, pks)
     change(batch, gp, schema, pk, read_state(gp, schema, pk), nil)
     keys[i] = gp .. 'o:' .. pk
   end
-  apply_changes(gp, batch)
-  local deleted = 0
+  local deleted, stamped = 0, false
   for i = 1, #keys, CHUNK do
-    redis.call('ZREM', gp .. 'all', unpack(pks, i, math.min(i + CHUNK - 1, #pks)))
-    deleted = deleted + redis.call('DEL', unpack(keys, i, math.min(i + CHUNK - 1, #keys)))
+    local gone = redis.call('ZREM', gp .. 'all', unpack(pks, i, math.min(i + CHUNK - 1, #pks)))
+    local dropped = redis.call('DEL', unpack(keys, i, math.min(i + CHUNK - 1, #keys)))
+    deleted = deleted + dropped
+    if not stamped and gone + dropped > 0 then -- (after a write: a full memory refuses no delete)
+      stamp_written()
+      stamped = true
+    end
   end
+  apply_changes(gp, batch)
   return deleted
 end
 

@@ -15,7 +15,8 @@
 --                  u n parts... |
 --                  d n base minus...
 -- then             order field ('' = by pk), descending ('1' or ''), offset, limit (-1 = none)
--- then             generation ('' on a first call), strategy ('' on a first call), cursor
+-- then             generation ('' on a first call), strategy ('' on a first call; 'l' for a
+--                  chunk of a listed result, below), cursor (for 'l': the write stamp)
 -- then             the limits of one call: budget (the estimated server time a one-call answer
 --                  may take, in the cost units below),
 --                  walk (index entries a walking call visits), rows (objects fetched per
@@ -31,7 +32,8 @@
 -- item, the whole result's count (offset and limit aside): strategy names how the call answered
 -- (exact, sintercard, rank, probe, sets, none: in one call; p, o: walks, cursor '' when
 -- done; keys: payload is a list of pks and cursor a chunk size, for the client to run the
--- query narrowed to chunks of them),
+-- query narrowed to chunks of them, followed by ':' and the write stamp when they are the
+-- result itself; listed: such a chunk, served without a re-check),
 -- skip how much of the offset is still to skip; payload: count -> the number of matches
 -- seen; exists -> 0 or 1; pks -> primary keys in result order; fetch -> the rows (see
 -- lib.lua, pack_rows); delete, update -> how many objects changed (update may instead return
@@ -57,7 +59,8 @@ for i = 1, nf do fields[i] = ARGV[2 + i] end
 local signature = ARGV[3 + nf]
 local at = 4 + nf
 
-local gen = current_gen()
+local meta = redis.call('HMGET', META, 'gen', 'n')
+local gen, stamp = meta[1] or '0', meta[2] or '0' -- (stamp: lib.lua, stamp_written)
 local gp = gen_prefix(gen)
 local ALL = gp .. 'all'
 local trusted = redis.call('HGET', gp .. 'schema', ':w') == signature -- every index ready
@@ -294,6 +297,19 @@ end
 -- file's functions are made: every call makes them anew (~10-20 us of a call's server time),
 -- and the garbage they leave measurably slows a large SINTERCARD run after them. choose()
 -- names the same strategies (exact, sintercard, rank) for explain() and plan().
+--
+-- A chunk of a result that a first call listed ('keys' with a stamp, below) comes as strategy
+-- 'l', its pks first in the formula and the stamp as cursor: while the write stamp is the same
+-- (no object changed since, lib.lua) and every index is ready for this code, they are still
+-- the result's, and their rows are read without testing the condition again ('listed').
+-- Otherwise the chunk is a first call like any other.
+if strategy == 'l' then
+  local listed = formula.kind == 'i' and formula.parts[1].kind == 'p' and formula.parts[1].pks
+  if listed and trusted and cursor == stamp and action == 'fetch' and not planning then
+    return {gen, 'listed', '', 0, pack_rows(gp, listed, fields)}
+  end
+  strategy, cursor = '', ''
+end
 if strategy == '' and not planning then
   if action == 'count' or action == 'exists' then
     local n = exact(formula)
@@ -669,6 +685,7 @@ end
 
 local function update_pks(pks)
   refuse_when_full()
+  if #pks > 0 then stamp_written() end
   note_indexes(gp, schema)
   local batch, changed = changes(), 0
   for _, pk in ipairs(pks) do
@@ -815,8 +832,14 @@ local function whole() return order == '' and offset == 0 and limit < 0 end
 -- {gen, 'keys', chunk, 0, pks}: the client runs the query narrowed to chunks of `chunk` of
 -- these pks, pipelined (each call re-checks the condition on its chunk and acts atomically).
 -- The pks are in result order, or in any order for a whole unordered result (the client
--- sorts them by pk).
-local function keys(pks, chunk) return {gen, 'keys', tostring(math.max(1, math.floor(chunk))), 0, pks} end
+-- sorts them by pk). When they are the result of a read, and every index is ready for this
+-- code, the chunk is 'chunk:stamp': a chunk call then skips the re-check while no object
+-- changed (strategy 'l', above).
+local function keys(pks, chunk, result)
+  local size = tostring(math.max(1, math.floor(chunk)))
+  if result and trusted and action == 'fetch' then size = size .. ':' .. stamp end
+  return {gen, 'keys', size, 0, pks}
+end
 
 -- The whole answer from the result's pks (any order), or nil when it is too large for one
 -- call (the caller then walks). When the objects to fetch, delete or update are too many
@@ -835,7 +858,7 @@ local function from_list(pks)
     if n <= cap then return done(answer(pks)) end
     if n > KEYS then return nil end
     if action == 'pks' then return done(answer(pks)) end
-    return keys(pks, cap)
+    return keys(pks, cap, true)
   end
   if n > SORT then return nil end
   local ordered
@@ -853,7 +876,7 @@ local function from_list(pks)
     ordered = pks_of(members)
   end
   local list = page_of(ordered)
-  if #list > cap and action ~= 'pks' then return keys(list, cap) end
+  if #list > cap and action ~= 'pks' then return keys(list, cap, true) end
   return done(answer(list))
 end
 

@@ -148,8 +148,6 @@ if nu > 0 then
   end
 end
 
-refuse_when_full() -- before the first write: a full memory refuses the whole call
-
 -- explicit primary keys first, so that newly allocated ones never collide with them
 -- (pks travel as decimal strings: a Lua number argument would be formatted with %.14g);
 -- a stored object's pk is left out: the counter passed it when it was stored (and a counter
@@ -171,6 +169,7 @@ end
 if fresh > 0 and math.max(counter, tonumber(top or '0')) + fresh > MAX_PK then
   return {'!pks'} -- the counter would leave the range where pks stay exact
 end
+stamp_written() -- the first write: a full memory refuses the whole call (lib.lua)
 if top ~= nil and tonumber(top) > counter then
   redis.call('HSET', META, 'pk', top)
 end

@@ -49,8 +49,8 @@ def main(url: str) -> None:
     noon_utc = b"\xc7\x19\x022024-05-01T12:00:00+00:00"
     print(sorted(r.smembers(b"{docs_storage_event}:0:i:at:" + noon_utc)))
     #> [b'1', b'2']
-    print(r.hgetall(b"{docs_storage_event}:meta"))  # the last pk handed out
-    #> {b'pk': b'2'}
+    print(r.hgetall(b"{docs_storage_event}:meta"))  # the write stamp, the last pk handed out
+    #> {b'n': b'1', b'pk': b'2'}
 
     # `all` is a sorted set scored by pk: walks and pages in pk order read it by rank
     print(r.zrange(b"{docs_storage_event}:0:all", 0, -1, withscores=True))
@@ -63,11 +63,11 @@ def main(url: str) -> None:
 
     # `schema` records which indexes generation 0 holds complete, and their encodings
     print(sorted(r.hgetall(b"{docs_storage_event}:0:schema").items()))
-    #> [(b':v', b'1'), (b':w', b'1|e:kind=m1,e:at=m1'), (b'e:at', b'ready:m1'), (b'e:kind', b'ready:m1')]
+    #> [(b':v', b'1'), (b':w', b'2|e:kind=m1,e:at=m1'), (b'e:at', b'ready:m1'), (b'e:kind', b'ready:m1')]
 
     Event.reset([Event(kind="logout", at=datetime(2024, 5, 2, tzinfo=UTC))])
     print(sorted(r.hgetall(b"{docs_storage_event}:meta").items()))  # generation 1
-    #> [(b'gen', b'1'), (b'lastgen', b'1'), (b'pk', b'3')]
+    #> [(b'gen', b'1'), (b'lastgen', b'1'), (b'n', b'2'), (b'pk', b'3')]
     old = list(r.scan_iter(match="{docs_storage_event}:0:*"))  # all gone
     print(old)
     #> []
