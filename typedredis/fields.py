@@ -329,8 +329,8 @@ class ModelSpec(Generic[M]):
         """Every index of the model in one string: a generation whose records show all of them
         ready stores it, so that scripts check that with one HGET (lib.lua, note_indexes).
         Its prefix names the writers' rules: ``2|`` writers bump the write stamp (lib.lua,
-        stamp_written), so a ``1|`` writer of an older release, which does not, replaces the
-        stored signature with its own, and readers stop trusting the stamp while it is there."""
+        stamp_written). A ``1|`` writer of an older release, which does not, stores its own:
+        readers trust the indexes under either, and the stamp only under ``2|``."""
         schema.append(self.signature)
         self.schema: tuple[Any, ...] = tuple(schema)
         """What index-maintaining scripts receive: see lib.lua, ``read_schema``."""

@@ -63,7 +63,12 @@ local meta = redis.call('HMGET', META, 'gen', 'n')
 local gen, stamp = meta[1] or '0', meta[2] or '0' -- (stamp: lib.lua, stamp_written)
 local gp = gen_prefix(gen)
 local ALL = gp .. 'all'
-local trusted = redis.call('HGET', gp .. 'schema', ':w') == signature -- every index ready
+-- Every index is ready when the generation's ':w' holds this schema's signature, or the same
+-- signature as a writer of an older release (before the write stamp: '1|') stored it; the write
+-- stamp can be trusted only under this code's own (lib.lua, stamp_written).
+local written = redis.call('HGET', gp .. 'schema', ':w')
+local stamped = written == signature
+local trusted = stamped or written == '1|' .. string.sub(signature, 3)
 local records = nil -- the generation's index records (lib.lua, note_indexes), read once
 local needs = {} -- the single-field indexes the formula and the order use: record name -> true
 local function recorded()
@@ -300,12 +305,12 @@ end
 --
 -- A chunk of a result that a first call listed ('keys' with a stamp, below) comes as strategy
 -- 'l', its pks first in the formula and the stamp as cursor: while the write stamp is the same
--- (no object changed since, lib.lua) and every index is ready for this code, they are still
+-- (no object changed since, lib.lua) and this code's writers wrote last (stamped), they are still
 -- the result's, and their rows are read without testing the condition again ('listed').
 -- Otherwise the chunk is a first call like any other.
 if strategy == 'l' then
   local listed = formula.kind == 'i' and formula.parts[1].kind == 'p' and formula.parts[1].pks
-  if listed and trusted and cursor == stamp and action == 'fetch' and not planning then
+  if listed and stamped and cursor == stamp and action == 'fetch' and not planning then
     return {gen, 'listed', '', 0, pack_rows(gp, listed, fields)}
   end
   strategy, cursor = '', ''
@@ -832,12 +837,12 @@ local function whole() return order == '' and offset == 0 and limit < 0 end
 -- {gen, 'keys', chunk, 0, pks}: the client runs the query narrowed to chunks of `chunk` of
 -- these pks, pipelined (each call re-checks the condition on its chunk and acts atomically).
 -- The pks are in result order, or in any order for a whole unordered result (the client
--- sorts them by pk). When they are the result of a read, and every index is ready for this
--- code, the chunk is 'chunk:stamp': a chunk call then skips the re-check while no object
+-- sorts them by pk). When they are the result of a read, and this code's writers wrote last
+-- (stamped), the chunk is 'chunk:stamp': a chunk call then skips the re-check while no object
 -- changed (strategy 'l', above).
 local function keys(pks, chunk, result)
   local size = tostring(math.max(1, math.floor(chunk)))
-  if result and trusted and action == 'fetch' then size = size .. ':' .. stamp end
+  if result and stamped and action == 'fetch' then size = size .. ':' .. stamp end
   return {gen, 'keys', size, 0, pks}
 end
 
