@@ -50,11 +50,10 @@ end
 
 -- The model's write stamp (field n of {K}:meta) changes in every call that changes objects,
 -- so that while it stays the same, no object changed: query.lua then serves a result it
--- listed (answered in chunks) without testing the condition again. A save bumps it as its
--- first write (HINCRBY can grow memory: a full memory refuses the whole call, as with
--- refuse_when_full), an update after refuse_when_full, a delete right after a first write
--- that removed an object (a full memory never refuses a delete). It only grows while
--- {K}:meta lives.
+-- listed (answered in chunks) without testing the condition again. A save or an update
+-- bumps it as its first write (HINCRBY can grow memory: a full memory refuses the whole call,
+-- as with refuse_when_full), a delete right after a first write that removed an object (a
+-- full memory never refuses a delete). It only grows while {K}:meta lives.
 local function stamp_written()
   redis.call('HINCRBY', META, 'n', 1)
 end

@@ -689,8 +689,7 @@ if action == 'update' then
 end
 
 local function update_pks(pks)
-  refuse_when_full()
-  if #pks > 0 then stamp_written() end
+  if #pks > 0 then stamp_written() else refuse_when_full() end -- (either refuses on a full memory)
   note_indexes(gp, schema)
   local batch, changed = changes(), 0
   for _, pk in ipairs(pks) do
