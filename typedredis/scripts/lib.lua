@@ -272,18 +272,21 @@ end
 -- all. Entries that differ leave; every new entry is added, changed or not (idempotent, and
 -- it indexes values stored before their index existed), unless note_indexes found every
 -- index of the schema ready (schema.all_ready): then only the entries that change are added.
--- (`batch.insert` visits the entries of an object that had none: each is added; made once
--- per call rather than a closure per object.)
+-- (Visitors of each_entry, made once per call rather than per object: `batch.insert` adds
+-- each entry it visits, `batch.drop` removes it.)
 local function changes()
   local batch = {add = {}, addz = {}, remove = {}, removez = {}}
-  local add, addz = batch.add, batch.addz
+  local add, addz, remove, removez = batch.add, batch.addz, batch.remove, batch.removez
   batch.insert = function(key, member, zset) note(zset and addz or add, key, member, zset) end
+  batch.drop = function(key, member, zset) note(zset and removez or remove, key, member, false) end
   return batch
 end
 
 -- Each index entry of object `pk` in `state`: key, member, and whether the key is a sorted
--- set; `visit(key, member, zset)` is called for each.
-local function each_entry(gp, schema, state, pk, visit)
+-- set; `visit(key, member, zset)` is called for each. With `other` (another state of the
+-- object), only the entries built from a part (equality member, sort key) that differs in
+-- `other`: the others are the same entries in both states.
+local function each_entry(gp, schema, state, pk, visit, other)
   local prefix = schema.prefix -- key prefixes, built once per call (gp is one generation's)
   if not prefix then
     prefix = {eq = {}, sorted = {}, compounds = {}}
@@ -296,17 +299,26 @@ local function each_entry(gp, schema, state, pk, visit)
   local eq, sorted = state.eq, state.sorted
   local only = schema.only -- (reindex: the names of the indexes it rebuilds; nil: every index)
   for i = 1, #schema.eq do
-    if eq[i] and (not only or only['e:' .. schema.eq[i]]) then visit(prefix.eq[i] .. eq[i], pk, false) end
+    if eq[i] and (not other or eq[i] ~= other.eq[i]) and (not only or only['e:' .. schema.eq[i]]) then
+      visit(prefix.eq[i] .. eq[i], pk, false)
+    end
   end
   for j = 1, #schema.sorted do
-    if sorted[j] and (not only or only['s:' .. schema.sorted[j]]) then
+    if sorted[j] and (not other or sorted[j] ~= other.sorted[j]) and (not only or only['s:' .. schema.sorted[j]]) then
       suffix = suffix or pk8(pk)
       visit(prefix.sorted[j], sorted[j] .. suffix, true)
     end
   end
   for c, compound in ipairs(schema.compounds) do
     local positions, key = compound.eq, nil
-    if #positions == 1 then
+    local same = other and (compound.sorted == 0 or sorted[compound.sorted] == other.sorted[compound.sorted])
+    if same then
+      for _, position in ipairs(positions) do
+        if eq[position] ~= other.eq[position] then same = false break end
+      end
+    end
+    if same then -- (the same entry in both states)
+    elseif #positions == 1 then
       if eq[positions[1]] then key = prefix.compounds[c] .. eq[positions[1]] end
     else -- members are msgpack documents: their concatenation is unambiguous
       local members = {}
@@ -332,34 +344,38 @@ local function change(batch, gp, schema, pk, old, new)
     if new then each_entry(gp, schema, new, pk, batch.insert) end
     return
   end
-  local kept, had = {}, nil
-  if old and new and schema.all_ready then
-    -- every index is ready, so the old state's entries are all there: add only what changes
-    had = {}
-    each_entry(gp, schema, old, pk, function(key, member) had[key] = member end)
-  end
-  if new then
+  local remove = batch.drop
+  if not new then
+    each_entry(gp, schema, old, pk, remove)
+  elseif schema.all_ready then
+    -- every index is ready, so the old state's entries are all there: only the entries built
+    -- from a part that changed move (each_entry with the other state skips the others)
+    each_entry(gp, schema, old, pk, remove, new)
+    each_entry(gp, schema, new, pk, batch.insert, old)
+  else
+    local kept = {}
     each_entry(gp, schema, new, pk, function(key, member, zset)
       kept[key] = member
-      if not had or had[key] ~= member then note(zset and batch.addz or batch.add, key, member, zset) end
+      batch.insert(key, member, zset)
     end)
-  end
-  if old then
     each_entry(gp, schema, old, pk, function(key, member, zset)
-      if kept[key] ~= member then note(zset and batch.removez or batch.remove, key, member, false) end
+      if kept[key] ~= member then remove(key, member, zset) end
     end)
   end
 end
 
 -- Removals first (an emptied index leaves the generation's registry, a sorted set of key
 -- names), then additions (their keys join the registry).
-local function apply_changes(gp, batch)
-  for _, kind in ipairs({{batch.remove, 'SREM'}, {batch.removez, 'ZREM'}}) do
-    for key, list in pairs(kind[1]) do
-      call_chunked(kind[2], key, list)
-      if redis.call('EXISTS', key) == 0 then redis.call('ZREM', gp .. 'ix', key) end
-    end
+local function remove_entries(gp, lists, cmd)
+  for key, list in pairs(lists) do
+    call_chunked(cmd, key, list)
+    if redis.call('EXISTS', key) == 0 then redis.call('ZREM', gp .. 'ix', key) end
   end
+end
+
+local function apply_changes(gp, batch)
+  remove_entries(gp, batch.remove, 'SREM')
+  remove_entries(gp, batch.removez, 'ZREM')
   local registry = {}
   for key, list in pairs(batch.add) do
     call_chunked('SADD', key, list)

@@ -83,7 +83,8 @@ for i = 1, #explicit, CHUNK do
   local part = {}
   for j = i, math.min(i + CHUNK - 1, #explicit) do part[#part + 1] = explicit[j].pk end
   local scores = redis.call('ZMSCORE', gp .. 'all', unpack(part))
-  for j, o in ipairs({unpack(explicit, i, math.min(i + CHUNK - 1, #explicit))}) do
+  for j = 1, #part do
+    local o = explicit[i + j - 1]
     if scores[j] then
       if insert then return {'!exists', o.pk} end
       o.stored = true
