@@ -267,6 +267,7 @@ class ModelSpec(Generic[M]):
         "plain_names",
         "row_builder",
         "row_decoders",
+        "save_schema",
         "schema",
         "signature",
         "sorted",
@@ -334,6 +335,8 @@ class ModelSpec(Generic[M]):
         schema.append(self.signature)
         self.schema: tuple[Any, ...] = tuple(schema)
         """What index-maintaining scripts receive: see lib.lua, ``read_schema``."""
+        self.save_schema: tuple[Any, ...] = (self.unique_count, len(self.stored), *self.stored, *self.schema)
+        """What save.lua receives after the generation and the mode, before the objects."""
         self._namespace: Fields[Any] | None = None
 
     def _compound(self, compound: object) -> CompoundSpec:

@@ -83,14 +83,7 @@ def encode_objects(spec: ModelSpec[Any], objects: Sequence[Model]) -> list[list[
 
 def _save_call(spec: ModelSpec[Any], gen: int | None, rows: Sequence[list[Arg]], mode: bytes) -> ScriptCall:
     """A save script call (see save.lua for ``mode``: b"i" inserts, b"" upserts, b"m" migrates)."""
-    head: list[Arg] = [
-        b"" if gen is None else gen,
-        mode,
-        spec.unique_count,
-        len(spec.stored),
-        *spec.stored,
-        *spec.schema,
-    ]
+    head: list[Arg] = [b"" if gen is None else gen, mode, *spec.save_schema]
     for row in rows:
         head += row
     return ScriptCall("save", (spec.keys.meta,), tuple(head), writes=True)
@@ -100,6 +93,8 @@ def _save_batches(
     spec: ModelSpec[Any], gen: int | None, rows: list[list[Arg]], mode: bytes
 ) -> list[list[ScriptCall]]:
     per_call = OBJECTS_PER_CALL
+    if 0 < len(rows) <= per_call:  # one call (one object: the common case)
+        return [[_save_call(spec, gen, rows, mode)]]
     calls = [_save_call(spec, gen, rows[i : i + per_call], mode) for i in range(0, len(rows), per_call)]
     return [calls[i : i + CALLS_PER_BATCH] for i in range(0, len(calls), CALLS_PER_BATCH)]
 
@@ -316,15 +311,15 @@ def _writes(
                     "and this one has no pk: save() it whole"
                 )
         return [mask] * len(rows)
-    repeated = Counter(row[0] for row in rows)
+    repeated = Counter(row[0] for row in rows) if len(rows) > 1 else None
     hows, partial = [], False
     for obj, row in zip(objects, rows, strict=True):
         known = obj.__dict__.get(STORED)
-        if known is None or known[0] != obj.__dict__["pk"] or repeated[row[0]] > 1:
+        if known is None or known[0] != obj.__dict__["pk"] or (repeated and repeated[row[0]] > 1):
             hows.append(b"")
             continue
-        before = known[1]
-        hows.append(b"c" + bytes(48 + (row[1 + i] != before[i]) for i in range(nf)))
+        changed = [48 + (now != before) for now, before in zip(row[1 : 1 + nf], known[1], strict=True)]
+        hows.append(b"c" + bytes(changed))
         partial = True
     return hows if partial else []
 

@@ -130,10 +130,10 @@ def _round_trip(batch: Batch, deadline: float) -> Generator[list[Command] | Paus
     """Send one batch; re-send the calls that did not run (``NOSCRIPT`` with ``EVAL``; a
     cluster's redirects, and calls a failing cluster node never ran, as they were); raise the
     first error reply as `ServerError`, and a failed connection as `Unavailable`/`OutcomeUnknown`."""
-    replies: list[Any] = [_NOT_SENT] * len(batch)
+    replies = yield from _send(batch, [command(call, False) for call in batch])  # (round 1)
     evaled: set[int] = set()
     waited = 0.0
-    rounds = 0
+    rounds = 1
     while True:
         failed = [i for i, r in enumerate(replies) if isinstance(r, ErrorReply) and _resend(r, i in evaled)]
         if not failed:
@@ -170,9 +170,9 @@ def _with_followers(batch: Batch, again: list[int]) -> list[int]:
     return sorted(chosen)
 
 
-_NOT_SENT: Final = ErrorReply("UNSENT", "UNSENT not sent yet")
-"""The reply of a call before it is sent, or after a cluster node failed before running it."""
 _WAITS: Final = REDIRECTS | {"UNSENT"}
+"""Replies that mean the call did not run and can be sent again once the cluster settles
+(``UNSENT``: a transport's reply for a call a failing cluster node never ran)."""
 
 
 def _pause(batch: Batch, replies: list[Any], seconds: float) -> Generator[Pause, Any, None]:
