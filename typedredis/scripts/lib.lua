@@ -199,54 +199,60 @@ end
 --   of its entries (see note_indexes); then the signature of all its indexes
 -- Returns the schema and the position of the first argument after it.
 local function read_schema(at)
-  local schema = {eq = {}, sorted = {}, compounds = {}, names = {}}
+  -- (tables built by constructors of their final size: a table grown one entry at a time is
+  -- reallocated at every power of two, and a one-object save builds about thirty)
   local ni = tonumber(ARGV[at])
-  for i = 1, ni do schema.eq[i] = ARGV[at + i] end
+  local eq = {unpack(ARGV, at + 1, at + ni)}
   at = at + 1 + ni
   local ns = tonumber(ARGV[at])
-  for j = 1, ns do schema.sorted[j] = ARGV[at + j] end
+  local sorted = {unpack(ARGV, at + 1, at + ns)}
   at = at + 1 + ns
   local nc = tonumber(ARGV[at])
   at = at + 1
+  local compounds = {}
   for c = 1, nc do
     local ne = tonumber(ARGV[at + 1])
-    local eq = {}
-    for e = 1, ne do eq[e] = tonumber(ARGV[at + 1 + e]) end
-    schema.compounds[c] = {name = ARGV[at], eq = eq, sorted = tonumber(ARGV[at + 2 + ne])}
+    local positions = {}
+    for e = 1, ne do positions[e] = tonumber(ARGV[at + 1 + e]) end
+    compounds[c] = {name = ARGV[at], eq = positions, sorted = tonumber(ARGV[at + 2 + ne])}
     at = at + 3 + ne
   end
-  schema.indexes, schema.encoding = {}, {}
+  local indexes, encoding = {}, {}
   local nx = tonumber(ARGV[at])
   for x = 1, nx do
-    local name, encoding = ARGV[at + 2 * x - 1], ARGV[at + 2 * x]
-    schema.indexes[x] = name
-    schema.encoding[name] = encoding
+    local name = ARGV[at + 2 * x - 1]
+    indexes[x] = name
+    encoding[name] = ARGV[at + 2 * x]
   end
   at = at + 1 + 2 * nx
-  schema.signature = ARGV[at]
-  at = at + 1
   -- the hash fields holding an object's index state: f and #f (the member, when it differs
   -- from the stored value) per equality field, ~s (the sort key) per sorted field
-  for i, f in ipairs(schema.eq) do
-    schema.names[2 * i - 1] = f
-    schema.names[2 * i] = '#' .. f
+  local names = {unpack(ARGV, 1, 2 * ni + ns)} -- (any values of the right number, replaced)
+  for i = 1, ni do
+    names[2 * i - 1] = eq[i]
+    names[2 * i] = '#' .. eq[i]
   end
-  for _, s in ipairs(schema.sorted) do schema.names[#schema.names + 1] = '~' .. s end
-  return schema, at
+  for j = 1, ns do names[2 * ni + j] = '~' .. sorted[j] end
+  local schema = {
+    eq = eq, sorted = sorted, compounds = compounds, names = names, indexes = indexes,
+    encoding = encoding, signature = ARGV[at], prefix = false, all_ready = false, only = false,
+  }
+  return schema, at + 1
 end
 
 -- An object's index state from the values of schema.names: its equality members and sort
 -- keys (false where the hash lacks them); `marked[i]`: whether the hash holds #f for
 -- equality field i (a member that differs from the stored value).
 local function state_of(schema, values)
-  local state = {eq = {}, sorted = {}, marked = {}}
-  local ni = #schema.eq
+  local ni, ns = #schema.eq, #schema.sorted
+  local eq, marked = {unpack(values, 1, ni)}, {unpack(values, 1, ni)} -- (sized; replaced below)
   for i = 1, ni do
-    state.eq[i] = values[2 * i] or values[2 * i - 1] or false
-    state.marked[i] = values[2 * i] and true or false
+    eq[i] = values[2 * i] or values[2 * i - 1] or false
+    marked[i] = values[2 * i] and true or false
   end
-  for j = 1, #schema.sorted do state.sorted[j] = values[2 * ni + j] or false end
-  return state
+  local sorted = {unpack(values, 2 * ni + 1, 2 * ni + ns)}
+  for j = 1, ns do sorted[j] = sorted[j] or false end
+  return {eq = eq, sorted = sorted, marked = marked}
 end
 
 local function read_state(gp, schema, pk)
@@ -289,7 +295,7 @@ end
 local function each_entry(gp, schema, state, pk, visit, other)
   local prefix = schema.prefix -- key prefixes, built once per call (gp is one generation's)
   if not prefix then
-    prefix = {eq = {}, sorted = {}, compounds = {}}
+    prefix = {eq = {unpack(schema.eq)}, sorted = {unpack(schema.sorted)}, compounds = {}} -- (sized)
     for i, f in ipairs(schema.eq) do prefix.eq[i] = gp .. 'i:' .. f .. ':' end
     for j, f in ipairs(schema.sorted) do prefix.sorted[j] = gp .. 's:' .. f end
     for c, compound in ipairs(schema.compounds) do prefix.compounds[c] = gp .. 'c:' .. compound.name .. ':' end

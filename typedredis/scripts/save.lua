@@ -46,8 +46,7 @@ local migrate = ARGV[2] == 'm'
 local partial = ARGV[2] == 'p'
 local gp = gen_prefix(gen)
 local nu, nf = tonumber(ARGV[3]), tonumber(ARGV[4])
-local fields = {}
-for i = 1, nf do fields[i] = ARGV[4 + i] end
+local fields = {unpack(ARGV, 5, 4 + nf)}
 local schema, first = read_schema(5 + nf)
 local ni, ns = #schema.eq, #schema.sorted
 local stride = 1 + nf + ni + ns
@@ -68,7 +67,7 @@ end
 -- pass 1: read what is stored, and check unique fields against the batch's final state
 local objects, named, explicit = {}, {}, {}
 for at = first, #ARGV, stride do
-  local o = {at = at, pk = ARGV[at]}
+  local o = {at = at, pk = ARGV[at], stored = false, state = false, bits = false, stored_pk = false}
   if migrate and not as_read(at) then
     o = nil -- a writer changed it since it was read: its writer stored it in its own form
   elseif o.pk ~= '' then
@@ -199,16 +198,17 @@ for _, o in ipairs(objects) do
   elseif last_at[pk] == nil then -- its stored entries (none for a new object), once per call
     first_old[pk] = o.state or false
   end
-  local eq, sorted = {}, {}
+  local eq = {unpack(ARGV, at + nf + 1, at + nf + ni)} -- the members sent ('': the value's)
+  local sorted = {unpack(ARGV, at + nf + ni + 1, at + nf + ni + ns)} -- the sort keys sent
   if o.bits then -- written in part: the fields it leaves keep their stored entries
     for i = 1, ni do eq[i] = writes(o, i) and member_of(o, i) or o.state.eq[i] end
-    for j = 1, ns do sorted[j] = writes(o, sorted_at[j]) and ARGV[at + nf + ni + j] or o.state.sorted[j] end
+    for j = 1, ns do
+      if not writes(o, sorted_at[j]) then sorted[j] = o.state.sorted[j] end
+    end
   else
     for i = 1, ni do
-      local member = ARGV[at + nf + i]
-      eq[i] = member ~= '' and member or ARGV[at + i]
+      if eq[i] == '' then eq[i] = ARGV[at + i] end
     end
-    for j = 1, ns do sorted[j] = ARGV[at + nf + ni + j] end
   end
   local state = {eq = eq, sorted = sorted}
   last_new[pk] = state
