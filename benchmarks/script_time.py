@@ -6,10 +6,11 @@
 
 It loads the benchmark's dataset (postgres_workload.py: 20 000 products, 200 000 orders) into a
 private redis-server, records the script calls each typedredis query sends (queries 2 to 5 of
-benchmarks-postgres.md), then replays them against both versions of query.lua (lib.lua +
-query.lua from ``git show <base>:...`` and from the working tree), alternating the versions
-round by round, and prints the median server time per query: ``INFO commandstats``,
-``cmdstat_evalsha`` microseconds per call, the commands the script runs included. No client
+benchmarks-postgres.md), then replays them against both versions of query.lua (lib.lua, or the
+parts of it query.lua uses, + query.lua: from ``git show <base>:...`` and from the working
+tree), alternating the versions round by round, and prints the median server time per query:
+``INFO commandstats``, ``cmdstat_evalsha`` microseconds per call, the commands the script runs
+included. No client
 and no network time: what a query costs the shared, single-threaded server. Both versions must
 take the arguments the working tree's client sends.
 """
@@ -31,22 +32,27 @@ import postgres_workload as w  # noqa: E402
 
 import typedredis  # noqa: E402
 from typedredis import transports  # noqa: E402
+from typedredis.scripts import script, used_lib  # noqa: E402
 from typedredis.testing import RedisServer  # noqa: E402
 
 SCRIPTS = "typedredis/scripts"
 
 
 def source(revision: str | None) -> bytes:
-    """lib.lua + query.lua at ``revision`` (None: the working tree)."""
+    """query.lua as ``revision`` (None: the working tree) sends it: after lib.lua whole, or,
+    from the release that prunes it (typedredis.scripts.used_lib), after the parts it uses."""
     if revision is None:
-        return (ROOT / SCRIPTS / "lib.lua").read_bytes() + (ROOT / SCRIPTS / "query.lua").read_bytes()
-    parts = [
-        subprocess.run(
-            ["git", "show", f"{revision}:{SCRIPTS}/{name}"], cwd=ROOT, check=True, capture_output=True
+        return script("query").source
+
+    def show(path: str) -> bytes:
+        return subprocess.run(
+            ["git", "show", f"{revision}:{path}"], cwd=ROOT, check=True, capture_output=True
         ).stdout
-        for name in ("lib.lua", "query.lua")
-    ]
-    return b"".join(parts)
+
+    lib, body = show(f"{SCRIPTS}/lib.lua"), show(f"{SCRIPTS}/query.lua")
+    if b"def used_lib" in show(f"{SCRIPTS}/__init__.py"):
+        lib = used_lib(lib, body)
+    return lib + body
 
 
 def recorded_calls(side: w.RedisSide, sizes: w.Sizes) -> dict[str, list[tuple[Any, ...]]]:
