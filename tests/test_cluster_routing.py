@@ -11,7 +11,7 @@ from typedredis.errors import OutcomeUnknown, ServerError, Unavailable
 from typedredis.plan import ScriptCall, single
 from typedredis.wire import ErrorReply, Pause, TransportFailure, Wire, drive
 
-WRITE = ScriptCall("save", (b"{m}:meta",), ("",), writes=True)
+WRITE = ScriptCall("save", (b"{m}:meta",), ("", ""), writes=True, head=(0, 0, 0, 0, 0, 0, "2|"))
 READ = ScriptCall("get", (b"{m}:meta",), ("1",), writes=False)
 
 

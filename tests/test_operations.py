@@ -38,7 +38,9 @@ from typedredis.codec import encode, packer
 from typedredis.compiler import Page, compile_formula
 from typedredis.plan import RawCall, ScriptCall
 from typedredis.querying import WHOLE
+from typedredis.scripts import script
 from typedredis.testing import drive
+from typedredis.wire import command
 
 from .support import key
 
@@ -224,6 +226,18 @@ def test_save_pipelines_a_hundred_objects_per_call_in_one_round_trip() -> None:
     assert scripts(batches) == [["save", "save", "save"]], "one round trip of three calls"
     assert all(call.writes for call in batches[0])
     assert [s.pk for s in songs] == list(range(1, 251))
+
+
+def test_a_save_sends_its_objects_and_compiles_the_schema_into_its_script() -> None:
+    spec = Song.spec()
+    song = Song(pk=7, title="a")
+    batches, _ = drive(operations.save(spec, [song]), lambda call: [7])
+    (call,) = batches[0]
+    assert call.head == spec.save_schema, "the model's schema: constants of its own save script"
+    row = operations.encode_object(spec, song, packer())
+    assert call.args == (b"", b"", *row), "the generation, the mode, then only the object"
+    own = script("save", spec.save_schema).sha
+    assert command(call)[:2] == ("EVALSHA", own) and own != script("save", Tag.spec().save_schema).sha
 
 
 def test_save_assigns_the_pks_the_script_returns() -> None:

@@ -139,9 +139,8 @@ def _server(lost: str | None = None, abort_reply: int = 1) -> Any:
             return 5
         if call.script == "save":  # one pk per object of the call (see operations._save_call)
             spec = Row.spec()
-            head = 4 + len(spec.stored) + len(spec.schema)
             per_object = 1 + len(spec.stored) + len(spec.indexed) + len(spec.sorted)
-            return list(range(1, 1 + (len(call.args) - head) // per_object))
+            return list(range(1, 1 + (len(call.args) - 2) // per_object))  # (after gen, mode)
         if call.script == "reset_switch":
             return 4
         if call.script == "reset_abort":

@@ -336,7 +336,7 @@ class ModelSpec(Generic[M]):
         self.schema: tuple[Any, ...] = tuple(schema)
         """What index-maintaining scripts receive: see lib.lua, ``read_schema``."""
         self.save_schema: tuple[Any, ...] = (self.unique_count, len(self.stored), *self.stored, *self.schema)
-        """What save.lua receives after the generation and the mode, before the objects."""
+        """The schema save.lua is compiled with, one script per model (save.lua, HEAD)."""
         self._namespace: Fields[Any] | None = None
 
     def _compound(self, compound: object) -> CompoundSpec:

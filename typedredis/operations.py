@@ -83,10 +83,10 @@ def encode_objects(spec: ModelSpec[Any], objects: Sequence[Model]) -> list[list[
 
 def _save_call(spec: ModelSpec[Any], gen: int | None, rows: Sequence[list[Arg]], mode: bytes) -> ScriptCall:
     """A save script call (see save.lua for ``mode``: b"i" inserts, b"" upserts, b"m" migrates)."""
-    head: list[Arg] = [b"" if gen is None else gen, mode, *spec.save_schema]
+    args: list[Arg] = [b"" if gen is None else gen, mode]
     for row in rows:
-        head += row
-    return ScriptCall("save", (spec.keys.meta,), tuple(head), writes=True)
+        args += row
+    return ScriptCall("save", (spec.keys.meta,), tuple(args), writes=True, head=spec.save_schema)
 
 
 def _save_batches(

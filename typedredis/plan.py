@@ -27,6 +27,9 @@ class ScriptCall:
     args: tuple[Arg, ...]
     writes: bool
     """True when the call changes data: an executor must never send it twice."""
+    head: tuple[Arg, ...] = ()
+    """Constants compiled into the script for this caller (its ``HEAD``: save.lua's model
+    schema), which then need not travel as arguments: see `typedredis.scripts.script`."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -87,7 +87,7 @@ def command(call: Call, eval_source: bool = False) -> Command:
     """The command of one call: ``EVALSHA`` (or ``EVAL`` with the source), or a raw command."""
     if isinstance(call, RawCall):
         return call.command
-    loaded = script(call.script)
+    loaded = script(call.script, call.head)
     head: tuple[Any, ...] = ("EVAL", loaded.source) if eval_source else ("EVALSHA", loaded.sha)
     return (*head, len(call.keys), *call.keys, *call.args)
 

@@ -197,37 +197,39 @@ end
 --   equality-indexed ones, and the position of its sorted field among the sorted ones (0: none);
 --   nx, then per single-field index: its record name (e:<field>, s:<field>) and the encoding
 --   of its entries (see note_indexes); then the signature of all its indexes
+-- Read from `args` (ARGV when not given; save.lua: its compiled HEAD) from position `at`.
 -- Returns the schema and the position of the first argument after it.
-local function read_schema(at)
+local function read_schema(at, args)
+  args = args or ARGV
   -- (tables built by constructors of their final size: a table grown one entry at a time is
   -- reallocated at every power of two, and a one-object save builds about thirty)
-  local ni = tonumber(ARGV[at])
-  local eq = {unpack(ARGV, at + 1, at + ni)}
+  local ni = tonumber(args[at])
+  local eq = {unpack(args, at + 1, at + ni)}
   at = at + 1 + ni
-  local ns = tonumber(ARGV[at])
-  local sorted = {unpack(ARGV, at + 1, at + ns)}
+  local ns = tonumber(args[at])
+  local sorted = {unpack(args, at + 1, at + ns)}
   at = at + 1 + ns
-  local nc = tonumber(ARGV[at])
+  local nc = tonumber(args[at])
   at = at + 1
   local compounds = {}
   for c = 1, nc do
-    local ne = tonumber(ARGV[at + 1])
+    local ne = tonumber(args[at + 1])
     local positions = {}
-    for e = 1, ne do positions[e] = tonumber(ARGV[at + 1 + e]) end
-    compounds[c] = {name = ARGV[at], eq = positions, sorted = tonumber(ARGV[at + 2 + ne])}
+    for e = 1, ne do positions[e] = tonumber(args[at + 1 + e]) end
+    compounds[c] = {name = args[at], eq = positions, sorted = tonumber(args[at + 2 + ne])}
     at = at + 3 + ne
   end
   local indexes, encoding = {}, {}
-  local nx = tonumber(ARGV[at])
+  local nx = tonumber(args[at])
   for x = 1, nx do
-    local name = ARGV[at + 2 * x - 1]
+    local name = args[at + 2 * x - 1]
     indexes[x] = name
-    encoding[name] = ARGV[at + 2 * x]
+    encoding[name] = args[at + 2 * x]
   end
   at = at + 1 + 2 * nx
   -- the hash fields holding an object's index state: f and #f (the member, when it differs
   -- from the stored value) per equality field, ~s (the sort key) per sorted field
-  local names = {unpack(ARGV, 1, 2 * ni + ns)} -- (any values of the right number, replaced)
+  local names = {unpack(args, 1, 2 * ni + ns)} -- (any values of the right number, replaced)
   for i = 1, ni do
     names[2 * i - 1] = eq[i]
     names[2 * i] = '#' .. eq[i]
@@ -235,7 +237,7 @@ local function read_schema(at)
   for j = 1, ns do names[2 * ni + j] = '~' .. sorted[j] end
   local schema = {
     eq = eq, sorted = sorted, compounds = compounds, names = names, indexes = indexes,
-    encoding = encoding, signature = ARGV[at], prefix = false, all_ready = false, only = false,
+    encoding = encoding, signature = args[at], prefix = false, all_ready = false, only = false,
   }
   return schema, at + 1
 end

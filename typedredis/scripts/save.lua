@@ -3,6 +3,13 @@
 -- would leave two objects with one value of a unique field, or, when inserting, a batch
 -- that names a primary key which is already stored (or twice).
 --
+-- HEAD             the model's schema, compiled into the script (typedredis/scripts, script;
+--                  typedredis/fields.py, ModelSpec.save_schema):
+--   HEAD[1]          nu: how many of the equality-indexed fields are unique (they come first)
+--   HEAD[2]          nf: number of stored fields
+--   HEAD[3..2+nf]    the field names, the ni equality-indexed ones first
+--   then             the schema (see lib.lua, read_schema): its ni equality fields, ns sorted
+--                    fields and compound indexes
 -- KEYS[1]          {K}:meta
 -- ARGV[1]          target generation: '' for the current one, or a generation that `reset`
 --                  is staging (then every object is new in it, and inserted)
@@ -10,12 +17,7 @@
 --                  migrates: replaces stored objects only while they hold exactly what the
 --                  caller read (`reindex --migrate`), and skips the others; 'p' as '', with
 --                  partial writes (see below)
--- ARGV[3]          nu: how many of the equality-indexed fields are unique (they come first)
--- ARGV[4]          nf: number of stored fields
--- ARGV[5..4+nf]    the field names, the ni equality-indexed ones first
--- then             the schema (see lib.lua, read_schema): its ni equality fields, ns sorted
---                  fields and compound indexes
--- then, per object, 1 + nf + ni + ns arguments:
+-- ARGV[3..], per object, 1 + nf + ni + ns arguments:
 --                  pk ('' allocates a new one), nf msgpack values,
 --                  ni index members ('' when the member equals the stored value), ns sort keys;
 --                  in mode 'm' then the nf stored bytes read ('' for an absent field) and the
@@ -45,9 +47,10 @@ local insert = staging or ARGV[2] == 'i'
 local migrate = ARGV[2] == 'm'
 local partial = ARGV[2] == 'p'
 local gp = gen_prefix(gen)
-local nu, nf = tonumber(ARGV[3]), tonumber(ARGV[4])
-local fields = {unpack(ARGV, 5, 4 + nf)}
-local schema, first = read_schema(5 + nf)
+local nu, nf = tonumber(HEAD[1]), tonumber(HEAD[2])
+local fields = {unpack(HEAD, 3, 2 + nf)}
+local schema = read_schema(3 + nf, HEAD)
+local first = 3
 local ni, ns = #schema.eq, #schema.sorted
 local stride = 1 + nf + ni + ns
 if migrate then stride = stride + nf + 1 end
