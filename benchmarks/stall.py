@@ -11,13 +11,13 @@ PING round trip seen meanwhile. No call may come near 100 ms, and no client may 
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import statistics
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import redis
+from harness import PingProbe, SlowLog
 
 import typedredis
 from typedredis import Indexed, Model, Sorted
@@ -36,52 +36,25 @@ def items(n: int) -> Iterator[Item]:
         yield Item(grp=i % 100, flag=i % 2 == 0, rank=i, name=f"item-{i:08d}")
 
 
-def pinger(url: str, stop: Any, results: Any) -> None:
-    """PING in a loop; report the longest round trip and any error (BUSY included)."""
-    client = redis.Redis.from_url(url)
-    worst, errors, count = 0.0, [], 0
-    while not stop.is_set():
-        started = time.perf_counter()
-        try:
-            client.ping()
-        except redis.RedisError as exc:  # a BUSY reply would land here
-            errors.append(str(exc)[:80])
-        worst = max(worst, time.perf_counter() - started)
-        count += 1
-        time.sleep(0.001)
-    results.put((worst, errors, count))
-
-
 def measure(url: str, raw: redis.Redis, name: str, run: Callable[[], Any]) -> dict[str, Any]:
-    context = multiprocessing.get_context("fork")
-    stop, results = context.Event(), context.Queue()
-    process = context.Process(target=pinger, args=(url, stop, results))
-    raw.slowlog_reset()
+    """Run ``run`` while another process PINGs the server (harness.PingProbe) and SLOWLOG
+    logs every command over 1 ms (harness.SlowLog)."""
     raw.config_resetstat()
-    process.start()
-    time.sleep(0.2)
-    started = time.perf_counter()
-    answer = run()
-    elapsed = time.perf_counter() - started
-    time.sleep(0.05)
-    stop.set()
-    worst_ping, errors, pings = results.get(timeout=60)
-    process.join()
+    with SlowLog(raw, threshold_us=1000) as slow, PingProbe(url.removeprefix("unix://")) as probe:
+        started = time.perf_counter()
+        answer = run()
+        elapsed = time.perf_counter() - started
     calls = int(raw.info("commandstats").get("cmdstat_evalsha", {}).get("calls", 0))
-    entries = [e for e in raw.slowlog_get(100_000) if not e["command"].startswith((b"SLOWLOG", b"CONFIG"))]
-    slowest = max(entries, key=lambda entry: entry["duration"], default=None)
-    longest = slowest["duration"] / 1000 if slowest else 0.0
-    slowest_command = slowest["command"].split(b" ")[0].decode() if slowest else ""
     return {
         "kind": name,
         "answer": answer,
         "seconds": elapsed,
         "calls": calls,
-        "longest_ms": longest,
-        "slowest": slowest_command,
-        "ping_ms": worst_ping * 1000,
-        "errors": errors,
-        "pings": pings,
+        "longest_ms": slow.longest * 1000,
+        "slowest": slow.longest_command.split(" ")[0],
+        "ping_ms": probe.worst * 1000,
+        "errors": probe.errors,
+        "pings": probe.pings,
     }
 
 
