@@ -361,7 +361,7 @@ def delete_one(spec: ModelSpec[Any], pk: int | None) -> Operation[bool]:
 
 
 DELETES_PER_CALL: Final = 300
-"""Objects deleted per call of delete.lua (each call is atomic; the calls are pipelined)."""
+"""Objects deleted per call of delete.lua (each call is atomic; one call per round trip)."""
 
 
 def delete(spec: ModelSpec[Any], pks: Iterable[int]) -> Operation[int]:
@@ -374,9 +374,9 @@ def delete(spec: ModelSpec[Any], pks: Iterable[int]) -> Operation[int]:
         for i in range(0, len(keys), DELETES_PER_CALL)
     ]
     deleted = 0
-    for start in range(0, len(calls), CALLS_PER_BATCH):
-        replies = yield calls[start : start + CALLS_PER_BATCH]
-        deleted += sum(int(n) for n in replies)
+    for call in calls:  # one per round trip: other clients wait for one call at most (see
+        (reply,) = yield (call,)  # querying.CALLS_PER_BATCH)
+        deleted += int(reply)
     return deleted
 
 

@@ -74,8 +74,13 @@ MAX_PK: Final = 2**53 - 1
 """Primary keys stay exact in Lua's doubles up to here."""
 GET_PER_CALL: Final = 1000
 """Objects fetched per call of get.lua."""
-CALLS_PER_BATCH: Final = 32
-"""Calls pipelined in one round trip when a query acts on its result in chunks."""
+CALLS_PER_BATCH: Final = 1
+"""Calls sent per round trip when a query acts on its result in chunks: one. Redis runs the
+commands a client pipelined back to back, serving no other client between them, so 32 chunk
+calls of 3-9 ms each held other clients for up to ~130 ms (a PING loop, `benchmarks/stall.py`)
+while no single call took 10 ms; one call per round trip bounds their wait by one call. The
+price: the client no longer reads a chunk's reply while the server runs the next (a fetch of
+10 000 rows in 11 chunks took 16-25 % longer; docs/explanation/query-strategies.md)."""
 VALUES_PER_CALL: Final = 2_000
 """The most values of one ``in_()`` a call receives: a longer list is split over several
 queries (each call parses and indexes every value it is sent)."""
@@ -621,10 +626,10 @@ def _chunks(
     request: Request, gen: bytes, pks: list[int], per: int, answer: _Answer, stamp: bytes = b""
 ) -> Operation[bool]:
     """Run the query narrowed to chunks of ``per`` of ``pks`` (a result, or the candidates
-    that hold it), pipelined: each call re-checks the condition on its objects and acts
-    atomically, or, for a result listed with the write ``stamp``, reads its rows while no
-    object changed since (query.lua, strategy 'l'). False when a reset replaced generation
-    ``gen`` meanwhile."""
+    that hold it), `CALLS_PER_BATCH` calls per round trip: each call re-checks the condition
+    on its objects and acts atomically, or, for a result listed with the write ``stamp``,
+    reads its rows while no object changed since (query.lua, strategy 'l'). False when a
+    reset replaced generation ``gen`` meanwhile."""
     ordered = Page(request.page.order, request.page.descending)
     resume = (gen, b"l" if stamp else b"", stamp)
     calls = [
