@@ -361,12 +361,13 @@ def delete_one(spec: ModelSpec[Any], pk: int | None) -> Operation[bool]:
 
 
 DELETES_PER_CALL: Final = 300
-"""Objects deleted per call of delete.lua (each call is atomic; one call per round trip)."""
+"""Objects deleted per call of delete.lua (each call is atomic; the calls go
+`querying.CHUNK_CALLS_PER_BATCH` per round trip)."""
 
 
 def delete(spec: ModelSpec[Any], pks: Iterable[int]) -> Operation[int]:
     """Delete objects by primary key, `DELETES_PER_CALL` per call; returns how many existed."""
-    from .querying import check_pk
+    from .querying import CHUNK_CALLS_PER_BATCH, check_pk
 
     keys = [check_pk(spec, pk) for pk in pks]
     calls = [
@@ -374,9 +375,9 @@ def delete(spec: ModelSpec[Any], pks: Iterable[int]) -> Operation[int]:
         for i in range(0, len(keys), DELETES_PER_CALL)
     ]
     deleted = 0
-    for call in calls:  # one per round trip: other clients wait for one call at most (see
-        (reply,) = yield (call,)  # querying.CALLS_PER_BATCH)
-        deleted += int(reply)
+    for start in range(0, len(calls), CHUNK_CALLS_PER_BATCH):  # (why: querying)
+        replies = yield calls[start : start + CHUNK_CALLS_PER_BATCH]
+        deleted += sum(int(n) for n in replies)
     return deleted
 
 

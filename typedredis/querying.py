@@ -74,8 +74,9 @@ MAX_PK: Final = 2**53 - 1
 """Primary keys stay exact in Lua's doubles up to here."""
 GET_PER_CALL: Final = 1000
 """Objects fetched per call of get.lua."""
-CALLS_PER_BATCH: Final = 1
-"""Calls sent per round trip when a query acts on its result in chunks: one. Redis runs the
+CHUNK_CALLS_PER_BATCH: Final = 1
+"""Calls sent per round trip when a query acts on its result in chunks, and by a delete by
+pks (operations.delete): one. Redis runs the
 commands a client pipelined back to back, serving no other client between them, so 32 chunk
 calls of 3-9 ms each held other clients for up to ~130 ms (a PING loop, `benchmarks/stall.py`)
 while no single call took 10 ms; one call per round trip bounds their wait by one call. The
@@ -626,7 +627,7 @@ def _chunks(
     request: Request, gen: bytes, pks: list[int], per: int, answer: _Answer, stamp: bytes = b""
 ) -> Operation[bool]:
     """Run the query narrowed to chunks of ``per`` of ``pks`` (a result, or the candidates
-    that hold it), `CALLS_PER_BATCH` calls per round trip: each call re-checks the condition
+    that hold it), `CHUNK_CALLS_PER_BATCH` calls per round trip: each call re-checks the condition
     on its objects and acts atomically, or, for a result listed with the write ``stamp``,
     reads its rows while no object changed since (query.lua, strategy 'l'). False when a
     reset replaced generation ``gen`` meanwhile."""
@@ -636,8 +637,8 @@ def _chunks(
         request.call(ordered, resume, Inter((PkSet(tuple(pks[i : i + per])), request.formula)))
         for i in range(0, len(pks), per)
     ]
-    for start in range(0, len(calls), CALLS_PER_BATCH):
-        for reply in (yield calls[start : start + CALLS_PER_BATCH]):
+    for start in range(0, len(calls), CHUNK_CALLS_PER_BATCH):
+        for reply in (yield calls[start : start + CHUNK_CALLS_PER_BATCH]):
             if reply[1] == b"!gen":
                 return False
             _refuse_not_ready(request.spec, reply)
