@@ -36,12 +36,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import cProfile
 import gc
 import io
+import itertools
 import json
-import os
 import pstats
 import random
 import statistics
@@ -56,7 +55,21 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from run import X, fmt, fmt_ratio, git_commit, library_versions, loadavg, machine, server_binary  # noqa: E402
+from harness import (  # noqa: E402
+    X,
+    commandstats,
+    fmt,
+    fmt_ratio,
+    git_commit,
+    loadavg,
+    markdown,
+    median_or_none,
+    private_server,
+    progress,
+    rotated,
+    save_results,
+    write,
+)
 
 RESULTS = HERE / "asyncio-results.json"
 PAGE = ROOT / "docs" / "explanation" / "benchmarks-asyncio.md"
@@ -298,14 +311,42 @@ COMMANDS: dict[str, tuple[str, ...]] = {"get": ("hmget", "hget"), "eq": ("evalsh
 EVALSHA (whose own commands INFO counts too, and are left out)."""
 
 
-def commandstats(client: Any, key: str) -> tuple[int, int]:
-    """(calls, usec) so far of the commands of workload ``key`` (`COMMANDS`)."""
-    stats = client.info("commandstats")
-    calls = usec = 0
-    for name in COMMANDS[key]:
-        entry = stats.get(f"cmdstat_{name}", {})
-        calls, usec = calls + int(entry.get("calls", 0)), usec + int(entry.get("usec", 0))
-    return calls, usec
+class Metered:
+    """A block of ``calls`` calls of workload ``key``, after a ``gc.collect()``: afterwards
+    ``client_cpu``, this process's CPU time per call (seconds), and ``server_us``, the server's
+    time per call in the workload's `COMMANDS` (``INFO commandstats``; None unless they ran
+    exactly as often as the block's calls make them: then nothing else ran)."""
+
+    def __init__(self, admin: Any, key: str, calls: int) -> None:
+        self.admin, self.key, self.calls = admin, key, calls
+
+    def stats(self) -> tuple[int, int]:
+        """(calls, usec) so far of the workload's commands, summed."""
+        stats = commandstats(self.admin)
+        both = [stats.get(name, (0, 0)) for name in COMMANDS[self.key]]
+        return sum(calls for calls, _ in both), sum(usec for _, usec in both)
+
+    def __enter__(self) -> Metered:
+        gc.collect()
+        self.c0, self.s0 = time.process_time(), self.stats()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        c1, s1 = time.process_time(), self.stats()
+        self.client_cpu = (c1 - self.c0) / self.calls
+        alone = s1[0] - self.s0[0] == len(COMMANDS[self.key]) * self.calls
+        self.server_us = (s1[1] - self.s0[1]) / self.calls if alone else None
+
+
+def cycled(items: list[Any], count: int) -> list[Any]:
+    """``items`` over and over, ``count`` of them."""
+    return list(itertools.islice(itertools.cycle(items), count))
+
+
+def loop_iterations(prof: cProfile.Profile) -> int:
+    """The event loop iterations (calls of ``BaseEventLoop._run_once``) a profile saw."""
+    entries = pstats.Stats(prof).stats  # type: ignore[attr-defined]
+    return sum(v[1] for k, v in entries.items() if k[2] == "_run_once")
 
 
 class Side:
@@ -344,22 +385,15 @@ async def latency(
     for rnd in range(args.rounds):
         for wi, (key, workload) in enumerate(sides.items()):
             seq = params[key](rnd)
-            shift = (rnd + wi) % len(workload)
-            for side in workload[shift:] + workload[:shift]:
-                gc.collect()
-                c0, s0 = time.process_time(), commandstats(admin, key)
-                times = await timed_block(side, seq)
-                c1, s1 = time.process_time(), commandstats(admin, key)
+            for side in rotated(workload, rnd + wi):
+                with Metered(admin, key, len(seq)) as meter:
+                    times = await timed_block(side, seq)
                 entry = raw.setdefault((key, side.name), {"times": [], "client_cpu": [], "server": []})
                 entry["times"].append(times)
-                entry["client_cpu"].append((c1 - c0) / len(seq))
-                if s1[0] - s0[0] == len(COMMANDS[key]) * len(seq):  # nothing else ran
-                    entry["server"].append((s1[1] - s0[1]) / len(seq))
-        print(
-            f"  latency: round {rnd + 1}/{args.rounds} ({time.monotonic() - started:.0f} s, "
-            f"load {loadavg()})",
-            flush=True,
-        )
+                entry["client_cpu"].append(meter.client_cpu)
+                if meter.server_us is not None:
+                    entry["server"].append(meter.server_us)
+        progress("latency", rnd + 1, args.rounds, started)
     out: dict[str, Any] = {}
     for (key, name), entry in raw.items():
         flat = [t for block in entry["times"] for t in block]
@@ -369,7 +403,7 @@ async def latency(
             "p90_us": statistics.quantiles(flat, n=10)[-1] * 1e6 if len(flat) >= 10 else None,
             "round_medians_us": [statistics.median(b) * 1e6 for b in entry["times"]],
             "client_cpu_us": statistics.median(entry["client_cpu"]) * 1e6,
-            "server_us": statistics.median(entry["server"]) if entry["server"] else None,
+            "server_us": median_or_none(entry["server"]),
         }
     return out
 
@@ -398,37 +432,26 @@ async def throughput(
     for key, workload in sides.items():  # warm-up: every pool opens its connections
         for side in workload:
             if side.is_async:
-                await burst(side, (params[key](-1) * (args.tasks * 2))[: args.tasks * 2])
+                await burst(side, cycled(params[key](-1), args.tasks * 2))
     for rnd in range(args.rounds):
         for wi, (key, workload) in enumerate(sides.items()):
-            concurrent = [side for side in workload if side.is_async]
-            shift = (rnd + wi) % len(concurrent)
-            concurrent = concurrent[shift:] + concurrent[:shift]
-            seq = (params[key](1000 + rnd) * (args.tasks * args.ops))[: args.tasks * args.ops]
-            for side in concurrent:
-                gc.collect()
-                c0, s0 = time.process_time(), commandstats(admin, key)
-                wall = await burst(side, seq)
-                c1, s1 = time.process_time(), commandstats(admin, key)
+            seq = cycled(params[key](1000 + rnd), args.tasks * args.ops)
+            for side in rotated([side for side in workload if side.is_async], rnd + wi):
+                with Metered(admin, key, len(seq)) as meter:
+                    wall = await burst(side, seq)
                 entry = results.setdefault(key, {}).setdefault(
                     side.name, {"ops_s_rounds": [], "client_cpu_us_rounds": [], "server_us_rounds": []}
                 )
                 entry["ops_s_rounds"].append(len(seq) / wall)
-                entry["client_cpu_us_rounds"].append((c1 - c0) / len(seq) * 1e6)
-                if s1[0] - s0[0] == len(COMMANDS[key]) * len(seq):  # nothing else ran
-                    entry["server_us_rounds"].append((s1[1] - s0[1]) / len(seq))
-        print(
-            f"  throughput: round {rnd + 1}/{args.rounds} ({time.monotonic() - started:.0f} s, "
-            f"load {loadavg()})",
-            flush=True,
-        )
+                entry["client_cpu_us_rounds"].append(meter.client_cpu * 1e6)
+                if meter.server_us is not None:
+                    entry["server_us_rounds"].append(meter.server_us)
+        progress("throughput", rnd + 1, args.rounds, started)
     for per in results.values():
         for entry in per.values():
             entry["ops_s"] = statistics.median(entry["ops_s_rounds"])
             entry["client_cpu_us"] = statistics.median(entry["client_cpu_us_rounds"])
-            entry["server_us"] = (
-                statistics.median(entry["server_us_rounds"]) if entry["server_us_rounds"] else None
-            )
+            entry["server_us"] = median_or_none(entry["server_us_rounds"])
     return results
 
 
@@ -439,8 +462,7 @@ async def profile(
     how many event loop iterations (``BaseEventLoop._run_once``) one call takes."""
     out: dict[str, Any] = {}
     for key, workload in sides.items():
-        seq = params[key](2000)
-        seq = (seq * (calls // len(seq) + 1))[:calls]
+        seq = cycled(params[key](2000), calls)
         for side in workload:
             prof = cProfile.Profile()
             prof.enable()
@@ -451,11 +473,10 @@ async def profile(
             stats.sort_stats("tottime").print_stats(25)
             entries = stats.stats  # type: ignore[attr-defined]
             wall = max(v[3] for v in entries.values())  # timed_block's cumulative time
-            loops = sum(v[1] for k, v in entries.items() if k[2] == "_run_once")
             out.setdefault(key, {})[side.name] = {
                 "us_per_call": wall / len(seq) * 1e6,
                 "function_calls_per_call": sum(v[1] for v in entries.values()) / len(seq),
-                "loop_iterations_per_call": loops / len(seq) if side.is_async else None,
+                "loop_iterations_per_call": loop_iterations(prof) / len(seq) if side.is_async else None,
                 "top": buf.getvalue(),
             }
             print(f"\n== {key} / {side.name}: {wall / len(seq) * 1e6:.1f} µs per call under cProfile")
@@ -572,8 +593,7 @@ async def anatomy(
     for rep in range(args.rounds):
         rnd = random.Random(f"{args.seed}:anatomy:{rep}")
         seq = [rnd.randrange(1, args.n + 1) for _ in range(args.calls)]
-        shift = rep % len(cases)
-        for case in cases[shift:] + cases[:shift]:
+        for case in rotated(cases, rep):
             gc.collect()
             c0 = time.process_time()
             times = await timed_block(case, seq)
@@ -587,8 +607,7 @@ async def anatomy(
             prof.enable()
             await timed_block(case, list(range(1, 501)))
             prof.disable()
-            entries = pstats.Stats(prof).stats  # type: ignore[attr-defined]
-            loops = sum(v[1] for k, v in entries.items() if k[2] == "_run_once") / 500
+            loops = loop_iterations(prof) / 500
         out[case.name] = {
             "wall_us": statistics.median(wall[case.name]),
             "client_cpu_us": statistics.median(cpu[case.name]),
@@ -771,21 +790,13 @@ def _show(arg: Any) -> str:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from typedredis.testing import RedisServer
-
     data: dict[str, Any] = {"loadavg": [loadavg()], "commits": [git_commit()]}
-    binary = server_binary(args.server)
-    print(f"redis-server: {binary}", flush=True)
-    with RedisServer(binary) as server:
-        admin = server.client()
-        data["server_version"], data["server_binary"] = server.version, binary
-        with contextlib.suppress(OSError):  # other work should not deschedule the server mid-command
-            os.setpriority(os.PRIO_PROCESS, int(admin.info("server")["process_id"]), -10)
+    with private_server(args.server) as (server, admin, about):
+        data.update(about)  # server_version, server_binary
         loop = asyncio.new_event_loop()
         data["event_loop"] = f"{type(loop).__module__}.{type(loop).__qualname__}"
         loop.close()
         asyncio.run(run_async(args, server, admin, data))
-        admin.close()
     data["commits"].append(git_commit())
     return data
 
@@ -844,25 +855,36 @@ ANATOMY_ROWS = (
 )
 
 
+def us(x: float | None) -> str:
+    """Microseconds for the page ("—" for none); below 0.05 (a difference near zero, or below
+    it) with its sign."""
+    if x is None:
+        return "—"
+    return f"{fmt(x)} µs" if x >= 0.05 else f"{x:+.1f} µs"
+
+
+def tenths(x: float | None) -> str:
+    return "—" if x is None else f"{x:.1f}"
+
+
 def anatomy_lines(data: dict[str, Any], anat: dict[str, Any]) -> list[str]:
     def cell(key: str | None, what: str) -> str:
-        if key is None:
-            return "—"
-        return f"{fmt(anat[key][what])} µs"
+        return "—" if key is None else us(anat[key][what])
 
-    rows = []
-    for label, sync, aio in ANATOMY_ROWS:
-        loops = anat[aio]["loop_iterations_per_call"] if aio else None
-        rows.append(
-            f"| {label} | {cell(sync, 'wall_us')} | {cell(sync, 'client_cpu_us')} | {cell(aio, 'wall_us')} "
-            f"| {cell(aio, 'client_cpu_us')} | {'—' if loops is None else f'{loops:.1f}'} |"
-        )
+    rows = [
+        [
+            label,
+            cell(sync, "wall_us"),
+            cell(sync, "client_cpu_us"),
+            cell(aio, "wall_us"),
+            cell(aio, "client_cpu_us"),
+            tenths(anat[aio]["loop_iterations_per_call"] if aio else None),
+        ]
+        for label, sync, aio in ANATOMY_ROWS
+    ]
 
     def cpu(key: str) -> float:
         return float(anat[key]["client_cpu_us"])
-
-    def us(x: float) -> str:
-        return f"{fmt(x)} µs" if x >= 0.05 else f"{x:+.1f} µs"
 
     total = cpu("aget") - cpu("get")
     # the extra CPU of aget over get, split into parts that add up to it (each an asyncio
@@ -883,9 +905,18 @@ def anatomy_lines(data: dict[str, Any], anat: dict[str, Any]) -> list[str]:
         "the median call, client CPU the block's CPU time per call; event loop iterations are",
         "counted with cProfile:",
         "",
-        "| piece | sync wall | sync client CPU | asyncio wall | asyncio client CPU | event loop iterations |",
-        "|---|---|---|---|---|---|",
-        *rows,
+        markdown(
+            [
+                "piece",
+                "sync wall",
+                "sync client CPU",
+                "asyncio wall",
+                "asyncio client CPU",
+                "event loop iterations",
+            ],
+            rows,
+            compact=True,
+        ),
         "",
         f"Here `aget` took {fmt_ratio(ratio)} the wall time of `get`, and {us(total)} more client CPU. That",
         "extra CPU splits into (each part: what a piece costs over the piece below it in asyncio,",
@@ -927,9 +958,6 @@ def render(data: dict[str, Any]) -> str:
     mach = data["machine"]
     lat, tp, rat = data["latency"], data["throughput"], data["ratios"]
 
-    def us(x: float | None) -> str:
-        return "—" if x is None else f"{fmt(x)} µs"
-
     def spread(xs: list[float], unit: str = " µs") -> str:
         return f"{fmt(min(xs))}{DASH}{fmt(max(xs))}{unit}" if len(xs) > 1 else "—"
 
@@ -942,51 +970,76 @@ def render(data: dict[str, Any]) -> str:
         r = rat[key]
         a = r["async_over_sync"]
         ratio_rows.append(
-            f"| {key} | **{fmt_ratio(a)}** {mark(a)} ({spread(r['async_over_sync_rounds'], X)}) "
-            f"| {fmt_ratio(r['raw_async_over_sync'])} | {fmt_ratio(r['raw_connection_async_over_sync'])} "
-            f"| {fmt_ratio(r['sync_over_raw'])} | {fmt_ratio(r['async_over_raw'])} "
-            f"| **{r['throughput_over_raw']:.2f}** ({r['throughput_over_raw_client']:.2f}) |"
+            [
+                key,
+                f"**{fmt_ratio(a)}** {mark(a)} ({spread(r['async_over_sync_rounds'], X)})",
+                fmt_ratio(r["raw_async_over_sync"]),
+                fmt_ratio(r["raw_connection_async_over_sync"]),
+                fmt_ratio(r["sync_over_raw"]),
+                fmt_ratio(r["async_over_raw"]),
+                f"**{r['throughput_over_raw']:.2f}** ({r['throughput_over_raw_client']:.2f})",
+            ]
         )
-    ratio_table = (
-        f"| operation | typedredis asyncio / typedredis sync (target ≤ 1.15{X}; per round) "
-        "| raw asyncio / raw sync (client API) | raw asyncio / raw sync (connection) "
-        "| typedredis sync / fastest raw sync | typedredis asyncio / fastest raw asyncio "
-        "| throughput, 100 tasks: typedredis / fastest raw (/ raw client API) |\n"
-        "|---|---|---|---|---|---|\n" + "\n".join(ratio_rows)
+    ratio_table = markdown(
+        [
+            "operation",
+            f"typedredis asyncio / typedredis sync (target ≤ 1.15{X}; per round)",
+            "raw asyncio / raw sync (client API)",
+            "raw asyncio / raw sync (connection)",
+            "typedredis sync / fastest raw sync",
+            "typedredis asyncio / fastest raw asyncio",
+            "throughput, 100 tasks: typedredis / fastest raw (/ raw client API)",
+        ],
+        ratio_rows,
+        compact=True,
     )
 
     # -- latency -------------------------------------------------------------------------------
-    lat_rows = []
-    for key, label in WORKLOADS.items():
-        for side in SIDES:
-            e = lat[key][side]
-            lat_rows.append(
-                f"| {label if side == SIDES[0] else ''} | {side} | **{us(e['median_us'])}** "
-                f"| {spread(e['round_medians_us'])} | {us(e['p90_us'])} | {us(e['client_cpu_us'])} "
-                f"| {us(e['server_us'])} |"
-            )
-    lat_table = (
-        "| operation | side | median | round medians | p90 | client CPU | server |\n"
-        "|---|---|---|---|---|---|---|\n" + "\n".join(lat_rows)
+    lat_table = markdown(
+        ["operation", "side", "median", "round medians", "p90", "client CPU", "server"],
+        [
+            [
+                label if side == SIDES[0] else "",
+                side,
+                f"**{us(e['median_us'])}**",
+                spread(e["round_medians_us"]),
+                us(e["p90_us"]),
+                us(e["client_cpu_us"]),
+                us(e["server_us"]),
+            ]
+            for key, label in WORKLOADS.items()
+            for side, e in ((side, lat[key][side]) for side in SIDES)
+        ],
+        compact=True,
     )
 
     # -- throughput ----------------------------------------------------------------------------
     tp_rows = []
     for key, label in WORKLOADS.items():
-        first = True
-        for side in SIDES:
-            if side not in tp[key]:
-                continue
+        present = [side for side in SIDES if side in tp[key]]
+        for side in present:
             e = tp[key][side]
             tp_rows.append(
-                f"| {label if first else ''} | {side} | **{e['ops_s']:,.0f}** "
-                f"| {min(e['ops_s_rounds']):,.0f}{DASH}{max(e['ops_s_rounds']):,.0f} "
-                f"| {us(e['client_cpu_us'])} | {us(e['server_us'])} |"
+                [
+                    label if side == present[0] else "",
+                    side,
+                    f"**{e['ops_s']:,.0f}**",
+                    f"{min(e['ops_s_rounds']):,.0f}{DASH}{max(e['ops_s_rounds']):,.0f}",
+                    us(e["client_cpu_us"]),
+                    us(e["server_us"]),
+                ]
             )
-            first = False
-    tp_table = (
-        f"| operation | side ({args['tasks']} tasks, one client) | ops/s (median) | rounds "
-        "| client CPU per op | server per op |\n|---|---|---|---|---|---|\n" + "\n".join(tp_rows)
+    tp_table = markdown(
+        [
+            "operation",
+            f"side ({args['tasks']} tasks, one client)",
+            "ops/s (median)",
+            "rounds",
+            "client CPU per op",
+            "server per op",
+        ],
+        tp_rows,
+        compact=True,
     )
 
     g, e = rat["get"], rat["eq"]
@@ -1027,19 +1080,29 @@ def render(data: dict[str, Any]) -> str:
             "slows every Python function call, so read these as proportions, not timings; the",
             "functions themselves are in the JSON):",
             "",
-            "| operation | side | profiled wall time per call | Python function calls per call "
-            "| event loop iterations per call |",
-            "|---|---|---|---|---|",
+            markdown(
+                [
+                    "operation",
+                    "side",
+                    "profiled wall time per call",
+                    "Python function calls per call",
+                    "event loop iterations per call",
+                ],
+                [
+                    [
+                        key,
+                        side,
+                        us(p["us_per_call"]),
+                        f"{p['function_calls_per_call']:.0f}",
+                        tenths(p["loop_iterations_per_call"]),
+                    ]
+                    for key in WORKLOADS
+                    for side, p in ((side, prof[key][side]) for side in SIDES)
+                ],
+                compact=True,
+            ),
+            "",
         ]
-        for key in WORKLOADS:
-            for side in SIDES:
-                p = prof[key][side]
-                loops = p["loop_iterations_per_call"]
-                prof_lines.append(
-                    f"| {key} | {side} | {us(p['us_per_call'])} | {p['function_calls_per_call']:.0f} "
-                    f"| {'—' if loops is None else f'{loops:.1f}'} |"
-                )
-        prof_lines.append("")
     anat = data.get("anatomy")
     if anat:
         prof_lines += anatomy_lines(data, anat)
@@ -1261,18 +1324,9 @@ def main(argv: list[str] | None = None) -> int:
             k: getattr(args, k) for k in ("n", "rounds", "calls", "tasks", "ops", "seed", "profile_calls")
         }
         data["ratios"] = ratios(data)
-        data["machine"] = machine()
-        data["versions"] = library_versions(data)
-        data["date"] = datetime.now(UTC).strftime("%Y-%m-%d")
-        data["duration"] = time.monotonic() - started
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(data, indent=1))
-        print(f"wrote {args.json} ({data['duration']:.0f} s)")
+        save_results(data, started, args.json)
     if not args.no_docs:
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(render(data))
-        print(f"wrote {out}")
+        write(args.out, render(data))
     print_table(data)
     return 0
 

@@ -26,14 +26,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import harness
 import worker
-from run import server_binary
-
-from typedredis.testing import RedisServer
-
-
-def commandstats(client: Any) -> dict[str, tuple[int, float]]:
-    stats = client.info("commandstats")
-    return {k.removeprefix("cmdstat_"): (int(v["calls"]), float(v["usec"])) for k, v in stats.items()}
 
 
 def measure(name: str, fn: Callable[[], Any], client: Any, top: int, profile: bool) -> None:
@@ -47,7 +39,7 @@ def measure(name: str, fn: Callable[[], Any], client: Any, top: int, profile: bo
         fn()
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     server = harness.server_cpu(client) - server0
-    stats = commandstats(client)
+    stats = harness.commandstats(client)
     cmds = ", ".join(
         f"{k} {calls}x {usec / calls:.0f} us"
         for k, (calls, usec) in sorted(stats.items(), key=lambda kv: -kv[1][1])
@@ -105,11 +97,9 @@ def main() -> int:
     parser.add_argument("--repeat-queries", type=int, default=20)
     parser.add_argument("--no-cprofile", action="store_true", help="timings and commandstats only")
     args = parser.parse_args()
-    with RedisServer(server_binary(None)) as server:
-        client = server.client()
+    with harness.private_server(None) as (server, client, _):
         for lib in args.libs.split(","):
             profile_lib(lib, str(server.socket), client, args)
-        client.close()
     return 0
 
 

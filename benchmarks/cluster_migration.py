@@ -26,6 +26,8 @@ import threading
 import time
 from typing import Any
 
+from harness import markdown
+
 import typedredis
 from typedredis import Indexed, Model, Sorted
 from typedredis.audit import audit
@@ -133,12 +135,6 @@ def run(n: int) -> dict[str, Any]:
         typedredis.disconnect()
         client.close()
         return result
-
-
-def markdown(header: list[str], rows: list[list[str]]) -> str:
-    """A markdown table."""
-    lines = [header, ["---"] * len(header), *rows]
-    return "\n".join("| " + " | ".join(cells) + " |" for cells in lines)
 
 
 def table(results: list[dict[str, Any]]) -> str:

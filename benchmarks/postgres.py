@@ -42,8 +42,19 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 import postgres_workload as w  # noqa: E402
+from harness import (  # noqa: E402
+    Timer,
+    commandstats,
+    git_commit,
+    library_versions,
+    loadavg,
+    machine,
+    percentile,
+    progress,
+    server_binary,
+    server_cpu,
+)
 from postgres_report import render_all  # noqa: E402
-from run import git_commit, library_versions, loadavg, machine, server_binary  # noqa: E402
 
 RESULTS = HERE / "postgres-results.json"
 PAGE = ROOT / "docs" / "explanation" / "benchmarks-postgres.md"
@@ -62,15 +73,7 @@ PAGE_VARIANTS = {
 }
 
 
-# -- servers' CPU -----------------------------------------------------------------------------
-
-
-def redis_cpu(client: Any) -> float:
-    """The redis-server main thread's CPU seconds (user + system)."""
-    info = client.info("cpu")
-    if "used_cpu_user_main_thread" in info:
-        return float(info["used_cpu_user_main_thread"]) + float(info["used_cpu_sys_main_thread"])
-    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+# -- clocks and probes ------------------------------------------------------------------------
 
 
 def proc_cpu(pid: int) -> float:
@@ -82,12 +85,26 @@ def proc_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def percentile(xs: list[float], q: float) -> float:
-    s = sorted(xs)
-    if not s:
-        return float("nan")
-    k = min(len(s) - 1, max(0, round(q * (len(s) - 1))))
-    return s[k]
+class StallProbe:
+    """`postgres_workload.stall_probe` in a spawned process while the ``with`` block runs:
+    afterwards ``worst`` (its longest round trip, seconds) and ``probes`` (how many it made)."""
+
+    def __init__(self, ctx: Any, side: str, target: Any) -> None:
+        self.ctx, self.side, self.target = ctx, side, target
+
+    def __enter__(self) -> StallProbe:
+        ready, self.stop, self.box = self.ctx.Event(), self.ctx.Event(), self.ctx.Queue()
+        args = (self.side, self.target, ready, self.stop, self.box)
+        self.proc = self.ctx.Process(target=w.stall_probe, args=args, daemon=True)
+        self.proc.start()
+        if not ready.wait(60):
+            raise SystemExit("the stall probe did not start")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.worst, self.probes = self.box.get(timeout=60)
+        self.proc.join(timeout=30)
 
 
 def series_summary(lat: list[float], per_rep: list[list[float]], cpu: float, server: float) -> dict[str, Any]:
@@ -233,6 +250,7 @@ def latency(
     """Single-client latency: per repetition, per query, a block of calls on each side (the
     order of the sides alternates), every call timed on its own."""
     floor_fns = floors(redis_client, pg)
+    on_redis, on_pg = (lambda: server_cpu(redis_client)), (lambda: proc_cpu(pg_pid))
     lat: dict[str, dict[str, list[list[float]]]] = {}
     cpu: dict[tuple[str, str], list[float]] = {}
     started = time.monotonic()
@@ -253,27 +271,18 @@ def latency(
             if (rep + qi) % 2:
                 entries.reverse()
             for name, fn in entries:
-                on_redis = name.startswith(("typedredis", "redis"))
-                gc.collect()
                 times: list[float] = []
-                s0 = redis_cpu(redis_client) if on_redis else proc_cpu(pg_pid)
-                c0 = time.process_time()
                 perf = time.perf_counter
-                for p in params:
-                    t0 = perf()
-                    fn(p)
-                    times.append(perf() - t0)
-                c1 = time.process_time()
-                s1 = redis_cpu(redis_client) if on_redis else proc_cpu(pg_pid)
+                with Timer(server=on_redis if name.startswith(("typedredis", "redis")) else on_pg) as clock:
+                    for p in params:
+                        t0 = perf()
+                        fn(p)
+                        times.append(perf() - t0)
                 lat[key][name].append(times)
                 acc = cpu.setdefault((key, name), [0.0, 0.0])
-                acc[0] += c1 - c0
-                acc[1] += s1 - s0
-        print(
-            f"  latency: repetition {rep + 1}/{args.repeat} ({time.monotonic() - started:.0f} s, "
-            f"load {loadavg()})",
-            flush=True,
-        )
+                acc[0] += clock.client_cpu
+                acc[1] += clock.server_cpu
+        progress("latency", rep + 1, args.repeat, started)
     out: dict[str, Any] = {}
     for key, sides in lat.items():
         for name, reps in sides.items():
@@ -329,11 +338,7 @@ def throughput(
                         entry["rounds"].append(calls / span)
                         entry["calls"].append(calls)
                         entry["worst_call_ms"].append(max(r[3] for r in replies) * 1e3)
-            print(
-                f"  throughput: round {rnd + 1}/{args.tp_rounds} ({time.monotonic() - started:.0f} s, "
-                f"load {loadavg()})",
-                flush=True,
-            )
+            progress("throughput", rnd + 1, args.tp_rounds, started)
     finally:
         for here in pipes:
             here.send(None)
@@ -364,50 +369,30 @@ def reload(
         "select_all_s": [],
     }
     pg_pid = int(pg_conn.execute("SELECT pg_backend_pid()").fetchone()[0])
+    targets = {"typedredis": redis_socket, "postgres": pg_conninfo}
+    cpu_of = {"typedredis": lambda: server_cpu(redis_client), "postgres": lambda: proc_cpu(pg_pid)}
     # the probes' longest round trip with nothing else running: the machine's own noise
     idle_for = 0.5 if args.quick else 3.0
     out["args_idle_s"] = idle_for
     for side in ("typedredis", "postgres"):
-        ready, stop, box = ctx.Event(), ctx.Event(), ctx.Queue()
-        target = redis_socket if side == "typedredis" else pg_conninfo
-        probe = ctx.Process(target=w.stall_probe, args=(side, target, ready, stop, box), daemon=True)
-        probe.start()
-        if not ready.wait(60):
-            raise SystemExit("the stall probe did not start")
-        time.sleep(idle_for)
-        stop.set()
-        worst, _ = box.get(timeout=60)
-        probe.join(timeout=30)
-        out[side]["idle_stall_ms"] = worst * 1e3
+        with StallProbe(ctx, side, targets[side]) as probe:
+            time.sleep(idle_for)
+        out[side]["idle_stall_ms"] = probe.worst * 1e3
     for rep in range(args.reload_repeat):
         sides = ["typedredis", "postgres"] if rep % 2 == 0 else ["postgres", "typedredis"]
         for side in sides:
-            ready, stop, box = ctx.Event(), ctx.Event(), ctx.Queue()
-            target = redis_socket if side == "typedredis" else pg_conninfo
-            probe = ctx.Process(target=w.stall_probe, args=(side, target, ready, stop, box), daemon=True)
-            probe.start()
-            if not ready.wait(60):
-                raise SystemExit("the stall probe did not start")
-            time.sleep(0.2)
-            if side == "typedredis":  # every server command of over 1 ms is logged
-                redis_client.config_set("slowlog-log-slower-than", 1000)
-                redis_client.config_set("slowlog-max-len", 100_000)
-                redis_client.slowlog_reset()
-            gc.collect()
-            s0 = redis_cpu(redis_client) if side == "typedredis" else proc_cpu(pg_pid)
-            c0 = time.process_time()
-            t0 = time.perf_counter()
-            if side == "typedredis":
-                w.reload_redis(products, orders)
-            else:
-                w.swap_postgres(pg_conn, products, orders)
-            t1 = time.perf_counter()
-            c1 = time.process_time()
-            s1 = redis_cpu(redis_client) if side == "typedredis" else proc_cpu(pg_pid)
-            time.sleep(0.2)
-            stop.set()
-            worst, n = box.get(timeout=60)
-            probe.join(timeout=30)
+            with StallProbe(ctx, side, targets[side]) as probe:
+                time.sleep(0.2)
+                if side == "typedredis":  # every server command of over 1 ms is logged
+                    redis_client.config_set("slowlog-log-slower-than", 1000)
+                    redis_client.config_set("slowlog-max-len", 100_000)
+                    redis_client.slowlog_reset()
+                with Timer(server=cpu_of[side]) as clock:
+                    if side == "typedredis":
+                        w.reload_redis(products, orders)
+                    else:
+                        w.swap_postgres(pg_conn, products, orders)
+                time.sleep(0.2)
             entry = out[side]
             if side == "typedredis":
                 slow = redis_client.slowlog_get(100_000)
@@ -416,15 +401,15 @@ def reload(
                     longest["duration"] / 1e3 if longest else 0.0
                 )
                 entry.setdefault("commands_over_1ms", []).append(len(slow))
-            entry["seconds"].append(t1 - t0)
-            entry["client_cpu_s"].append(c1 - c0)
-            entry["server_cpu_s"].append(s1 - s0)
-            entry["stall_ms"].append(worst * 1e3)
-            entry["probes"].append(n)
+            entry["seconds"].append(clock.seconds)
+            entry["client_cpu_s"].append(clock.client_cpu)
+            entry["server_cpu_s"].append(clock.server_cpu)
+            entry["stall_ms"].append(probe.worst * 1e3)
+            entry["probes"].append(probe.probes)
             print(
-                f"  reload {rep + 1}/{args.reload_repeat} {side}: {t1 - t0:.2f} s "
-                f"(client CPU {c1 - c0:.2f} s, "
-                f"server CPU {s1 - s0:.2f} s, longest stall {worst * 1e3:.1f} ms)",
+                f"  reload {rep + 1}/{args.reload_repeat} {side}: {clock.seconds:.2f} s "
+                f"(client CPU {clock.client_cpu:.2f} s, server CPU {clock.server_cpu:.2f} s, "
+                f"longest stall {probe.worst * 1e3:.1f} ms)",
                 flush=True,
             )
         gc.collect()
@@ -457,15 +442,13 @@ def profile(args: argparse.Namespace, sizes: w.Sizes, redis_side: Any, redis_cli
             fn(p)
         wall = time.perf_counter() - t0
         cpu = time.process_time() - c0
-        stats = redis_client.info("commandstats")
-        evalsha = stats.get("cmdstat_evalsha", {})
-        top_level = evalsha if evalsha else {  # a get runs no script: its HMGET and HGET
-            "usec": sum(int(v["usec"]) for k, v in stats.items() if k in ("cmdstat_hmget", "cmdstat_hget"))
-        }
+        stats = commandstats(redis_client)
+        # the scripts' own time, or, as a get runs no script, its HMGET's and HGET's
+        on_server = ["evalsha"] if "evalsha" in stats else ["hmget", "hget"]
         commands = {
-            k.removeprefix("cmdstat_"): round(int(v["calls"]) / len(params), 2)
-            for k, v in stats.items()
-            if not k.startswith(("cmdstat_config", "cmdstat_info"))
+            k: round(calls / len(params), 2)
+            for k, (calls, _) in stats.items()
+            if not k.startswith(("config", "info"))
         }
         prof = cProfile.Profile()
         prof.enable()
@@ -478,8 +461,8 @@ def profile(args: argparse.Namespace, sizes: w.Sizes, redis_side: Any, redis_cli
             "calls": len(params),
             "wall_us": wall / len(params) * 1e6,
             "client_cpu_us": cpu / len(params) * 1e6,
-            "evalsha_per_call": round(int(evalsha.get("calls", 0)) / len(params), 2),
-            "server_us_per_call": int(top_level.get("usec", 0)) / len(params),
+            "evalsha_per_call": round(stats.get("evalsha", (0, 0))[0] / len(params), 2),
+            "server_us_per_call": sum(stats.get(k, (0, 0))[1] for k in on_server) / len(params),
             "commands_per_call": commands,
             "top": text.getvalue(),
         }

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import statistics
-import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import postgres_workload as w
-from run import fmt
+from harness import MICRO, X, fmt, fmt_ratio, grouped_bars, markdown, pyplot, save_figure
 
-X = "\u00d7"
-MU = "\u00b5"
 TR, PG = "typedredis", "postgres"
 FILTERED = ("page", "newest", "count", "top")  # the filtered, ordered or counted queries
 LABELS = {q.key: q.label for q in w.QUERIES}
@@ -29,14 +27,11 @@ def us(x: float | None) -> str:
         return "—"
     if x >= 1000:
         return f"{fmt(x / 1000)} ms"
-    return f"{fmt(x)} {MU}s"
+    return f"{fmt(x)} {MICRO}s"
 
 
 def ratio(a: float | None, b: float | None) -> str:
-    if not a or not b:
-        return "—"
-    r = a / b
-    return f"{r:.2f}{X}" if r < 10 else f"{r:.1f}{X}" if r < 100 else f"{r:.0f}{X}"
+    return fmt_ratio(a / b) if a and b else "—"
 
 
 def ops(x: float | None) -> str:
@@ -126,108 +121,92 @@ def targets(data: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 
 def latency_table(data: dict[str, Any]) -> str:
-    out = [
-        "| query | typedredis median | PostgreSQL median | ratio "
-        "| typedredis p99 | PostgreSQL p99 | ratio p99 |",
-        "|---|---|---|---|---|---|---|",
-    ]
+    rows = []
     for q in w.QUERIES:
         a, b = lat(data, q.key, TR), lat(data, q.key, PG)
         a99, b99 = lat(data, q.key, TR, "p99_us"), lat(data, q.key, PG, "p99_us")
-        out.append(
-            f"| {SHORT[q.key]} | {us(a)} | {us(b)} | **{ratio(a, b)}** "
-            f"| {us(a99)} | {us(b99)} | {ratio(a99, b99)} |"
-        )
-    return "\n".join(out)
+        rows.append((SHORT[q.key], us(a), us(b), f"**{ratio(a, b)}**", us(a99), us(b99), ratio(a99, b99)))
+    header = ("query", "typedredis median", "PostgreSQL median", "ratio")
+    return markdown((*header, "typedredis p99", "PostgreSQL p99", "ratio p99"), rows, compact=True)
 
 
 def throughput_table(data: dict[str, Any]) -> str:
     counts = client_counts(data)
-    head = " | ".join(f"{c} client{'s' if c > 1 else ''}: typedredis / PostgreSQL (ratio)" for c in counts)
-    out = [f"| query | {head} |", "|---|" + "---|" * len(counts)]
+    rows = []
     for q in w.QUERIES:
-        cells = []
+        cells = [SHORT[q.key]]
         for c in counts:
             a, b = tp(data, q.key, TR, c), tp(data, q.key, PG, c)
             cells.append(f"{ops(a)} / {ops(b)} (**{ratio(a, b)}**)")
-        out.append(f"| {SHORT[q.key]} | " + " | ".join(cells) + " |")
-    return "\n".join(out)
+        rows.append(cells)
+    head = [f"{c} client{'s' if c > 1 else ''}: typedredis / PostgreSQL (ratio)" for c in counts]
+    return markdown(["query", *head], rows, compact=True)
 
 
 def reload_table(data: dict[str, Any]) -> str:
     rl = data["reload"]
+    tr, pg = rl[TR], rl[PG]
     n = data["sizes"]["products"] + data["sizes"]["orders"]
 
-    def med(side: str, key: str) -> float:
-        return statistics.median(rl[side][key])
+    def medians(what: str, key: str, bold: str = "") -> tuple[str, ...]:
+        a, b = statistics.median(tr[key]), statistics.median(pg[key])
+        return (what, f"{a:.2f} s", f"{b:.2f} s", f"{bold}{ratio(a, b)}{bold}")
 
-    out = [
-        f"| reload of all {n:,} objects / rows | typedredis | PostgreSQL | ratio |",
-        "|---|---|---|---|",
-        f"| wall time (median of {len(rl[TR]['seconds'])}) | {med(TR, 'seconds'):.2f} s | "
-        f"{med(PG, 'seconds'):.2f} s | **{ratio(med(TR, 'seconds'), med(PG, 'seconds'))}** |",
-        f"| CPU of the process running it | {med(TR, 'client_cpu_s'):.2f} s "
-        f"| {med(PG, 'client_cpu_s'):.2f} s | "
-        f"{ratio(med(TR, 'client_cpu_s'), med(PG, 'client_cpu_s'))} |",
-        "| CPU of the server (Redis main thread / the PostgreSQL backend) "
-        f"| {med(TR, 'server_cpu_s'):.2f} s | "
-        f"{med(PG, 'server_cpu_s'):.2f} s | {ratio(med(TR, 'server_cpu_s'), med(PG, 'server_cpu_s'))} |",
-        f"| longest round trip of another client meanwhile (worst of {len(rl[TR]['stall_ms'])}) | "
-        f"{fmt(max(rl[TR]['stall_ms']))} ms (`PING`) "
-        f"| {fmt(max(rl[PG]['stall_ms']))} ms (`Product` by pk) | |",
-        *(
-            [
-                f"| the same, idle ({fmt(rl['args_idle_s'])} s with no reload) "
-                f"| {fmt(rl[TR]['idle_stall_ms'])} ms | {fmt(rl[PG]['idle_stall_ms'])} ms | |"
-            ]
-            if "idle_stall_ms" in rl[TR]
-            else []
-        ),
-        *(
-            [
-                "| longest single server command (Redis `SLOWLOG`; commands over 1 ms) "
-                f"| {fmt(max(rl[TR]['slowest_command_ms']))} ms "
-                f"({max(rl[TR]['commands_over_1ms']):,}) | — | |"
-            ]
-            if rl[TR].get("slowest_command_ms")
-            else []
+    rows = [
+        medians(f"wall time (median of {len(tr['seconds'])})", "seconds", "**"),
+        medians("CPU of the process running it", "client_cpu_s"),
+        medians("CPU of the server (Redis main thread / the PostgreSQL backend)", "server_cpu_s"),
+        (
+            f"longest round trip of another client meanwhile (worst of {len(tr['stall_ms'])})",
+            f"{fmt(max(tr['stall_ms']))} ms (`PING`)",
+            f"{fmt(max(pg['stall_ms']))} ms (`Product` by pk)",
+            "",
         ),
     ]
-    return "\n".join(out)
+    if "idle_stall_ms" in tr:
+        idle = f"the same, idle ({fmt(rl['args_idle_s'])} s with no reload)"
+        rows.append((idle, f"{fmt(tr['idle_stall_ms'])} ms", f"{fmt(pg['idle_stall_ms'])} ms", ""))
+    if tr.get("slowest_command_ms"):
+        slowest = f"{fmt(max(tr['slowest_command_ms']))} ms ({max(tr['commands_over_1ms']):,})"
+        what = "longest single server command (Redis `SLOWLOG`; commands over 1 ms)"
+        rows.append((what, slowest, "—", ""))
+    return markdown(
+        (f"reload of all {n:,} objects / rows", "typedredis", "PostgreSQL", "ratio"), rows, compact=True
+    )
 
 
 def cpu_table(data: dict[str, Any]) -> str:
-    out = [
-        "| query | side | wall (median) | client CPU per call | server CPU per call "
-        "| mean wall - client - server |",
-        "|---|---|---|---|---|---|",
-    ]
+    rows = []
     for q in w.QUERIES:
         for side, name in ((TR, "typedredis"), (PG, "PostgreSQL")):
             e = data["latency"][q.key][side]
             rest = e["mean_us"] - (e["client_cpu_us"] or 0) - (e["server_cpu_us"] or 0)
-            out.append(
-                f"| {SHORT[q.key]} | {name} | {us(e['median_us'])} | {us(e['client_cpu_us'])} | "
-                f"{us(e['server_cpu_us'])} | {us(rest) if rest > 0 else '≈ 0'} |"
-            )
-    return "\n".join(out)
+            cpu = (us(e["client_cpu_us"]), us(e["server_cpu_us"]))
+            rows.append((SHORT[q.key], name, us(e["median_us"]), *cpu, us(rest) if rest > 0 else "≈ 0"))
+    header = ("query", "side", "wall (median)", "client CPU per call", "server CPU per call")
+    return markdown((*header, "mean wall - client - server"), rows, compact=True)
+
+
+def median_p99_table(first: str, entries: Iterable[tuple[str, dict[str, Any] | None]]) -> str:
+    """A row per (name, latency entry) with its median and p99; none for a missing entry."""
+    rows = [(name, us(e["median_us"]), us(e["p99_us"])) for name, e in entries if e]
+    return markdown((first, "median", "p99"), rows, compact=True)
 
 
 def floors_table(data: dict[str, Any]) -> str:
-    out = ["| call | median | p99 |", "|---|---|---|"]
-    for name, e in data["latency"].get("floors", {}).items():
-        out.append(f"| {name} | {us(e['median_us'])} | {us(e['p99_us'])} |")
-    for side, name in (
-        (TR, "`Product.get(pk)` (typedredis)"),
-        (PG, "`SELECT` by id + `Product(...)` (PostgreSQL)"),
-    ):
-        e = data["latency"]["get"][side]
-        out.append(f"| {name} | {us(e['median_us'])} | {us(e['p99_us'])} |")
-    return "\n".join(out)
+    get = data["latency"]["get"]
+    return median_p99_table(
+        "call",
+        [
+            *data["latency"].get("floors", {}).items(),
+            ("`Product.get(pk)` (typedredis)", get[TR]),
+            ("`SELECT` by id + `Product(...)` (PostgreSQL)", get[PG]),
+        ],
+    )
 
 
 def variants_table(data: dict[str, Any]) -> str:
-    out = ["| query 2 as | median | p99 |", "|---|---|---|"]
+    page = data["latency"]["page"]
     names = {
         PG: "one statement: `count(*)` in a subquery, the page in a `LEFT JOIN LATERAL` "
         "(the PostgreSQL column above)",
@@ -236,13 +215,8 @@ def variants_table(data: dict[str, Any]) -> str:
         "postgres (2 statements, pipelined)": "two statements, page and count, in psycopg's pipeline mode "
         "(one round trip)",
     }
-    for side, name in names.items():
-        e = data["latency"]["page"].get(side)
-        if e:
-            out.append(f"| {name} | {us(e['median_us'])} | {us(e['p99_us'])} |")
-    e = data["latency"]["page"][TR]
-    out.append(f"| typedredis `page_with_count()` | {us(e['median_us'])} | {us(e['p99_us'])} |")
-    return "\n".join(out)
+    entries = [(name, page.get(side)) for side, name in names.items()]
+    return median_p99_table("query 2 as", [*entries, ("typedredis `page_with_count()`", page[TR])])
 
 
 def shared_note(data: dict[str, Any]) -> list[str]:
@@ -284,9 +258,8 @@ def profile_section(data: dict[str, Any]) -> list[str]:
         "commands they ran included; for the get, which runs no script, its `HMGET` and `HGET`;",
         f"{prof['get']['calls']} calls each, with `--profile`), and the commands each query ran:",
         "",
-        "| query | script calls | server time per query | commands per query |",
-        "|---|---|---|---|",
     ]
+    rows = []
     for q in w.QUERIES:
         e = prof.get(q.key)
         if not e:
@@ -294,8 +267,9 @@ def profile_section(data: dict[str, Any]) -> list[str]:
         cmds = ", ".join(
             f"{k.upper()} {v:g}" for k, v in sorted(e["commands_per_call"].items()) if k != "evalsha" and v
         )
-        out.append(f"| {SHORT[q.key]} | {e['evalsha_per_call']:g} | {us(e['server_us_per_call'])} | {cmds} |")
-    return [*out, ""]
+        rows.append((SHORT[q.key], f"{e['evalsha_per_call']:g}", us(e["server_us_per_call"]), cmds))
+    header = ("query", "script calls", "server time per query", "commands per query")
+    return [*out, markdown(header, rows, compact=True), ""]
 
 
 def plans_section(data: dict[str, Any]) -> list[str]:
@@ -304,19 +278,17 @@ def plans_section(data: dict[str, Any]) -> list[str]:
         "typedredis' plans (`Query.plan(action)`, checked by the benchmark against the strategy the",
         "compound index should give):",
         "",
-        "| query | action | strategy | intended | matches (estimate) |",
-        "|---|---|---|---|---|",
     ]
+    rows = []
     for key, actions in plans["typedredis"].items():
         for action, p in actions.items():
             if "intended" not in p:
                 continue
             ok = "✓" if p["strategy"] == p["intended"] else "**no**"
-            out.append(
-                f"| {SHORT[key]} | `{action}` | `{p['strategy']}` | `{p['intended']}` {ok} "
-                f"| {p['matches']:,} |"
-            )
+            strategy, intended = f"`{p['strategy']}`", f"`{p['intended']}` {ok}"
+            rows.append((SHORT[key], f"`{action}`", strategy, intended, f"{p['matches']:,}"))
     out += [
+        markdown(("query", "action", "strategy", "intended", "matches (estimate)"), rows, compact=True),
         "",
         "PostgreSQL's plans (`EXPLAIN (COSTS OFF)` of the prepared statements, generic plan):",
         "",
@@ -330,66 +302,44 @@ def plans_section(data: dict[str, Any]) -> list[str]:
 
 
 def chart(data: dict[str, Any], path: Path) -> bool:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib is not installed: no chart (pip install matplotlib)", file=sys.stderr)
+    plt = pyplot()
+    if plt is None:
         return False
     colors = {TR: "#c0392b", PG: "#336791"}
     names = {TR: "typedredis", PG: "PostgreSQL"}
     keys = [q.key for q in w.QUERIES]
     xt = ["1. by pk", "2. page +\ncount", "3. newest\n50 orders", "4. count", "5. newest\n20 products"]
     fig, axes = plt.subplots(1, 3, figsize=(13.5, 4.8), dpi=110, gridspec_kw={"width_ratios": [5, 5, 1.6]})
-    ax = axes[0]
-    for j, side in enumerate((TR, PG)):
-        xs = [i + (j - 0.5) * 0.38 for i in range(len(keys))]
-        ys = [lat(data, k, side) or 0 for k in keys]
-        p99 = [lat(data, k, side, "p99_us") or 0 for k in keys]
-        bars = ax.bar(xs, ys, 0.38, color=colors[side], label=f"{names[side]} median")
-        ax.scatter(xs, p99, marker="_", s=140, color="black", zorder=3, label="p99" if j == 0 else None)
-        for bar, y in zip(bars, ys, strict=True):
-            ax.annotate(
-                us(y).replace(" ", "\u2009"),
-                (bar.get_x() + bar.get_width() / 2, y),
-                ha="center",
-                va="bottom",
-                fontsize=6.5,
-            )
-    ax.set_yscale("log")
-    ax.set_ylim(top=max((b.get_height() for b in ax.patches), default=10.0) * 4)  # legend room
-    ax.set_ylabel(f"{MU}s per call, log scale (lower is better)")
-    ax.set_title("single client: latency per call", fontsize=10)
-    ax.set_xticks(range(len(keys)))
-    ax.set_xticklabels(xt, fontsize=8)
-    ax.legend(fontsize=7.5, loc="upper left")
-    ax.grid(axis="y", which="both", alpha=0.25)
-    ax = axes[1]
-    counts = client_counts(data)
-    if counts:
-        top = max(counts)
-        for j, side in enumerate((TR, PG)):
-            xs = [i + (j - 0.5) * 0.38 for i in range(len(keys))]
-            ys = [tp(data, k, side, top) or 0 for k in keys]
-            bars = ax.bar(xs, ys, 0.38, color=colors[side], label=names[side])
-            for bar, y in zip(bars, ys, strict=True):
-                ax.annotate(
-                    f"{y:,.0f}",
-                    (bar.get_x() + bar.get_width() / 2, y),
-                    ha="center",
-                    va="bottom",
-                    fontsize=6.5,
-                )
+
+    def side_by_side(ax: Any, value: Any, name: str, label: Any) -> list[list[float]]:
+        """typedredis' and PostgreSQL's bars of ``value(key, side)``, per query."""
+        series = [(name.format(names[x]), [value(k, x) or 0 for k in keys], colors[x]) for x in (TR, PG)]
+        return grouped_bars(ax, series, label, width=0.76, fontsize=6.5)
+
+    def finish(ax: Any, ylabel: str, title: str) -> None:
         ax.set_yscale("log")
         ax.set_ylim(top=max((b.get_height() for b in ax.patches), default=10.0) * 4)  # legend room
-        ax.set_ylabel("calls per second, all clients, log scale (higher is better)")
-        ax.set_title(f"throughput, {top} client processes", fontsize=10)
+        ax.set_ylabel(ylabel)
+        ax.set_title(title, fontsize=10)
         ax.set_xticks(range(len(keys)))
         ax.set_xticklabels(xt, fontsize=8)
         ax.legend(fontsize=7.5, loc="upper left")
         ax.grid(axis="y", which="both", alpha=0.25)
+
+    ax = axes[0]
+    xs = side_by_side(
+        ax, lambda k, side: lat(data, k, side), "{} median", lambda y: us(y).replace(" ", "\u2009")
+    )
+    for j, side in enumerate((TR, PG)):
+        p99 = [lat(data, k, side, "p99_us") or 0 for k in keys]
+        ax.scatter(xs[j], p99, marker="_", s=140, color="black", zorder=3, label="p99" if j == 0 else None)
+    finish(ax, f"{MICRO}s per call, log scale (lower is better)", "single client: latency per call")
+    counts = client_counts(data)
+    if counts:
+        top = max(counts)
+        side_by_side(axes[1], lambda k, side: tp(data, k, side, top), "{}", lambda y: f"{y:,.0f}")
+        ylabel = "calls per second, all clients, log scale (higher is better)"
+        finish(axes[1], ylabel, f"throughput, {top} client processes")
     ax = axes[2]
     rl = data.get("reload")
     if rl:
@@ -411,10 +361,7 @@ def chart(data: dict[str, Any], path: Path) -> bool:
         f"{s['orders']:,} orders (medians)",
         fontsize=11,
     )
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
+    save_figure(plt, fig, path)
     return True
 
 
@@ -516,9 +463,7 @@ def render_page(data: dict[str, Any], chart_name: str | None) -> str:
         "",
         "The targets of the issue, with the compound indexes declared:",
         "",
-        "| target | measured | |",
-        "|---|---|---|",
-        *[f"| {a} | {b} | {c} |" for a, b, c in targets(data)],
+        markdown(("target", "measured", ""), targets(data), compact=True),
         "",
         "## Where the time goes",
         "",
@@ -659,9 +604,11 @@ def method(data: dict[str, Any]) -> list[str]:
         "  else going on, for the machine's own noise. Redis' `SLOWLOG` records every command of",
         "  over 1 ms during the reset.",
         "",
-        "| query | typedredis | SQL |",
-        "|---|---|---|",
-        *[f"| {SHORT[q.key]} | `{q.typedredis}` | `{q.sql}` |" for q in w.QUERIES],
+        markdown(
+            ("query", "typedredis", "SQL"),
+            [(SHORT[q.key], f"`{q.typedredis}`", f"`{q.sql}`") for q in w.QUERIES],
+            compact=True,
+        ),
     ]
 
 
@@ -710,14 +657,14 @@ def discussion(data: dict[str, Any]) -> list[str]:
         per_object = max(0.0, (top_script - count_script) / w.TOP)
         fixed = (
             f"  {us(count_script)} of `EVALSHA` time for query 4 (`INFO commandstats`), whose three",
-            f"  commands take a few {MU}s. Each object fetched then costs an `HMGET` and its packing in",
+            f"  commands take a few {MICRO}s. Each object fetched then costs an `HMGET` and its packing in",
             f"  Lua, about {us(per_object)} of script time here (query 5: {us(top_script)} for 20 products).",
         )
     else:
         per_object = max(0.0, (cpu("top", TR, "server") - cpu("count", TR, "server")) / w.TOP)
         fixed = (
             f"  {us(cpu('count', TR, 'server'))} of Redis CPU for query 4, whose commands take a few",
-            f"  {MU}s. Each object fetched then costs an `HMGET` and its packing in Lua, about",
+            f"  {MICRO}s. Each object fetched then costs an `HMGET` and its packing in Lua, about",
             f"  {us(per_object)} here.",
         )
     out = ["### Where typedredis wins: counts", ""]
@@ -831,7 +778,7 @@ def discussion(data: dict[str, Any]) -> list[str]:
             "### The reload",
             "",
             f"typedredis' reload took {a:.1f} s against {b:.2f} s for the table swap ({ratio(a, b)}).",
-            f"The Redis main thread was busy for {srv:.1f} s of it, {srv / n * 1e6:.0f} {MU}s per object:",
+            f"The Redis main thread was busy for {srv:.1f} s of it, {srv / n * 1e6:.0f} {MICRO}s per object:",
             "each order is an `HSET`, two `SADD`s and four sorted-set entries (`amount`, `created_at`",
             "and the two compound indexes), plus its entries in the generation's `all` set and index",
             "registry, all written from Lua in script calls of 100 objects. The client spent",

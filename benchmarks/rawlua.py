@@ -34,7 +34,7 @@ from typing import Any
 
 import msgpack
 import redis
-from harness import Bench, Side, interleave, table
+from harness import Bench, Side, interleave, private_server, table
 from pydantic import TypeAdapter
 from worker import (
     AND_REGION,
@@ -57,7 +57,6 @@ from worker import (
 import typedredis
 from typedredis import Indexed, Model, operations
 from typedredis.rows import STORED
-from typedredis.testing import RedisServer
 
 UPDATES = 1000
 GETS = 1000
@@ -492,8 +491,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     rnd = random.Random(14)
-    with RedisServer() as server:
-        client = redis.Redis.from_url(server.url)
+    with private_server() as (server, client, _):
         typedredis.connect(server.url)
         default = operations.OBJECTS_PER_CALL
         try:

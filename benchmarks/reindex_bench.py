@@ -22,11 +22,11 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import redis
+from harness import private_server
 from stall import measure  # a PING loop and SLOWLOG around one call (harness.py, via stall.py)
 
 import typedredis
 from typedredis import Compound, Indexed, Model, Sorted, model
-from typedredis.testing import RedisServer
 
 KEY = "bench_reindex"
 
@@ -104,8 +104,8 @@ def main() -> None:
     parser.add_argument("--markdown", help="also write the table to this file")
     args = parser.parse_args()
     n = args.n
-    with RedisServer(args=("--slowlog-log-slower-than", "1000", "--slowlog-max-len", "100000")) as server:
-        raw = redis.Redis.from_url(server.url)
+    slowlog = ("--slowlog-log-slower-than", "1000", "--slowlog-max-len", "100000")
+    with private_server(server_args=slowlog) as (server, raw, _):
         typedredis.connect(server.url)
         v1 = release(1)
         v1.save_all(items(v1, n))

