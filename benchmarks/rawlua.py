@@ -431,10 +431,8 @@ def main_benches(client: redis.Redis, raw: Raw, n: int, rnd: random.Random) -> l
 
 
 def set_batch(per: int) -> None:
-    """Make typedredis send ``per`` objects per save call (a reset stages one round trip of
-    calls at a time)."""
-    operations.OBJECTS_PER_CALL = per  # type: ignore[misc]  # the constants under measurement
-    operations.RESET_CHUNK = per * operations.CALLS_PER_BATCH  # type: ignore[misc]
+    """Make typedredis send ``per`` objects per save call."""
+    operations.OBJECTS_PER_CALL = per  # type: ignore[misc]  # the constant under measurement
 
 
 def sweep_benches(client: redis.Redis, n: int, sizes: Sequence[int]) -> list[Bench]:

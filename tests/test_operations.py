@@ -228,6 +228,36 @@ def test_save_pipelines_a_hundred_objects_per_call_in_one_round_trip() -> None:
     assert [s.pk for s in songs] == list(range(1, 251))
 
 
+def test_a_big_save_pipelines_four_calls_per_round_trip() -> None:
+    # (Redis runs a client's pipelined calls back to back: another client waits for all four)
+    songs = [Song(title=f"s{i}") for i in range(1000)]
+    pks = iter(range(1, 1001))
+    batches, _ = drive(operations.save(Song.spec(), songs), lambda call: [next(pks) for _ in range(100)])
+    assert [len(batch) for batch in batches] == [4, 4, 2]
+    assert [s.pk for s in songs] == list(range(1, 1001))
+
+
+def test_a_reset_takes_3200_objects_at_a_time_and_stages_them_four_calls_per_round_trip() -> None:
+    songs = [Song(title=f"s{i}") for i in range(3300)]
+    pks = iter(range(1, 3301))
+
+    def answer(call: ScriptCall) -> Any:
+        if call.script == "save":
+            return [next(pks) for _ in range(100)]  # (every call holds 100 of the 3 300)
+        return {"reset_begin": 7, "reset_switch": 1, "reset_cleanup": 0}[call.script]
+
+    batches, _ = drive(operations.reset(Song.spec()), answer, songs)
+    assert operations.RESET_CHUNK == 3200
+    assert scripts(batches) == [
+        ["reset_begin"],
+        *[["save"] * 4] * 8,  # the first 3 200, in 8 round trips
+        ["save"],  # the last 100
+        ["reset_switch"],
+        ["reset_cleanup"],
+    ]
+    assert [s.pk for s in songs] == list(range(1, 3301))
+
+
 def test_a_save_sends_its_objects_and_compiles_the_schema_into_its_script() -> None:
     spec = Song.spec()
     song = Song(pk=7, title="a")

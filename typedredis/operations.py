@@ -24,8 +24,12 @@ if TYPE_CHECKING:
 OBJECTS_PER_CALL: Final = 100
 """Objects per save script call: ~1.5 ms of server time for small objects, so other clients
 never wait long behind a bulk save or a reset."""
-CALLS_PER_BATCH: Final = 32
-"""Script calls pipelined in one batch (one network round trip)."""
+CALLS_PER_BATCH: Final = 4
+"""Save script calls pipelined in one batch (one network round trip). Redis runs the commands
+one client pipelined back to back, serving no other client between them, so another client
+may wait for a whole batch: 4 calls of `OBJECTS_PER_CALL` objects (~6-12 ms) at most. With
+32, a `PING` waited up to 44-69 ms during a `save_all` or a `reset` of 100 000 small objects,
+for no measurable gain in their speed (see docs/explanation/query-strategies.md)."""
 CLEANUP_BUDGET: Final = 500
 """Keys deleted per cleanup call after a reset (~1 ms of server time)."""
 STALE_STAGING_MS: Final = 10 * 60 * 1000
@@ -381,8 +385,9 @@ def delete(spec: ModelSpec[Any], pks: Iterable[int]) -> Operation[int]:
     return deleted
 
 
-RESET_CHUNK: Final = OBJECTS_PER_CALL * CALLS_PER_BATCH
-"""Objects a `reset` takes from its iterable at a time: the most it holds in memory."""
+RESET_CHUNK: Final = 3200
+"""Objects a `reset` takes from its iterable at a time: the most it holds in memory (staged
+in batches of `CALLS_PER_BATCH` calls)."""
 
 
 def reset(spec: ModelSpec[Any]) -> Operation[None]:
@@ -402,8 +407,9 @@ def reset(spec: ModelSpec[Any]) -> Operation[None]:
     failure: BaseException | None = None
     try:
         while rows:
-            (batch,) = _save_batches(spec, int(gen), rows, b"i")
-            replies = yield batch
+            replies = []
+            for batch in _save_batches(spec, int(gen), rows, b"i"):
+                replies += yield batch
             try:
                 pks = [pk for reply in replies for pk in _check_saved(spec, reply, several=False)]
             except AlreadyExists as exc:
