@@ -16,6 +16,10 @@ return the same objects for the same parameters, then measures:
 - the reload of the whole dataset: ``Product.reset`` + ``Order.reset`` of objects built from the
   rows, against PostgreSQL's table swap, with the longest stall another client saw meanwhile.
 
+Two floors show what Redis itself costs, whatever a library does: query 3's ``HMGET``s alone, in a
+bare script (next to its latency), and the reload's keys written again by plain pipelines,
+without Lua, into database 1 of the same server (next to the reload).
+
 It writes ``benchmarks/postgres-results.json``, the page ``docs/explanation/benchmarks-postgres.md``
 and its chart ``docs/explanation/benchmarks-postgres.png``.
 """
@@ -30,12 +34,15 @@ import json
 import multiprocessing
 import os
 import pstats
+import random
 import statistics
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import redis
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -244,12 +251,54 @@ def floors(redis_client: Any, pg: Any) -> dict[str, Any]:
     }
 
 
+FETCH_SCRIPT = """
+-- KEYS[1] = the objects' key prefix ({K}:<gen>:o:); ARGV = nf, nf field names, then the pks.
+-- Returns pack_rows' layout, {pk, value1, ..., valuenf, pk, ...}: only the HMGETs and the reply.
+local nf = tonumber(ARGV[1])
+local fields = {unpack(ARGV, 2, 1 + nf)}
+local out, n = {}, 0
+for i = 2 + nf, #ARGV do
+  local values = redis.call('HMGET', KEYS[1] .. ARGV[i], unpack(fields))
+  n = n + 1
+  out[n] = tonumber(ARGV[i])
+  for f = 1, nf do
+    n = n + 1
+    out[n] = values[f] or false
+  end
+end
+return out
+"""
+
+
+def newest_floor(redis_client: Any, sizes: w.Sizes) -> Any:
+    """Query 3's floor on Redis: a bare script that only reads each of the customer's newest
+    orders with an ``HMGET`` (their pks found beforehand, outside the clock)."""
+    spec = w.Order.spec()
+    gen = int(redis_client.hget(spec.keys.meta, "gen"))
+    prefix = spec.keys.object(gen, 0)[:-1]
+    stored = list(spec.stored)
+    pks = {}
+    for i in range(sizes.customers):
+        customer = w.customer_name(i)
+        pks[customer] = w.redis_newest_query(customer).pks()
+    script = redis_client.register_script(FETCH_SCRIPT)
+
+    def fetch(customer: str) -> Any:
+        return script(keys=[prefix], args=[len(stored), *stored, *pks[customer]])
+
+    for customer in list(pks)[:20]:  # the same rows as typedredis reads
+        rows = fetch(customer)
+        assert rows[:: 1 + len(stored)] == pks[customer], customer
+    return fetch
+
+
 def latency(
     args: argparse.Namespace, sizes: w.Sizes, redis_side: Any, pg: Any, redis_client: Any, pg_pid: int
 ) -> dict[str, Any]:
     """Single-client latency: per repetition, per query, a block of calls on each side (the
     order of the sides alternates), every call timed on its own."""
     floor_fns = floors(redis_client, pg)
+    fetch_floor = newest_floor(redis_client, sizes)
     on_redis, on_pg = (lambda: server_cpu(redis_client)), (lambda: proc_cpu(pg_pid))
     lat: dict[str, dict[str, list[list[float]]]] = {}
     cpu: dict[tuple[str, str], list[float]] = {}
@@ -266,6 +315,8 @@ def latency(
                 entries = [("typedredis", w.call_of(redis_side, key)), ("postgres", w.call_of(pg, key))]
                 if key == "page":
                     entries += [(name, getattr(pg, fn)) for name, fn in PAGE_VARIANTS.items()]
+                if key == "newest":
+                    entries.append((w.NEWEST_FLOOR, fetch_floor))
             for name, _ in entries:  # the canonical order, whichever side goes first
                 lat.setdefault(key, {}).setdefault(name, [])
             if (rep + qi) % 2:
@@ -351,6 +402,61 @@ def throughput(
     return results
 
 
+def stored_layout(redis_client: Any) -> list[tuple[str, bytes, list[Any]]]:
+    """Every key of both models' current generation, as typedredis' reset wrote it: (type,
+    key, content) with a hash's field-value pairs, a sorted set's (member, score) pairs in
+    order, a set's members."""
+    out: list[tuple[str, bytes, list[Any]]] = []
+    for model in (w.Product, w.Order):
+        keys = model.spec().keys
+        generation = keys.generation(int(redis_client.hget(keys.meta, "gen")))
+        names = list(redis_client.scan_iter(match=generation + b"*", count=10_000))
+        pipe = redis_client.pipeline(transaction=False)
+        for name in names:
+            pipe.type(name)
+        kinds = [k.decode() if isinstance(k, bytes) else k for k in pipe.execute()]
+        read = {
+            "hash": lambda p, k: p.hgetall(k),
+            "zset": lambda p, k: p.zrange(k, 0, -1, withscores=True),
+            "set": lambda p, k: p.smembers(k),
+        }
+        for start in range(0, len(names), 1000):
+            part = list(zip(kinds[start : start + 1000], names[start : start + 1000], strict=True))
+            for kind, name in part:
+                read[kind](pipe, name)
+            for (kind, name), value in zip(part, pipe.execute(), strict=True):
+                items = [x for pair in value.items() for x in pair] if kind == "hash" else list(value)
+                out.append((kind, name, items))
+    return out
+
+
+def write_layout(client: Any, layout: list[tuple[str, bytes, list[Any]]], order: str, seed: int) -> None:
+    """``layout`` written by plain redis-py pipelines of 1 000 commands, without Lua: an ``HSET``
+    per hash, the members of each sorted set and set gathered 1 000 per ``ZADD`` / ``SADD``,
+    in each key's own order (``sorted``) or shuffled (``random``). Not atomic: a floor."""
+    rnd = random.Random(seed)
+    pipe = client.pipeline(transaction=False)
+    queued = 0
+    for kind, name, items in layout:
+        if order == "random" and kind != "hash":
+            items = items[:]
+            rnd.shuffle(items)
+        if kind == "hash":
+            pipe.execute_command("HSET", name, *items)
+            queued += 1
+        for start in range(0, len(items) if kind != "hash" else 0, 1000):
+            part = items[start : start + 1000]
+            if kind == "zset":
+                pipe.execute_command("ZADD", name, *(x for member, score in part for x in (score, member)))
+            else:
+                pipe.execute_command("SADD", name, *part)
+            queued += 1
+        if queued >= 1000:
+            pipe.execute()
+            queued = 0
+    pipe.execute()
+
+
 def reload(
     args: argparse.Namespace,
     products: list[tuple[Any, ...]],
@@ -378,6 +484,11 @@ def reload(
         with StallProbe(ctx, side, targets[side]) as probe:
             time.sleep(idle_for)
         out[side]["idle_stall_ms"] = probe.worst * 1e3
+    # the floors: what the reset wrote, written again into database 1 without Lua
+    layout = stored_layout(redis_client)
+    floor_client = redis.Redis(unix_socket_path=redis_socket, db=1)
+    out["floors"] = {order: {"seconds": [], "server_cpu_s": []} for order in w.RELOAD_FLOORS}
+    out["floor_keys"] = len(layout)
     for rep in range(args.reload_repeat):
         sides = ["typedredis", "postgres"] if rep % 2 == 0 else ["postgres", "typedredis"]
         for side in sides:
@@ -412,6 +523,17 @@ def reload(
                 f"longest stall {probe.worst * 1e3:.1f} ms)",
                 flush=True,
             )
+        for order in w.RELOAD_FLOORS:
+            floor_client.flushdb()
+            gc.collect()
+            with Timer(server=cpu_of["typedredis"]) as clock:
+                write_layout(floor_client, layout, order, args.seed + rep)
+            assert floor_client.dbsize() == len(layout), "the floor wrote other keys than the reset"
+            out["floors"][order]["seconds"].append(clock.seconds)
+            out["floors"][order]["server_cpu_s"].append(clock.server_cpu)
+            done = f"{rep + 1}/{args.reload_repeat}"
+            print(f"  reload {done} floor ({order}): {clock.seconds:.2f} s", flush=True)
+        floor_client.flushdb()
         gc.collect()
         t0 = time.perf_counter()
         w.build_only(products, orders)
@@ -424,6 +546,7 @@ def reload(
         n += len(cur.fetchall())
         out["select_all_s"].append(time.perf_counter() - t0)
         assert n == len(products) + len(orders)
+    floor_client.close()
     for side in ("typedredis", "postgres"):
         out[side]["median_s"] = statistics.median(out[side]["seconds"])
     return out

@@ -20,6 +20,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERIES = ("get", "page", "newest", "count", "top")
+NEWEST_FLOOR = "redis floor: one bare script, an HMGET of each order (pks given), reply not decoded"
 
 
 def test_postgres_benchmark_runs_at_smoke_size(tmp_path: Path) -> None:
@@ -73,9 +74,15 @@ def test_postgres_benchmark_runs_at_smoke_size(tmp_path: Path) -> None:
         assert data["reload"][side]["median_s"] > 0
         assert data["reload"][side]["stall_ms"][0] > 0
     assert data["latency"]["floors"]
+    # the floors under query 3 and the reload: Redis' own cost, measured in the same run
+    assert data["latency"]["newest"][NEWEST_FLOOR]["median_us"] > 0
+    floors = data["reload"]["floors"]
+    assert set(floors) == {"sorted", "random"} and all(f["seconds"][0] > 0 for f in floors.values())
+    assert data["reload"]["floor_keys"] > data["sizes"]["products"] + data["sizes"]["orders"]
 
     page = out.read_text()
     assert "| 4. count paid with amount >= x |" in page
+    assert "The floor under query 3 on Redis" in page and "The floor under it: the same" in page
     assert "## Targets" in page and "## Method" in page
     if importlib.util.find_spec("matplotlib") is not None:
         assert chart.stat().st_size > 10_000
