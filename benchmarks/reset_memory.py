@@ -13,9 +13,10 @@ import resource
 import time
 import tracemalloc
 
+from harness import private_server
+
 import typedredis
 from typedredis import Indexed, Model, Sorted
-from typedredis.testing import RedisServer
 
 
 class Item(Model, key="bench_reset_memory"):
@@ -33,7 +34,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=1_000_000)
     n = parser.parse_args().n
-    with RedisServer() as server:
+    with private_server() as (server, _, _):
         typedredis.connect(server.url)
         Item.reset(items(1000))  # warm up: scripts loaded, connection open
         rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -29,11 +29,11 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 import postgres_workload as w  # noqa: E402
+from harness import private_server  # noqa: E402
 
 import typedredis  # noqa: E402
 from typedredis import transports  # noqa: E402
 from typedredis.scripts import script, used_lib  # noqa: E402
-from typedredis.testing import RedisServer  # noqa: E402
 
 SCRIPTS = "typedredis/scripts"
 
@@ -91,14 +91,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         sizes, args.rounds, args.calls = w.Sizes(300, 3_000, 50), 3, 50
     versions = {args.base: source(args.base), "working tree": source(None)}
-    with RedisServer() as server:
+    with private_server() as (server, r, _):
         client = typedredis.connect(server.url)
         w.reload_redis(w.product_rows(sizes, 1), w.order_rows(sizes, 1))
         side = w.RedisSide(server.url)
         calls = recorded_calls(side, sizes)
         side.close()
         client.close()
-        r = server.client()
         shas = {name: r.script_load(src) for name, src in versions.items()}
         times: dict[tuple[str, str], list[float]] = {(v, q): [] for v in shas for q in calls}
         for _ in range(args.rounds):
@@ -112,7 +111,6 @@ def main(argv: list[str] | None = None) -> int:
                     pipe.execute()
                     stats = r.info("commandstats")["cmdstat_evalsha"]
                     times[(version, query)].append(stats["usec"] / stats["calls"] * len(commands))
-        r.close()
     print(f"server µs per query (median of {args.rounds} rounds of {args.calls} calls; sizes {sizes})")
     print(f"| query | {args.base} | working tree | ratio |")
     print("|---|---|---|---|")
