@@ -648,7 +648,7 @@ def get_over_floor(extra: float) -> list[str]:
     ]
 
 
-def reload_floor(rl: dict[str, Any], n: int) -> list[str]:
+def reload_floor(rl: dict[str, Any]) -> list[str]:
     """The reload against its floor on Redis (the same keys, pipelined without Lua), when measured."""
     floors = {k: v for k, v in rl.get("floors", {}).items() if v["seconds"]}
     if not floors or "sorted" not in floors or "random" not in floors:
@@ -868,7 +868,7 @@ def discussion(data: dict[str, Any]) -> list[str]:
             "maintaining any index row by row and then builds each B-tree once, by sorting; its",
             f"backend needed {statistics.median(rl[PG]['server_cpu_s']):.2f} s of CPU.",
             "",
-            *reload_floor(rl, n),
+            *reload_floor(rl),
             "What typedredis' reset buys for that time is a switch readers never wait for: they read the",
             "old generation until one O(1) switch. Other clients still wait behind each script call",
             *slowlog_sentence(rl),
