@@ -609,6 +609,12 @@ def method(data: dict[str, Any]) -> list[str]:
         "  records its longest round trip; the same probes also run for a few seconds with nothing",
         "  else going on, for the machine's own noise. Redis' `SLOWLOG` records every command of",
         "  over 1 ms during the reset.",
+        "- **Redis' floors** (what Redis itself costs, whatever a client library does): under query 3,",
+        "  a bare script that only runs an `HMGET` of each of the same orders, their pks looked up",
+        "  before the clock starts, timed in the latency loop like a side; under the reload, after",
+        "  each round, every key the reset wrote (read back once) written again into database 1 of",
+        "  the same server by plain redis-py pipelines, key by key, 1,000 members per `ZADD`/`SADD`,",
+        "  once in each key's order and once shuffled (before the clock), then flushed.",
         "",
         markdown(
             ("query", "typedredis", "SQL"),
