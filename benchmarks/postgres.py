@@ -452,7 +452,8 @@ def write_layout(client: Any, layout: list[tuple[str, bytes, list[Any]]]) -> Non
         if kind == "hash":
             pipe.execute_command("HSET", name, *items)
             queued += 1
-        for start in range(0, len(items) if kind != "hash" else 0, 1000):
+            continue
+        for start in range(0, len(items), 1000):
             part = items[start : start + 1000]
             if kind == "zset":
                 pipe.execute_command("ZADD", name, *(x for member, score in part for x in (score, member)))

@@ -170,8 +170,7 @@ def reload_table(data: dict[str, Any]) -> str:
         floor = rl.get("floors", {}).get(order)
         if floor and floor["seconds"]:
             a, b = statistics.median(floor["seconds"]), statistics.median(pg["seconds"])
-            what = label.replace("redis floor: ", "Redis floor, ") + " (wall, no Lua; not atomic)"
-            rows.append((what, f"{a:.2f} s", "", ratio(a, b)))
+            rows.append((f"{label} (wall, no Lua; not atomic)", f"{a:.2f} s", "", ratio(a, b)))
     if tr.get("slowest_command_ms"):
         slowest = f"{fmt(max(tr['slowest_command_ms']))} ms ({max(tr['commands_over_1ms']):,})"
         what = "longest single server command (Redis `SLOWLOG`; commands over 1 ms)"

@@ -397,10 +397,11 @@ PLAIN_GET_FLOOR = "redis-py pipeline of HMGET + HGET gen (typedredis' get, reply
 NEWEST_FLOOR = "redis floor: one bare script, an HMGET of each order (pks given), reply not decoded"
 """The floor under query 3 on Redis: the per-object reads of its script, without the rest."""
 RELOAD_FLOORS = {
-    "sorted": "redis floor: the same keys by redis-py pipelines, members in each key's order",
-    "random": "redis floor: the same keys by redis-py pipelines, members in random order",
+    "sorted": "Redis floor, the same keys by redis-py pipelines, members in each key's order",
+    "random": "Redis floor, the same keys by redis-py pipelines, members in random order",
 }
-"""The floors under the reload on Redis: what typedredis' reset writes, written without Lua."""
+"""The floors under the reload on Redis (what typedredis' reset writes, written without Lua),
+by key in the results and as their rows of the page's reload table."""
 
 
 def call_of(side: Any, key: str) -> Callable[[Any], Any]:
