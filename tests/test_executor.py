@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import pytest
 import redis
@@ -12,7 +13,8 @@ from redis.backoff import ConstantBackoff
 from redis.retry import Retry
 
 import typedredis
-from typedredis import Indexed, Model, OutcomeUnknown
+from typedredis import DecodeError, Indexed, Model, OutcomeUnknown, querying
+from typedredis.codec import encode
 
 from . import support
 from .support import SHARED, check_invariants, key
@@ -91,3 +93,78 @@ def test_script_errors_surface_as_server_errors(client: redis.Redis) -> None:
     with pytest.raises(typedredis.ServerError, match="save") as info:
         Job(state="x").save()
     assert info.value.code == "WRONGTYPE" and info.value.reply.startswith("WRONGTYPE ")
+
+
+# -- a read's chunks: each sent ahead of decoding the one before (typedredis.wire) ---------------
+
+
+class Interrupted(BaseException):
+    """Stands for a KeyboardInterrupt (which asyncio would re-raise out of its event loop)."""
+
+
+def chunked(monkeypatch: pytest.MonkeyPatch, redis_url: str) -> list[Job]:
+    """Ten jobs, read four per call, by typedredis on one connection: a reply left on it
+    would be read as the answer to the next call."""
+    monkeypatch.setattr(querying, "LIMITS", querying.Limits(rows=4))
+    support.connect(redis_url, max_connections=1)
+    jobs = [Job(state="x") for _ in range(10)]
+    Job.save_all(jobs)
+    return jobs
+
+
+def connections(client: redis.Redis) -> int:
+    return int(support.owner(client, Job).info("stats")["total_connections_received"])
+
+
+def test_a_decode_error_under_a_chunk_ahead_reads_its_reply_and_keeps_the_connection(
+    client: redis.Redis, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    jobs = chunked(monkeypatch, redis_url)
+    assert [job.pk for job in Job.query(Job.f.state == "x").all()] == [job.pk for job in jobs]
+    # two documents in one field: the first chunk's first row does not decode, chunk 2 is ahead
+    client.hset(Job.spec().keys.object(0, jobs[0].pk or 0), "state", encode("x") + encode("y"))
+    opened = connections(client)
+    with pytest.raises(DecodeError):
+        Job.query(Job.f.state == "x").all()
+    assert within(10, Job.objects.count) == 10, "the next call reads its own reply"
+    assert Job.get(jobs[5].pk or 0) == jobs[5]
+    assert connections(client) == opened, "the reply ahead was read off the connection, not closed"
+
+
+def test_an_interruption_under_a_chunk_ahead_closes_the_connection(
+    client: redis.Redis, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    jobs = chunked(monkeypatch, redis_url)
+    decode = querying.decode_objects
+
+    def interrupted(*args: Any) -> Any:
+        monkeypatch.setattr(querying, "decode_objects", decode)
+        raise Interrupted  # while decoding chunk 1: chunk 2 is ahead, its reply unread
+
+    monkeypatch.setattr(querying, "decode_objects", interrupted)
+    opened = connections(client)
+    with pytest.raises(Interrupted):
+        Job.query(Job.f.state == "x").all()
+    assert within(10, Job.objects.count) == 10, "the next call reads its own reply"
+    assert [job.pk for job in Job.query(Job.f.state == "x").all()] == [job.pk for job in jobs]
+    # (a cluster's transport reads the whole round trip at once: nothing was in flight)
+    assert connections(client) == opened + (0 if support.CLUSTER else 1), "the connection was closed"
+
+
+def within(seconds: float, call: Any) -> Any:
+    """``call()``, failing instead of waiting for ever for the one connection of the pool."""
+    done: list[Any] = []
+    thread = threading.Thread(target=lambda: done.append(_outcome(call)), daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert done, "no free connection: the one with a reply in flight was never given back"
+    if isinstance(done[0], BaseException):
+        raise done[0]
+    return done[0]
+
+
+def _outcome(call: Any) -> Any:
+    try:
+        return call()
+    except BaseException as exc:  # handed to the test's thread
+        return exc

@@ -36,7 +36,7 @@ from typedredis import (
 )
 from typedredis.codec import encode, packer
 from typedredis.compiler import Page, compile_formula
-from typedredis.plan import RawCall, ScriptCall
+from typedredis.plan import Ahead, Collect, RawCall, ScriptCall
 from typedredis.querying import WHOLE
 from typedredis.scripts import script
 from typedredis.testing import drive
@@ -440,6 +440,60 @@ def test_the_chunks_of_a_listed_result_carry_its_write_stamp() -> None:
         assert first[first.index(b"p") :][:4] == [b"p", 2, 1, 2], "narrowed to its chunk, by pk"
         assert second[second.index(b"p") :][:3] == [b"p", 1, 3]
         assert result == []
+
+
+def steps(operation: Any, answer: Any) -> tuple[list[str], Any]:
+    """What an operation yields, by kind ("round trip", "ahead", "collect"), answered with
+    ``answer`` per call; and its result."""
+    seen: list[str] = []
+    held: list[Any] = []
+    try:
+        step = next(operation)
+        while True:
+            if isinstance(step, Ahead):
+                seen.append("ahead")
+                held = [answer(call) for call in step.batch]
+                step = operation.send([])
+            elif isinstance(step, Collect):
+                seen.append("collect")
+                step = operation.send(held)
+            else:
+                seen.append("round trip")
+                step = operation.send([answer(call) for call in step])
+    except StopIteration as stop:
+        return seen, stop.value
+
+
+def test_a_read_in_chunks_sends_each_chunk_before_decoding_the_one_before() -> None:
+    """The server runs chunk k+1 while the client decodes chunk k: each chunk call is sent
+    `Ahead` as soon as the reply before it is collected, and only then is that reply decoded.
+    Writes in chunks stay one round trip each: a write's outcome is known before the next."""
+    formula = compile_formula(Song.f.title == "a")
+
+    def answer() -> Any:
+        replies = iter([[b"4", b"keys", b"2", 0, [b"5", b"1", b"2", b"4", b"3"]]])
+        return lambda call: next(replies, [b"4", b"", b"", 0, 2])
+
+    seen, total = steps(querying.count(Song.spec(), formula, WHOLE), answer())
+    assert seen == ["round trip", "ahead", "collect", "ahead", "collect", "ahead", "collect"]
+    assert total == 6, "three chunks (2, 2, 1 pks) counted 2 each"
+    seen, deleted = steps(querying.delete_matching(Song.spec(), formula, WHOLE), answer())
+    assert seen == ["round trip"] * 4 and deleted == 6
+
+
+def test_a_reset_between_two_chunks_drops_the_chunk_ahead_and_starts_over() -> None:
+    formula = compile_formula(Song.f.title == "a")
+    replies = iter(
+        [
+            [b"4", b"keys", b"1", 0, [b"1", b"2", b"3"]],
+            [b"5", b"!gen"],  # chunk 1: a reset replaced generation 4 (chunk 2 is ahead by now)
+            [b"5", b"", b"", 0, 1],  # chunk 2, dropped by the wire, never collected
+            [b"5", b"exact", b"", 0, 9],  # the query again, on generation 5
+        ]
+    )
+    seen, total = steps(querying.count(Song.spec(), formula, WHOLE), lambda call: next(replies))
+    assert seen == ["round trip", "ahead", "collect", "ahead", "round trip"]
+    assert total == 9, "nothing of generation 4 is counted"
 
 
 def test_the_pieces_of_a_long_in_are_read_from_one_dataset() -> None:

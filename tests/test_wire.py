@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from typedredis import OutcomeUnknown, ServerError, TypedRedisWarning, Unavailable
-from typedredis.plan import Call, Operation, Pull, RawCall, ScriptCall
+from typedredis.plan import COLLECT, Ahead, Call, Operation, Pull, RawCall, ScriptCall
 from typedredis.scripts import script
-from typedredis.wire import ErrorReply, TransportFailure, check_server, command, drive
+from typedredis.wire import RECEIVE, ErrorReply, Send, TransportFailure, check_server, command, drive
 
 READ = ScriptCall("get", (b"{k}:meta",), (0, 1), writes=False)
 WRITE = ScriptCall("delete", (b"{k}:meta",), (0, 0, 0, 1), writes=True)
@@ -147,6 +147,127 @@ def test_an_interruption_while_pulling_items_is_unavailable_with_nothing_in_flig
         wire.throw(failure)
     assert "nothing was in flight" in str(stop.value.value)
     assert stop.value.value.__cause__ is cancelled
+
+
+# -- a batch sent ahead: written at once, read at its COLLECT -------------------------------------
+
+
+def ahead(*batch: Call, work: list[str] | None = None) -> Operation[Any]:
+    """Sends ``batch`` ahead, does its own ``work`` meanwhile, then collects the replies (or
+    returns what was thrown in at either point)."""
+    try:
+        yield Ahead(batch)
+        if work is not None:
+            work.append("decoded the reply before")
+        return (yield COLLECT)
+    except Exception as exc:
+        return exc
+
+
+def test_a_batch_sent_ahead_is_written_first_and_read_at_its_collect() -> None:
+    work: list[str] = []
+    wire = drive(ahead(READ, READ, work=work))
+    assert next(wire) == Send([command(READ), command(READ)])
+    assert work == []
+    assert wire.send(None) is RECEIVE, "the operation worked between the two halves"
+    assert work == ["decoded the reply before"]
+    assert finish(wire, ["r0", "r1"]) == ["r0", "r1"]
+
+
+@pytest.mark.parametrize(
+    ("code", "again"), [("NOSCRIPT", command(READ, eval_source=True)), ("MOVED", command(READ))]
+)
+def test_a_call_sent_ahead_that_did_not_run_is_sent_again_at_its_collect(code: str, again: Any) -> None:
+    wire = drive(ahead(READ))
+    next(wire)
+    wire.send(None)
+    assert wire.send([ErrorReply(code, f"{code} 3999 127.0.0.1:7001")]) == [again], "a plain round trip"
+    assert finish(wire, ["r"]) == ["r"]
+
+
+def test_an_error_reply_to_a_call_sent_ahead_is_raised_at_its_collect() -> None:
+    wire = drive(ahead(READ))
+    next(wire)
+    wire.send(None)
+    thrown = finish(wire, [ErrorReply("ERR", "ERR boom")])
+    assert isinstance(thrown, ServerError) and thrown.code == "ERR"
+
+
+@pytest.mark.parametrize("half", ["send", "receive"])
+def test_a_connection_failing_under_a_batch_ahead_is_unavailable_at_its_collect(half: str) -> None:
+    cause = OSError("connection reset")
+    failure = TransportFailure("connection reset", sent=True)
+    failure.__cause__ = cause
+    work: list[str] = []
+    wire = drive(ahead(READ, work=work))
+    next(wire)
+    if half == "receive":
+        wire.send(None)
+    with pytest.raises(StopIteration) as stop:
+        wire.throw(failure)  # after a failed Send, nothing is left to receive
+    thrown = stop.value.value
+    assert type(thrown) is Unavailable and "nothing was written" in str(thrown)
+    assert thrown.__cause__ is cause
+    assert work == ["decoded the reply before"], "the failure waits for the collect"
+
+
+def test_a_write_is_never_sent_ahead() -> None:
+    wire = drive(ahead(READ, WRITE))
+    with pytest.raises(StopIteration) as stop:
+        next(wire)  # nothing was sent
+    assert isinstance(stop.value.value, TypeError)
+
+
+def test_replies_left_ahead_are_read_and_dropped_before_anything_else_is_sent() -> None:
+    def moving_on() -> Operation[Any]:
+        yield Ahead((READ,))
+        (reply,) = yield (WRITE,)  # a query that starts over, say
+        return reply
+
+    wire = drive(moving_on())
+    assert isinstance(next(wire), Send)
+    assert wire.send(None) is RECEIVE, "the dropped replies are read off the connection first"
+    assert wire.send(["stale"]) == [command(WRITE)]
+    assert finish(wire, ["fresh"]) == "fresh"
+
+
+@pytest.mark.parametrize("ending", ["returns", "raises"])
+def test_an_operation_that_ends_with_a_batch_ahead_leaves_nothing_in_flight(ending: str) -> None:
+    def leaving() -> Operation[str]:
+        yield Ahead((READ,))
+        if ending == "raises":
+            raise ValueError("a corrupt row")
+        return "done"
+
+    wire = drive(leaving())
+    next(wire)
+    assert wire.send(None) is RECEIVE
+    if ending == "returns":
+        assert finish(wire, ["dropped"]) == "done"
+    else:
+        with pytest.raises(ValueError, match="corrupt row"):
+            wire.send(["dropped"])
+
+
+def test_a_failure_while_dropping_replies_ahead_changes_nothing() -> None:
+    def leaving() -> Operation[str]:
+        yield Ahead((READ,))
+        return "done"
+
+    wire = drive(leaving())
+    next(wire)
+    wire.send(None)
+    with pytest.raises(StopIteration) as stop:
+        wire.throw(TransportFailure("connection reset", sent=True))  # the transport closed it
+    assert stop.value.value == "done"
+
+
+def test_collecting_with_nothing_sent_ahead_is_a_programming_error() -> None:
+    def confused() -> Operation[Any]:
+        return (yield COLLECT)
+
+    with pytest.raises(TypeError, match="sent ahead"):
+        next(drive(confused()))
 
 
 def test_an_operation_without_calls_needs_no_round_trip() -> None:

@@ -1,7 +1,9 @@
 """The executors: drive an operation's wire (typedredis.wire) over a transport, sync or asyncio.
 
 They only move bytes: send each batch of commands the wire yields, hand back the replies, and
-throw a `TransportFailure` into the wire when the connection fails. The two are mirror images,
+throw a `TransportFailure` into the wire when the connection fails. A batch sent in two halves
+(`Send`, then `Receive`) keeps its connection in between; a run that ends between the two (an
+interruption while the operation decodes) closes that connection. The two are mirror images,
 line for line. An interruption (KeyboardInterrupt, or a cancelled task) during a round trip is
 handed to the wire as a failed connection, so that the operation sees an unknown outcome and
 can clean up (a reset retires its staged generation); then the interruption itself is raised.
@@ -23,7 +25,7 @@ import redis.cluster
 from .errors import ConfigurationError
 from .plan import Operation, Pull
 from .transports import AsyncClusterTransport, AsyncTransport, SyncClusterTransport, SyncTransport
-from .wire import DEADLINE, Pause, TransportFailure, check_server, drive
+from .wire import DEADLINE, Pause, Receive, Send, TransportFailure, check_server, drive
 
 R = TypeVar("R")
 
@@ -58,6 +60,7 @@ class SyncExecutor:
         wire = drive(operation, self.deadline)
         items = iter(source)
         interrupted: BaseException | None = None
+        held: Any = None  # the connection of a `Send` whose replies are not read yet
         try:
             step = next(wire)
             while True:
@@ -67,6 +70,12 @@ class SyncExecutor:
                     elif isinstance(step, Pause):
                         time.sleep(step.seconds)
                         replies = None
+                    elif isinstance(step, Send):
+                        held = self.transport.send(step.commands)
+                        replies = None
+                    elif isinstance(step, Receive):
+                        sent, held = held, None
+                        replies = self.transport.receive(sent)
                     else:
                         replies = self.transport.round_trip(step)
                 except TransportFailure as failure:
@@ -86,6 +95,9 @@ class SyncExecutor:
             if interrupted is not None and exc is not interrupted:
                 raise interrupted from exc
             raise
+        finally:
+            if held is not None:
+                self.transport.drop(held)
 
     def close(self) -> None:
         """Close the executor's own connections."""
@@ -124,6 +136,7 @@ class AsyncExecutor:
         wire = drive(operation, self.deadline)
         items = _aiter(source)
         interrupted: BaseException | None = None
+        held: Any = None  # the connection of a `Send` whose replies are not read yet
         try:
             step = next(wire)
             while True:
@@ -133,6 +146,12 @@ class AsyncExecutor:
                     elif isinstance(step, Pause):
                         await asyncio.sleep(step.seconds)
                         replies = None
+                    elif isinstance(step, Send):
+                        held = await self.transport.send(step.commands)
+                        replies = None
+                    elif isinstance(step, Receive):
+                        sent, held = held, None
+                        replies = await self.transport.receive(sent)
                     else:
                         replies = await self.transport.round_trip(step)
                 except TransportFailure as failure:
@@ -152,6 +171,9 @@ class AsyncExecutor:
             if interrupted is not None and exc is not interrupted:
                 raise interrupted from exc
             raise
+        finally:
+            if held is not None:
+                await self.transport.drop(held)
 
     async def close(self) -> None:
         """Close the executor's own connections."""

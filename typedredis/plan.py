@@ -56,9 +56,29 @@ class Pull:
 
 Call: TypeAlias = ScriptCall | RawCall
 Batch: TypeAlias = Sequence[Call]
-Operation: TypeAlias = Generator[Batch | Pull, list[Any], R]
 
 
+@dataclass(frozen=True, slots=True)
+class Ahead:
+    """Send ``batch`` now and go on without its replies: the operation receives an empty list,
+    does its own work (decodes the reply before) while the server runs the batch, then yields
+    `COLLECT` for the replies. Reads only, one batch ahead at a time: whatever else the
+    operation yields first has the replies read and dropped before it (typedredis.wire). The
+    server still holds one call of ours at a time: a query's chunk calls go one after another,
+    each sent as soon as the reply before it has arrived."""
+
+    batch: Batch
+
+
+@dataclass(frozen=True, slots=True)
+class Collect:
+    """Not a call: the replies of the batch sent `Ahead`, as a batch's replies (the same re-sends
+    and errors, raised here)."""
+
+
+COLLECT = Collect()
+
+Operation: TypeAlias = Generator[Batch | Pull | Ahead | Collect, list[Any], R]
 
 
 def single(call: ScriptCall) -> Generator[Batch, list[Any], Any]:
@@ -70,22 +90,34 @@ def single(call: ScriptCall) -> Generator[Batch, list[Any], Any]:
 def together(*operations: Operation[Any]) -> Operation[list[Any]]:
     """Run read operations side by side: each round trip carries the next batch of every one
     that is not finished, so two one-call queries take one round trip. Returns their results.
+    A batch one of them sends `Ahead` goes in the next round trip like any other, its replies
+    kept for its `COLLECT`.
 
     An error reply or a failure of the connection ends them all (meant for reads only).
     """
     results: list[Any] = [None] * len(operations)
     pending: dict[int, Batch] = {}
+    ahead: set[int] = set()
+    held: dict[int, list[Any]] = {}
 
     def step(i: int, value: Any) -> None:
-        try:
-            batch = operations[i].send(value)
-        except StopIteration as stop:
-            results[i] = stop.value
-            pending.pop(i, None)
+        while True:
+            try:
+                batch = operations[i].send(value)
+            except StopIteration as stop:
+                results[i] = stop.value
+                pending.pop(i, None)
+                return
+            if isinstance(batch, Collect):
+                value = held.pop(i)
+                continue
+            if isinstance(batch, Pull):
+                raise TypeError("together() runs read operations, which pull nothing")
+            if isinstance(batch, Ahead):
+                ahead.add(i)
+                batch = batch.batch
+            pending[i] = batch
             return
-        if isinstance(batch, Pull):
-            raise TypeError("together() runs read operations, which pull nothing")
-        pending[i] = batch
 
     for i in range(len(operations)):
         step(i, None)
@@ -95,6 +127,11 @@ def together(*operations: Operation[Any]) -> Operation[list[Any]]:
         at = 0
         for i in order:
             size = len(pending[i])
-            step(i, replies[at : at + size])
+            part = replies[at : at + size]
             at += size
+            if i in ahead:
+                ahead.discard(i)
+                held[i] = part
+                part = []
+            step(i, part)
     return results

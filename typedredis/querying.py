@@ -35,7 +35,7 @@ from .compiler import (
 )
 from .errors import IndexNotReady, NotFound, QueryError, UniqueViolation
 from .fields import ModelSpec, invalid, short_repr
-from .plan import Arg, Operation, RawCall, ScriptCall, together
+from .plan import COLLECT, Ahead, Arg, Operation, RawCall, ScriptCall, together
 from .rows import decode_objects, decode_projection, rows
 
 if TYPE_CHECKING:
@@ -637,6 +637,8 @@ def _chunks(
         request.call(ordered, resume, Inter((PkSet(tuple(pks[i : i + per])), request.formula)))
         for i in range(0, len(pks), per)
     ]
+    if not request.writing and request.action != "exists":  # (exists stops at its first hit)
+        return (yield from _read_chunks(request, calls, answer))
     for start in range(0, len(calls), CHUNK_CALLS_PER_BATCH):
         for reply in (yield calls[start : start + CHUNK_CALLS_PER_BATCH]):
             if reply[1] == b"!gen":
@@ -645,6 +647,24 @@ def _chunks(
             answer.absorb(reply[0], reply[4])
         if request.action == "exists" and answer.total:
             break
+    return True
+
+
+def _read_chunks(request: Request, calls: list[ScriptCall], answer: _Answer) -> Operation[bool]:
+    """`_chunks` for a read: each call is sent `Ahead` as soon as the reply before it has
+    arrived, so the server runs it while the client decodes that reply (the server still holds
+    one call of ours at a time). False when a reset replaced the generation meanwhile."""
+    if not calls:
+        return True
+    yield Ahead((calls[0],))
+    for k in range(len(calls)):
+        (reply,) = yield COLLECT
+        if k + 1 < len(calls):
+            yield Ahead((calls[k + 1],))
+        if reply[1] == b"!gen":
+            return False
+        _refuse_not_ready(request.spec, reply)
+        answer.absorb(reply[0], reply[4])
     return True
 
 

@@ -33,7 +33,7 @@ from redis.retry import Retry
 
 from .cluster import key_slot
 from .errors import ConfigurationError
-from .plan import Call, Operation, Pull
+from .plan import Ahead, Call, Collect, Operation, Pull
 from .wire import command
 
 R = TypeVar("R")
@@ -265,7 +265,9 @@ def drive(
 ) -> tuple[list[list[Call]], R]:
     """Run an operation of the pure core against canned replies, with no server: ``answer``
     gives the reply of each call it yields (an exception it raises is thrown into the
-    operation, as an executor throws a failure); `Pull` requests are answered from ``source``.
+    operation, as an executor throws a failure); `Pull` requests are answered from ``source``;
+    a batch sent `Ahead` is answered at once and its replies (or exception) handed over at its
+    `COLLECT`.
     Returns the batches the operation yielded, and its result. For transcript tests::
 
         batches, result = drive(operations.delete(User.spec(), [1]), lambda call: 1)
@@ -273,18 +275,30 @@ def drive(
     """
     items = iter(source)
     batches: list[list[Call]] = []
+    held: list[Any] | Exception = []  # the answers to the batch sent `Ahead`
     try:
         step = next(operation)
         while True:
             if isinstance(step, Pull):
                 step = operation.send(list(islice(items, step.count)))
                 continue
-            batches.append(list(step))
-            try:
-                replies = [answer(call) for call in step]
-            except Exception as exc:
-                step = operation.throw(exc)
+            if isinstance(step, Collect):
+                step = operation.throw(held) if isinstance(held, Exception) else operation.send(held)
                 continue
+            batch = step.batch if isinstance(step, Ahead) else step
+            batches.append(list(batch))
+            try:
+                replies = [answer(call) for call in batch]
+            except Exception as exc:
+                if isinstance(step, Ahead):  # raised at its COLLECT
+                    held = exc
+                    step = operation.send([])
+                else:
+                    step = operation.throw(exc)
+                continue
+            if isinstance(step, Ahead):
+                held = replies
+                replies = []
             step = operation.send(replies)
     except StopIteration as stop:
         return batches, stop.value

@@ -6,6 +6,11 @@ values (never raised), a failed connection as `wire.TransportFailure`. It decide
 else (see typedredis.wire). The sync and asyncio transports are mirror images, line for line;
 so are the two cluster transports, which send each command to the node that owns its slot.
 
+A round trip can also be made in two halves: `send` writes the commands and keeps the
+connection, `receive` reads their replies and gives the connection back (`drop` closes it
+instead, when the replies will never be read). The cluster transports make the whole round trip
+at `send`: on a cluster, a batch sent ahead overlaps nothing.
+
 Each transport uses a pool of its own (typedredis.pools: lighter than redis-py's), of
 connections built from the client's settings (server, credentials, TLS, timeouts,
 ``max_connections``) with retries turned off: redis-py retries a command after a connection
@@ -19,7 +24,7 @@ import asyncio
 import threading
 import weakref
 from collections.abc import Awaitable, Callable, Generator
-from typing import Any, TypeVar, cast
+from typing import Any, NoReturn, TypeVar, cast
 
 import redis
 import redis.asyncio
@@ -131,6 +136,10 @@ class SyncTransport:
 
     def round_trip(self, commands: list[Command]) -> list[Any]:
         """Send ``commands`` in one write; their replies (error replies as `ErrorReply`)."""
+        return self.receive(self.send(commands))
+
+    def send(self, commands: list[Command]) -> tuple[Any, int]:
+        """Send ``commands`` in one write, keeping the connection for `receive`."""
         pool = self.pool
         try:
             conn = pool.get_connection()
@@ -138,8 +147,20 @@ class SyncTransport:
             raise TransportFailure(f"cannot reach Redis: {exc}", sent=False) from exc
         try:
             conn.send_packed_command(_packed(conn, commands))
+        except _FAILURES as exc:
+            self.drop((conn, 0))
+            raise TransportFailure(str(exc), sent=True) from exc
+        except BaseException:
+            self.drop((conn, 0))  # interrupted mid-write: the connection's state is unknown
+            raise
+        return conn, len(commands)
+
+    def receive(self, sent: tuple[Any, int]) -> list[Any]:
+        """The replies of the commands `send` wrote (error replies as `ErrorReply`)."""
+        conn, count = sent
+        try:
             replies: list[Any] = []
-            for _ in commands:
+            for _ in range(count):
                 try:
                     replies.append(conn.read_response(disable_decoding=True))
                 except ResponseError as exc:
@@ -152,7 +173,15 @@ class SyncTransport:
             conn.disconnect()  # interrupted mid-reply: the connection's state is unknown
             raise
         finally:
-            pool.release(conn)
+            self.pool.release(conn)
+
+    def drop(self, sent: tuple[Any, int]) -> None:
+        """Close the connection of a `send` whose replies will not be read, and give it back."""
+        conn = sent[0]
+        try:
+            conn.disconnect()
+        finally:
+            self.pool.release(conn)
 
     def close(self) -> None:
         """Close the transport's own connections."""
@@ -212,6 +241,10 @@ class AsyncTransport:
 
     async def round_trip(self, commands: list[Command]) -> list[Any]:
         """Send ``commands`` in one write; their replies (error replies as `ErrorReply`)."""
+        return await self.receive(await self.send(commands))
+
+    async def send(self, commands: list[Command]) -> tuple[Any, int]:
+        """Send ``commands`` in one write, keeping the connection for `receive`."""
         pool = self.pool
         try:
             conn = await pool.get_connection()
@@ -220,8 +253,21 @@ class AsyncTransport:
         try:
             async with asyncio.timeout(self.timeout):
                 await conn.send_packed_command(_packed(conn, commands))
+        except _FAILURES as exc:  # the deadline's TimeoutError is an OSError too
+            await self.drop((conn, 0))
+            self._failed(exc)
+        except BaseException:
+            await self.drop((conn, 0))  # cancelled mid-write: the connection's state is unknown
+            raise
+        return conn, len(commands)
+
+    async def receive(self, sent: tuple[Any, int]) -> list[Any]:
+        """The replies of the commands `send` wrote (error replies as `ErrorReply`)."""
+        conn, count = sent
+        try:
+            async with asyncio.timeout(self.timeout):
                 replies: list[Any] = []
-                for _ in commands:
+                for _ in range(count):
                     try:
                         replies.append(await conn.read_response(disable_decoding=True))
                     except ResponseError as exc:
@@ -229,15 +275,27 @@ class AsyncTransport:
             return replies
         except _FAILURES as exc:  # the deadline's TimeoutError is an OSError too
             await conn.disconnect()
-            if isinstance(exc, TimeoutError):  # the same exception as redis-py's own deadline
-                late = redis.TimeoutError(f"Timeout reading from Redis after {self.timeout} s")
-                raise TransportFailure(str(late), sent=True) from late
-            raise TransportFailure(str(exc), sent=True) from exc
+            self._failed(exc)
         except BaseException:
             await conn.disconnect()  # cancelled mid-reply: the connection's state is unknown
             raise
         finally:
-            await pool.release(conn)
+            await self.pool.release(conn)
+
+    async def drop(self, sent: tuple[Any, int]) -> None:
+        """Close the connection of a `send` whose replies will not be read, and give it back."""
+        conn = sent[0]
+        try:
+            await conn.disconnect()
+        finally:
+            await self.pool.release(conn)
+
+    def _failed(self, exc: BaseException) -> NoReturn:
+        """Raise the `TransportFailure` of ``exc`` (our deadline's as redis-py's own timeout)."""
+        if isinstance(exc, TimeoutError):  # the same exception as redis-py's own deadline
+            late = redis.TimeoutError(f"Timeout reading from Redis after {self.timeout} s")
+            raise TransportFailure(str(late), sent=True) from late
+        raise TransportFailure(str(exc), sent=True) from exc
 
     async def close(self) -> None:
         """Close the transport's own connections of this event loop (and forget the others')."""
@@ -317,6 +375,17 @@ class SyncClusterTransport:
             self.router.round_trip(commands), lambda address, part: self._node(address).round_trip(part)
         )
 
+    def send(self, commands: list[Command]) -> list[Any]:
+        """The whole round trip (see the module): `receive` hands its replies back."""
+        return self.round_trip(commands)
+
+    def receive(self, sent: list[Any]) -> list[Any]:
+        """The replies `send` read."""
+        return sent
+
+    def drop(self, sent: list[Any]) -> None:
+        """Nothing to close: `send` read the replies."""
+
     def close(self) -> None:
         """Close the transport's own connections to every node."""
         for transport in list(self._pools.values()):
@@ -372,6 +441,17 @@ class AsyncClusterTransport:
         return await _adrive(
             self.router.round_trip(commands), lambda address, part: self._node(address).round_trip(part)
         )
+
+    async def send(self, commands: list[Command]) -> list[Any]:
+        """The whole round trip (see the module): `receive` hands its replies back."""
+        return await self.round_trip(commands)
+
+    async def receive(self, sent: list[Any]) -> list[Any]:
+        """The replies `send` read."""
+        return sent
+
+    async def drop(self, sent: list[Any]) -> None:
+        """Nothing to close: `send` read the replies."""
 
     async def close(self) -> None:
         """Close the transport's own connections of this event loop (and forget the others')."""

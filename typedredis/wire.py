@@ -16,6 +16,11 @@ for every executor (sync, async, cluster):
   A read that checks the call before it (`RawCall.follows`: a plain get's ``HGET`` of the
   generation) is sent again with that call, after it: a check never runs before what it checks;
 - any other error reply becomes `ServerError` (thrown into the operation);
+- a batch the operation sends `Ahead` goes out as a `Send` step and its replies come back at
+  the operation's `COLLECT` (a `Receive` step); the rules above apply to them then, as if the
+  batch had been sent at that moment. An operation that ends, or moves on (a query that starts
+  over), with a batch ahead has its replies read and dropped first: a connection is never left
+  with anything in flight;
 - a connection that fails before anything was sent becomes `Unavailable`; after a write was
   sent, `OutcomeUnknown` (never re-sent: the write may have been applied); after only reads
   were sent, `Unavailable`. On a cluster, a node that fails before a call was sent (or
@@ -26,11 +31,12 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Generator, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, Final, TypeAlias, TypeVar
 
 from .errors import OutcomeUnknown, ServerError, Unavailable, eviction_warning
-from .plan import Batch, Call, Operation, Pull, RawCall, ScriptCall
+from .plan import Ahead, Batch, Call, Collect, Operation, Pull, RawCall, ScriptCall
 from .scripts import script
 
 R = TypeVar("R")
@@ -47,8 +53,24 @@ class Pause:
     seconds: float
 
 
-Wire: TypeAlias = Generator[list[Command] | Pull | Pause, Any, R]
-"""What executors drive: batches of commands out, raw replies (or `ErrorReply`) back in; an
+@dataclass(frozen=True, slots=True)
+class Send:
+    """Half a round trip: the executor writes ``commands`` on a connection it keeps, reads
+    nothing, and answers None; the next `Receive` reads their replies from that connection."""
+
+    commands: list[Command]
+
+
+@dataclass(frozen=True, slots=True)
+class Receive:
+    """The other half: the replies of the commands of the last `Send`, read from its connection."""
+
+
+RECEIVE: Final = Receive()
+
+Wire: TypeAlias = Generator[list[Command] | Pull | Pause | Send | Receive, Any, R]
+"""What executors drive: batches of commands out, raw replies (or `ErrorReply`) back in, in one
+round trip or in two halves (`Send`, then `Receive`, with nothing else between them); an
 operation's `Pull` requests, which the executor answers from the iterable it was given; and
 `Pause` requests, which it answers by waiting."""
 
@@ -95,26 +117,63 @@ def command(call: Call, eval_source: bool = False) -> Command:
 def drive(operation: Operation[R], deadline: float = DEADLINE) -> Wire[R]:
     """Run ``operation`` as a wire, deciding what every reply and failure means (see module);
     a call redirected by a cluster is sent again for at most ``deadline`` seconds."""
+    ahead: _Sent | None = None
     try:
         batch = next(operation)
-    except StopIteration as stop:
-        return stop.value  # type: ignore[no-any-return]  # the operation's declared result
-    while True:
-        try:
-            if isinstance(batch, Pull):
-                replies = yield from _pull(batch)
-            else:
-                replies = yield from _round_trip(batch, deadline)
-        except Exception as exc:  # a refusal, a failed connection, or the iterable's own error
+        while True:
             try:
+                if isinstance(batch, Collect):
+                    if ahead is None:
+                        raise TypeError("an operation collected replies of no batch sent ahead")
+                    sent, ahead = ahead, None
+                    replies = yield from _round_trip(sent.batch, deadline, sent)
+                else:
+                    if ahead is not None:  # moving on without them: read and forget them first
+                        dropped, ahead = ahead, None
+                        yield from _drop(dropped)
+                    if isinstance(batch, Ahead):
+                        ahead = yield from _send_ahead(batch.batch)
+                        replies = []
+                    elif isinstance(batch, Pull):
+                        replies = yield from _pull(batch)
+                    else:
+                        replies = yield from _round_trip(batch, deadline)
+            except Exception as exc:  # a refusal, a failed connection, or the iterable's own error
                 batch = operation.throw(exc)
-            except StopIteration as stop:
-                return stop.value  # type: ignore[no-any-return]  # the operation's declared result
-            continue
-        try:
+                continue
             batch = operation.send(replies)
-        except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]  # the operation's declared result
+    except StopIteration as stop:
+        yield from _drop(ahead)
+        return stop.value  # type: ignore[no-any-return]  # the operation's declared result
+    except Exception:
+        yield from _drop(ahead)
+        raise
+
+
+@dataclass(frozen=True, slots=True)
+class _Sent:
+    """A batch sent ahead: the failure that met its `Send`, if one did."""
+
+    batch: Batch
+    failure: TransportFailure | None
+
+
+def _send_ahead(batch: Batch) -> Generator[Send, Any, _Sent]:
+    if any(call.writes for call in batch):  # a write's outcome must be known before going on
+        raise TypeError("only reads are sent ahead")
+    try:
+        yield Send([command(call, False) for call in batch])
+    except TransportFailure as failure:  # decided at the COLLECT, as for a round trip
+        return _Sent(batch, failure)
+    return _Sent(batch, None)
+
+
+def _drop(ahead: _Sent | None) -> Generator[Receive, Any, None]:
+    """Read and forget the replies of a batch still ahead (its operation has ended)."""
+    if ahead is None or ahead.failure is not None:
+        return
+    with suppress(TransportFailure):  # the transport closed the connection: nothing is in flight
+        yield RECEIVE
 
 
 def _pull(request: Pull) -> Generator[Pull, list[Any], list[Any]]:
@@ -126,11 +185,19 @@ def _pull(request: Pull) -> Generator[Pull, list[Any], list[Any]]:
         raise Unavailable(f"{failure} between two calls; nothing was in flight") from cause
 
 
-def _round_trip(batch: Batch, deadline: float) -> Generator[list[Command] | Pause, Any, list[Any]]:
-    """Send one batch; re-send the calls that did not run (``NOSCRIPT`` with ``EVAL``; a
-    cluster's redirects, and calls a failing cluster node never ran, as they were); raise the
-    first error reply as `ServerError`, and a failed connection as `Unavailable`/`OutcomeUnknown`."""
-    replies = yield from _send(batch, [command(call, False) for call in batch])  # (round 1)
+def _round_trip(
+    batch: Batch, deadline: float, ahead: _Sent | None = None
+) -> Generator[list[Command] | Pause | Receive, Any, list[Any]]:
+    """Send one batch (or receive the replies of the batch sent ``ahead``); re-send the calls
+    that did not run (``NOSCRIPT`` with ``EVAL``; a cluster's redirects, and calls a failing
+    cluster node never ran, as they were); raise the first error reply as `ServerError`, and a
+    failed connection as `Unavailable`/`OutcomeUnknown`."""
+    if ahead is None:
+        replies = yield from _send(batch, [command(call, False) for call in batch])  # (round 1)
+    elif ahead.failure is not None:
+        replies = _failed(batch, ahead.failure)
+    else:
+        replies = yield from _send(batch, RECEIVE)
     evaled: set[int] = set()
     waited = 0.0
     rounds = 1
@@ -209,17 +276,26 @@ def _unsettled(batch: Batch, replies: list[Any], again: list[int], waited: float
     )
 
 
-def _send(batch: Sequence[Call], commands: list[Command]) -> Generator[list[Command], list[Any], list[Any]]:
+def _send(
+    batch: Sequence[Call], step: list[Command] | Receive
+) -> Generator[list[Command] | Receive, list[Any], list[Any]]:
+    """The replies to ``step`` (the batch's commands, or the `Receive` of the batch sent ahead)."""
     try:
-        replies = yield commands
+        replies = yield step
     except TransportFailure as failure:
-        if failure.settling and not (failure.sent and any(call.writes for call in batch)):
-            return [ErrorReply("UNSENT", f"UNSENT {failure}")] * len(batch)  # safe to send again
-        if failure.sent and any(call.writes for call in batch):
-            raise OutcomeUnknown(_unknown_message(batch, failure)) from failure.__cause__ or failure
-        what = "nothing was sent" if not failure.sent else "nothing was written"
-        raise Unavailable(f"Redis did not answer ({failure}); {what}") from failure.__cause__ or failure
+        return _failed(batch, failure)
     return replies
+
+
+def _failed(batch: Sequence[Call], failure: TransportFailure) -> list[Any]:
+    """What a failed connection means for ``batch``: replies that send it again (a cluster
+    node failing before a call was sent, or while only reads were), or the error to raise."""
+    if failure.settling and not (failure.sent and any(call.writes for call in batch)):
+        return [ErrorReply("UNSENT", f"UNSENT {failure}")] * len(batch)  # safe to send again
+    if failure.sent and any(call.writes for call in batch):
+        raise OutcomeUnknown(_unknown_message(batch, failure)) from failure.__cause__ or failure
+    what = "nothing was sent" if not failure.sent else "nothing was written"
+    raise Unavailable(f"Redis did not answer ({failure}); {what}") from failure.__cause__ or failure
 
 
 def _unknown_message(batch: Sequence[Call], failure: TransportFailure) -> str:
