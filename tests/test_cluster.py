@@ -17,7 +17,7 @@ import redis.asyncio.cluster
 import redis.cluster
 
 import typedredis
-from typedredis import Indexed, Model, Sorted
+from typedredis import Indexed, Model, Sorted, querying
 from typedredis.cluster import key_slot
 from typedredis.errors import Unavailable
 from typedredis.testing import RedisCluster, RedisServer, binary_version, find_server_binary
@@ -174,11 +174,14 @@ def test_a_write_never_half_applies_while_its_slot_migrates(
     check_invariants(client, Item, {first.pk or 0: first, second.pk or 0: second})
 
 
+@pytest.mark.parametrize("rows", [1000, 40], ids=["one-call-reads", "chunks-sent-ahead"])
 def test_a_live_migration_loses_nothing_and_readers_never_see_a_mix(
-    cluster: RedisCluster, client: redis.cluster.RedisCluster
+    cluster: RedisCluster, client: redis.cluster.RedisCluster, rows: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A writer (saves, deletes, inserts, resets) and two readers run while the model's slot
-    moves to another primary and back."""
+    moves to another primary and back; with 40 rows per call, a reader's ~290 rows come in
+    chunk calls sent ahead, whose redirects are read at their collect."""
+    monkeypatch.setattr(querying, "LIMITS", querying.Limits(rows=rows))
     n = 2000
     Item.reset(items(n))
     expected = {obj.pk or 0: obj for obj in Item.query().all()}

@@ -481,6 +481,15 @@ def test_a_read_in_chunks_sends_each_chunk_before_decoding_the_one_before() -> N
     assert seen == ["round trip"] * 4 and deleted == 6
 
 
+def test_a_get_of_many_pks_sends_each_call_ahead_and_one_call_as_a_round_trip() -> None:
+    many = list(range(1, 2 * querying.GET_PER_CALL + 2))  # three calls of get.lua
+    seen, found = steps(querying.get(Song.spec(), many), lambda call: [b"1", []])
+    assert seen == ["ahead", "collect", "ahead", "collect", "ahead", "collect"]
+    assert found == [None] * len(many)
+    seen, found = steps(querying.get(Song.spec(), [1, 2]), lambda call: [b"1", []])
+    assert seen == ["round trip"] and found == [None, None], "nothing to overlap"
+
+
 def test_a_reset_between_two_chunks_drops_the_chunk_ahead_and_starts_over() -> None:
     formula = compile_formula(Song.f.title == "a")
     replies = iter(

@@ -2,13 +2,15 @@
 
 An *operation* is a generator that yields batches of `ScriptCall` and receives, for each batch,
 the list of replies (in order). Its return value is the operation's result. Executors (sync
-today, async tomorrow) only send batches and feed back replies, so every semantic decision
-(what to send, how to read the reply) is made once, here in the core.
+and asyncio, over a server or a cluster) only send batches and feed back replies, so every
+semantic decision (what to send, how to read the reply) is made once, here in the core. A
+read may also be sent `Ahead` and its replies collected later (`COLLECT`, `one_ahead`), and
+`reset` `Pull`s its objects from the iterable the executor was given.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias, TypeVar
 
@@ -85,6 +87,24 @@ def single(call: ScriptCall) -> Generator[Batch, list[Any], Any]:
     """An operation of exactly one call; returns the call's reply."""
     replies = yield (call,)
     return replies[0]
+
+
+def one_ahead(calls: Sequence[Call], absorb: Callable[[Any], bool | None]) -> Operation[bool]:
+    """Read ``calls`` one after another, each sent `Ahead` as soon as the reply before it has
+    arrived, and hand that reply to ``absorb`` while the server runs the next call. Stops when
+    ``absorb`` returns False (the call ahead then has its reply dropped); False if it did.
+    A single call is a plain round trip."""
+    if len(calls) <= 1:
+        replies = (yield (calls[0],)) if calls else []
+        return all(absorb(reply) is not False for reply in replies)
+    yield Ahead((calls[0],))
+    for k in range(len(calls)):
+        (reply,) = yield COLLECT
+        if k + 1 < len(calls):
+            yield Ahead((calls[k + 1],))
+        if absorb(reply) is False:
+            return False
+    return True
 
 
 def together(*operations: Operation[Any]) -> Operation[list[Any]]:

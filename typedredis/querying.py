@@ -35,7 +35,7 @@ from .compiler import (
 )
 from .errors import IndexNotReady, NotFound, QueryError, UniqueViolation
 from .fields import ModelSpec, invalid, short_repr
-from .plan import COLLECT, Ahead, Arg, Operation, RawCall, ScriptCall, together
+from .plan import Arg, Operation, RawCall, ScriptCall, one_ahead, together
 from .rows import decode_objects, decode_projection, rows
 
 if TYPE_CHECKING:
@@ -118,14 +118,19 @@ def get(spec: ModelSpec[M], pks: Iterable[int], seen: Generations | None = None)
         if plain is not None:
             return [plain]
     found: dict[int, M] = {}
-    for start in range(0, len(wanted), GET_PER_CALL):
-        chunk = wanted[start : start + GET_PER_CALL]
-        args: tuple[Arg, ...] = (len(spec.stored), *spec.stored, *chunk)
-        (reply,) = yield (ScriptCall("get", (meta,), args, writes=False),)
+
+    def absorb(reply: Any) -> None:
         gen = int(reply[0])
         if seen is not None:
             seen[meta] = gen
         found.update(decode_objects(spec, gen, reply[1]))
+
+    head: tuple[Arg, ...] = (len(spec.stored), *spec.stored)
+    calls = [
+        ScriptCall("get", (meta,), (*head, *wanted[start : start + GET_PER_CALL]), writes=False)
+        for start in range(0, len(wanted), GET_PER_CALL)
+    ]
+    yield from one_ahead(calls, absorb)
     return [found.get(pk) for pk in wanted]
 
 
@@ -162,11 +167,17 @@ def project(
 ) -> Operation[list[tuple[Any, ...]]]:
     """Fetch some fields of objects by primary key, as tuples; missing objects are left out."""
     out: list[tuple[Any, ...]] = []
-    for start in range(0, len(pks), GET_PER_CALL):
-        args: tuple[Arg, ...] = (len(fields), *fields, *pks[start : start + GET_PER_CALL])
-        (reply,) = yield (ScriptCall("get", (spec.keys.meta,), args, writes=False),)
+
+    def absorb(reply: Any) -> None:
         gen = int(reply[0])
-        out += [decode_projection(spec, gen, pk, raw, fields) for pk, raw in rows(reply[1], len(fields))]
+        out.extend(decode_projection(spec, gen, pk, raw, fields) for pk, raw in rows(reply[1], len(fields)))
+
+    head: tuple[Arg, ...] = (len(fields), *fields)
+    calls = [
+        ScriptCall("get", (spec.keys.meta,), (*head, *pks[start : start + GET_PER_CALL]), writes=False)
+        for start in range(0, len(pks), GET_PER_CALL)
+    ]
+    yield from one_ahead(calls, absorb)
     return out
 
 
@@ -651,21 +662,17 @@ def _chunks(
 
 
 def _read_chunks(request: Request, calls: list[ScriptCall], answer: _Answer) -> Operation[bool]:
-    """`_chunks` for a read: each call is sent `Ahead` as soon as the reply before it has
-    arrived, so the server runs it while the client decodes that reply (the server still holds
-    one call of ours at a time). False when a reset replaced the generation meanwhile."""
-    if not calls:
-        return True
-    yield Ahead((calls[0],))
-    for k in range(len(calls)):
-        (reply,) = yield COLLECT
-        if k + 1 < len(calls):
-            yield Ahead((calls[k + 1],))
+    """`_chunks` for a read: each call is sent ahead of decoding the reply before it
+    (`one_ahead`). False when a reset replaced the generation meanwhile."""
+
+    def absorb(reply: Any) -> bool:
         if reply[1] == b"!gen":
             return False
         _refuse_not_ready(request.spec, reply)
         answer.absorb(reply[0], reply[4])
-    return True
+        return True
+
+    return (yield from one_ahead(calls, absorb))
 
 
 def _first(pair: tuple[int, Any]) -> int:

@@ -8,8 +8,8 @@ so are the two cluster transports, which send each command to the node that owns
 
 A round trip can also be made in two halves: `send` writes the commands and keeps the
 connection, `receive` reads their replies and gives the connection back (`drop` closes it
-instead, when the replies will never be read). The cluster transports make the whole round trip
-at `send`: on a cluster, a batch sent ahead overlaps nothing.
+instead, when the replies will never be read); a cluster transport writes at `send` to the
+node that owns the batch's slot.
 
 Each transport uses a pool of its own (typedredis.pools: lighter than redis-py's), of
 connections built from the client's settings (server, credentials, TLS, timeouts,
@@ -305,13 +305,19 @@ class AsyncTransport:
         await pool.disconnect()
 
 
-def _drive(steps: Generator[Step, list[Any], R], send: Callable[[Address, list[Command]], list[Any]]) -> R:
-    """Run a `Router` generator, sending each step with ``send``."""
+def _drive(
+    steps: Generator[Step, list[Any], R],
+    send: Callable[[Address, list[Command]], list[Any]],
+    received: Callable[[], list[Any]] | None = None,
+) -> R:
+    """Run a `Router` generator, sending each step with ``send``; with ``received``, its first
+    step was sent ahead (a cluster transport's `send`), and ``received()`` reads its replies."""
     try:
-        step = next(steps)
+        step = next(steps) if received is None else None
         while True:
+            read, received = received, None
             try:
-                answers = send(*step)
+                answers = read() if read is not None else send(*cast(Step, step))
             except TransportFailure as failure:
                 step = steps.throw(failure)
             else:
@@ -321,14 +327,17 @@ def _drive(steps: Generator[Step, list[Any], R], send: Callable[[Address, list[C
 
 
 async def _adrive(
-    steps: Generator[Step, list[Any], R], send: Callable[[Address, list[Command]], Awaitable[list[Any]]]
+    steps: Generator[Step, list[Any], R],
+    send: Callable[[Address, list[Command]], Awaitable[list[Any]]],
+    received: Callable[[], Awaitable[list[Any]]] | None = None,
 ) -> R:
     """`_drive`, awaiting each step."""
     try:
-        step = next(steps)
+        step = next(steps) if received is None else None
         while True:
+            read, received = received, None
             try:
-                answers = await send(*step)
+                answers = await (read() if read is not None else send(*cast(Step, step)))
             except TransportFailure as failure:
                 step = steps.throw(failure)
             else:
@@ -375,16 +384,32 @@ class SyncClusterTransport:
             self.router.round_trip(commands), lambda address, part: self._node(address).round_trip(part)
         )
 
-    def send(self, commands: list[Command]) -> list[Any]:
-        """The whole round trip (see the module): `receive` hands its replies back."""
-        return self.round_trip(commands)
+    def send(self, commands: list[Command]) -> tuple[Any, SyncTransport, Any]:
+        """Write the first node's share of ``commands`` (a batch of one model: all of them),
+        keeping its connection for `receive`; a node that fails meanwhile is handled as in a
+        round trip (the slot map reloaded from another node)."""
+        steps = self.router.round_trip(commands)
+        address, part = next(steps)
+        while True:
+            node = self._node(address)
+            try:
+                return steps, node, node.send(part)
+            except TransportFailure as failure:
+                address, part = steps.throw(failure)  # or the failure, raised for the wire
 
-    def receive(self, sent: list[Any]) -> list[Any]:
-        """The replies `send` read."""
-        return sent
+    def receive(self, sent: tuple[Any, SyncTransport, Any]) -> list[Any]:
+        """The replies of the commands `send` routed, in order (error replies as `ErrorReply`);
+        the other nodes' shares, if any, in round trips."""
+        steps, node, handle = sent
+        return _drive(
+            steps, lambda address, part: self._node(address).round_trip(part), lambda: node.receive(handle)
+        )
 
-    def drop(self, sent: list[Any]) -> None:
-        """Nothing to close: `send` read the replies."""
+    def drop(self, sent: tuple[Any, SyncTransport, Any]) -> None:
+        """Close the connection of a `send` whose replies will not be read."""
+        steps, node, handle = sent
+        steps.close()
+        node.drop(handle)
 
     def close(self) -> None:
         """Close the transport's own connections to every node."""
@@ -442,16 +467,32 @@ class AsyncClusterTransport:
             self.router.round_trip(commands), lambda address, part: self._node(address).round_trip(part)
         )
 
-    async def send(self, commands: list[Command]) -> list[Any]:
-        """The whole round trip (see the module): `receive` hands its replies back."""
-        return await self.round_trip(commands)
+    async def send(self, commands: list[Command]) -> tuple[Any, AsyncTransport, Any]:
+        """Write the first node's share of ``commands`` (a batch of one model: all of them),
+        keeping its connection for `receive`; a node that fails meanwhile is handled as in a
+        round trip (the slot map reloaded from another node)."""
+        steps = self.router.round_trip(commands)
+        address, part = next(steps)
+        while True:
+            node = self._node(address)
+            try:
+                return steps, node, await node.send(part)
+            except TransportFailure as failure:
+                address, part = steps.throw(failure)  # or the failure, raised for the wire
 
-    async def receive(self, sent: list[Any]) -> list[Any]:
-        """The replies `send` read."""
-        return sent
+    async def receive(self, sent: tuple[Any, AsyncTransport, Any]) -> list[Any]:
+        """The replies of the commands `send` routed, in order (error replies as `ErrorReply`);
+        the other nodes' shares, if any, in round trips."""
+        steps, node, handle = sent
+        return await _adrive(
+            steps, lambda address, part: self._node(address).round_trip(part), lambda: node.receive(handle)
+        )
 
-    async def drop(self, sent: list[Any]) -> None:
-        """Nothing to close: `send` read the replies."""
+    async def drop(self, sent: tuple[Any, AsyncTransport, Any]) -> None:
+        """Close the connection of a `send` whose replies will not be read."""
+        steps, node, handle = sent
+        steps.close()
+        await node.drop(handle)
 
     async def close(self) -> None:
         """Close the transport's own connections of this event loop (and forget the others')."""

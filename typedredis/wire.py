@@ -169,7 +169,7 @@ def _send_ahead(batch: Batch) -> Generator[Send, Any, _Sent]:
 
 
 def _drop(ahead: _Sent | None) -> Generator[Receive, Any, None]:
-    """Read and forget the replies of a batch still ahead (its operation has ended)."""
+    """Read and forget the replies of a batch still ahead (its operation ended or moved on)."""
     if ahead is None or ahead.failure is not None:
         return
     with suppress(TransportFailure):  # the transport closed the connection: nothing is in flight
