@@ -200,6 +200,38 @@ def test_a_writer_without_the_index_aborts_the_reindex(client: redis.Redis, redi
     check_invariants(client, Item2)
 
 
+def test_entries_of_another_encoding_written_during_the_job_do_not_outlive_it(
+    client: redis.Redis, redis_url: str
+) -> None:
+    """The previous release (float sort keys) saves an object after the job has cleared the
+    index it rebuilds with int sort keys; the job's fill then reaches that object. The float
+    entry must leave with it: once every object is gone, the index is empty (and so ready),
+    and an entry left behind would be answered for an object that does not exist."""
+
+    class Reading(Model, key=key("reading")):
+        value: Sorted[float]
+
+    Reading.save_all([Reading(value=float(i)) for i in range(300)])
+    old = Reading
+    release("reading")
+
+    class Reading2(Model, key=key("reading")):
+        value: Sorted[int]
+
+    def old_release_writes(done: int, total: int) -> None:
+        if done == 100:  # the clear phase is over; the fill has 200 objects and this one to go
+            with another_process(redis_url):
+                old(value=-3.0).save()
+
+    with pytest.raises(ReindexAborted):
+        Reading2.reindex(progress=old_release_writes)
+    Reading2.objects.delete()
+    Reading2(value=5).save()  # an empty model: its indexes are complete, and ready
+    assert records(client, Reading2)["s:value"] == "ready:int"
+    assert Reading2.query(Reading2.f.value < 100).count() == 1, "no entry of a deleted object"
+    check_invariants(client, Reading2)
+
+
 def test_a_new_unique_field_with_shared_values_is_refused(client: redis.Redis) -> None:
     class Person(Model, key=key("person")):
         email: str

@@ -59,6 +59,11 @@ for at = first, #ARGV, stride do
   end
   if #obsolete > 0 then redis.call('HDEL', okey, unpack(obsolete)) end -- (no writer of this schema reads them)
   if same then
+    -- the entries its hidden fields name now leave: the clear phase emptied the indexes, but
+    -- a writer of another encoding (an older release) may have added entries since, which the
+    -- hidden fields written below would no longer name, and no later save or delete would
+    -- remove (an emptied model would then find a building index ready, stale entries and all)
+    local old = read_state(gp, schema, pk)
     -- the hidden fields first (#f: the member, when it differs from the stored bytes; ~s:
     -- the sort key), so that the entries come from the object's state as writers read it
     local set, del = {}, {}
@@ -81,7 +86,7 @@ for at = first, #ARGV, stride do
     end
     if #set > 0 then redis.call('HSET', okey, unpack(set)) end
     if #del > 0 then redis.call('HDEL', okey, unpack(del)) end
-    change(batch, gp, schema, pk, nil, read_state(gp, schema, pk))
+    change(batch, gp, schema, pk, old, read_state(gp, schema, pk))
     indexed = indexed + 1
   else
     skipped = skipped + 1
