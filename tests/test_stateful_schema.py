@@ -291,6 +291,13 @@ class SchemaMachine(RuleBasedStateMachine):
             wrote.append(writer)
 
         mine = indexes(shape)
+        records = support.records(self.client, cls)
+        if ":v" in records or self.objects:  # (else the job finds nothing to do)
+            for name, encoding in mine.items():
+                # the job marks building, clears and refills every index not ready in its own
+                # encoding: whatever another encoding's entries held is gone, job done or not
+                if records.get(name) != f"ready:{encoding}" and self.trusted.get(name, encoding) != encoding:
+                    del self.trusted[name]
         try:
             report = cls.reindex(progress=progress)
         except ReindexAborted:
