@@ -81,7 +81,9 @@ commands a client pipelined back to back, serving no other client between them, 
 calls of 3-9 ms each held other clients for up to ~130 ms (a PING loop, `benchmarks/stall.py`)
 while no single call took 10 ms; one call per round trip bounds their wait by one call. The
 price: the client no longer reads a chunk's reply while the server runs the next (a fetch of
-10 000 rows in 11 chunks took 16-25 % longer; docs/explanation/query-strategies.md)."""
+10 000 rows in 11 chunks took 16-25 % longer; docs/explanation/query-strategies.md). Reads
+get that overlap back without the wait: each of their chunk calls is sent ahead of decoding
+the reply before it (`plan.one_ahead`); writes keep one call per round trip."""
 VALUES_PER_CALL: Final = 2_000
 """The most values of one ``in_()`` a call receives: a longer list is split over several
 queries (each call parses and indexes every value it is sent)."""
@@ -638,7 +640,8 @@ def _chunks(
     request: Request, gen: bytes, pks: list[int], per: int, answer: _Answer, stamp: bytes = b""
 ) -> Operation[bool]:
     """Run the query narrowed to chunks of ``per`` of ``pks`` (a result, or the candidates
-    that hold it), `CHUNK_CALLS_PER_BATCH` calls per round trip: each call re-checks the condition
+    that hold it), a read's calls each sent ahead of decoding the reply before it, a write's
+    `CHUNK_CALLS_PER_BATCH` calls per round trip: each call re-checks the condition
     on its objects and acts atomically, or, for a result listed with the write ``stamp``,
     reads its rows while no object changed since (query.lua, strategy 'l'). False when a
     reset replaced generation ``gen`` meanwhile."""
