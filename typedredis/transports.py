@@ -136,44 +136,18 @@ class SyncTransport:
 
     def round_trip(self, commands: list[Command]) -> list[Any]:
         """Send ``commands`` in one write; their replies (error replies as `ErrorReply`)."""
-        return self.receive(self.send(commands))
+        return self._exchange(self._connection(), commands, len(commands), keep=False)
 
     def send(self, commands: list[Command]) -> tuple[Any, int]:
         """Send ``commands`` in one write, keeping the connection for `receive`."""
-        pool = self.pool
-        try:
-            conn = pool.get_connection()
-        except _FAILURES as exc:
-            raise TransportFailure(f"cannot reach Redis: {exc}", sent=False) from exc
-        try:
-            conn.send_packed_command(_packed(conn, commands))
-        except _FAILURES as exc:
-            self.drop((conn, 0))
-            raise TransportFailure(str(exc), sent=True) from exc
-        except BaseException:
-            self.drop((conn, 0))  # interrupted mid-write: the connection's state is unknown
-            raise
+        conn = self._connection()
+        self._exchange(conn, commands, 0, keep=True)
         return conn, len(commands)
 
     def receive(self, sent: tuple[Any, int]) -> list[Any]:
         """The replies of the commands `send` wrote (error replies as `ErrorReply`)."""
         conn, count = sent
-        try:
-            replies: list[Any] = []
-            for _ in range(count):
-                try:
-                    replies.append(conn.read_response(disable_decoding=True))
-                except ResponseError as exc:
-                    replies.append(error_reply(exc))
-            return replies
-        except _FAILURES as exc:
-            conn.disconnect()
-            raise TransportFailure(str(exc), sent=True) from exc
-        except BaseException:
-            conn.disconnect()  # interrupted mid-reply: the connection's state is unknown
-            raise
-        finally:
-            self.pool.release(conn)
+        return self._exchange(conn, None, count, keep=False)
 
     def drop(self, sent: tuple[Any, int]) -> None:
         """Close the connection of a `send` whose replies will not be read, and give it back."""
@@ -182,6 +156,34 @@ class SyncTransport:
             conn.disconnect()
         finally:
             self.pool.release(conn)
+
+    def _connection(self) -> Any:
+        try:
+            return self.pool.get_connection()
+        except _FAILURES as exc:
+            raise TransportFailure(f"cannot reach Redis: {exc}", sent=False) from exc
+
+    def _exchange(self, conn: Any, commands: list[Command] | None, count: int, *, keep: bool) -> list[Any]:
+        """Write ``commands`` (if any), then read ``count`` replies; the connection goes back to
+        the pool unless ``keep``, and is closed when anything fails."""
+        try:
+            if commands is not None:
+                conn.send_packed_command(_packed(conn, commands))
+            replies: list[Any] = []
+            for _ in range(count):
+                try:
+                    replies.append(conn.read_response(disable_decoding=True))
+                except ResponseError as exc:
+                    replies.append(error_reply(exc))
+        except _FAILURES as exc:
+            self.drop((conn, 0))
+            raise TransportFailure(str(exc), sent=True) from exc
+        except BaseException:
+            self.drop((conn, 0))  # interrupted mid-write or mid-reply: its state is unknown
+            raise
+        if not keep:
+            self.pool.release(conn)
+        return replies
 
     def close(self) -> None:
         """Close the transport's own connections."""
@@ -240,47 +242,20 @@ class AsyncTransport:
         return pool
 
     async def round_trip(self, commands: list[Command]) -> list[Any]:
-        """Send ``commands`` in one write; their replies (error replies as `ErrorReply`)."""
-        return await self.receive(await self.send(commands))
+        """Send ``commands`` in one write; their replies (error replies as `ErrorReply`), under
+        one deadline."""
+        return await self._exchange(await self._connection(), commands, len(commands), keep=False)
 
     async def send(self, commands: list[Command]) -> tuple[Any, int]:
         """Send ``commands`` in one write, keeping the connection for `receive`."""
-        pool = self.pool
-        try:
-            conn = await pool.get_connection()
-        except _FAILURES as exc:
-            raise TransportFailure(f"cannot reach Redis: {exc}", sent=False) from exc
-        try:
-            async with asyncio.timeout(self.timeout):
-                await conn.send_packed_command(_packed(conn, commands))
-        except _FAILURES as exc:  # the deadline's TimeoutError is an OSError too
-            await self.drop((conn, 0))
-            self._failed(exc)
-        except BaseException:
-            await self.drop((conn, 0))  # cancelled mid-write: the connection's state is unknown
-            raise
+        conn = await self._connection()
+        await self._exchange(conn, commands, 0, keep=True)
         return conn, len(commands)
 
     async def receive(self, sent: tuple[Any, int]) -> list[Any]:
         """The replies of the commands `send` wrote (error replies as `ErrorReply`)."""
         conn, count = sent
-        try:
-            async with asyncio.timeout(self.timeout):
-                replies: list[Any] = []
-                for _ in range(count):
-                    try:
-                        replies.append(await conn.read_response(disable_decoding=True))
-                    except ResponseError as exc:
-                        replies.append(error_reply(exc))
-            return replies
-        except _FAILURES as exc:  # the deadline's TimeoutError is an OSError too
-            await conn.disconnect()
-            self._failed(exc)
-        except BaseException:
-            await conn.disconnect()  # cancelled mid-reply: the connection's state is unknown
-            raise
-        finally:
-            await self.pool.release(conn)
+        return await self._exchange(conn, None, count, keep=False)
 
     async def drop(self, sent: tuple[Any, int]) -> None:
         """Close the connection of a `send` whose replies will not be read, and give it back."""
@@ -289,6 +264,37 @@ class AsyncTransport:
             await conn.disconnect()
         finally:
             await self.pool.release(conn)
+
+    async def _connection(self) -> Any:
+        try:
+            return await self.pool.get_connection()
+        except _FAILURES as exc:
+            raise TransportFailure(f"cannot reach Redis: {exc}", sent=False) from exc
+
+    async def _exchange(
+        self, conn: Any, commands: list[Command] | None, count: int, *, keep: bool
+    ) -> list[Any]:
+        """Write ``commands`` (if any), then read ``count`` replies, under one deadline; the
+        connection goes back to the pool unless ``keep``, and is closed when anything fails."""
+        try:
+            async with asyncio.timeout(self.timeout):
+                if commands is not None:
+                    await conn.send_packed_command(_packed(conn, commands))
+                replies: list[Any] = []
+                for _ in range(count):
+                    try:
+                        replies.append(await conn.read_response(disable_decoding=True))
+                    except ResponseError as exc:
+                        replies.append(error_reply(exc))
+        except _FAILURES as exc:  # the deadline's TimeoutError is an OSError too
+            await self.drop((conn, 0))
+            self._failed(exc)
+        except BaseException:
+            await self.drop((conn, 0))  # cancelled mid-write or mid-reply: its state is unknown
+            raise
+        if not keep:
+            await self.pool.release(conn)
+        return replies
 
     def _failed(self, exc: BaseException) -> NoReturn:
         """Raise the `TransportFailure` of ``exc`` (our deadline's as redis-py's own timeout)."""
